@@ -1,0 +1,31 @@
+#!/bin/sh
+# install-deps.sh - make sure what the kit needs is installed: Check, pkg-config, Valgrind, Mosquitto.
+# Installs the missing ones with apt-get (through sudo when not root), or prints the exact command.
+need=""
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+pkg-config --exists check 2>/dev/null || need="$need check"
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
+command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
+[ -z "$need" ] && exit 0
+
+echo "install-deps: missing:$need"
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: no apt-get here; install these packages with your system's package manager:$need" >&2
+    exit 1
+fi
+if [ "$(id -u)" = 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO="sudo"
+else
+    echo "install-deps: run this, then make again:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y$need" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet: update only when the first try fails.
+$SUDO apt-get install -y -q $need || { $SUDO apt-get update -q && $SUDO apt-get install -y -q $need; } || {
+    echo "install-deps: apt-get failed; run:  sudo apt-get update && sudo apt-get install -y$need" >&2
+    exit 1
+}

@@ -1,0 +1,167 @@
+/* events.c - parse event lines (common/EVENTS.md) into key/value pairs. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader.h"
+
+/* Split "k=v k2="a b" ..." in place. Quoted values lose their quotes and escapes. */
+static int split_pairs(char *p, struct event *e)
+{
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        if (e->nkv == G_MAXKV)
+            return 0; /* extra pairs are ignored, not an error */
+        char *k = p;
+        while (*p && *p != '=' && *p != ' ')
+            p++;
+        if (*p != '=')
+            return -1;
+        *p++ = '\0';
+        char *v = p;
+        if (*p == '"') {
+            char *w = v;
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                *w++ = *p;
+            }
+            if (*p != '"')
+                return -1;
+            p++;
+            *w = '\0';
+            if (*p && *p != ' ')
+                return -1;
+            if (*p)
+                p++;
+        } else {
+            while (*p && *p != ' ')
+                p++;
+            if (*p)
+                *p++ = '\0';
+        }
+        e->key[e->nkv] = k;
+        e->val[e->nkv] = v;
+        e->nkv++;
+    }
+    return 0;
+}
+
+int event_parse(const char *line, struct event *out)
+{
+    memset(out, 0, sizeof *out);
+    if (strncmp(line, "node=", 5) != 0)
+        return -1;
+    out->buf = strdup(line);
+    if (!out->buf)
+        return -1;
+    long long node;
+    if (split_pairs(out->buf, out) < 0 || !event_int(out, "node", &node) || node < 0 ||
+        node >= G_MAXNODES) {
+        event_free(out);
+        return -1;
+    }
+    out->node = (int)node;
+    const char *ev = event_get(out, "ev");
+    out->ev = ev ? ev : "";
+    const char *t = event_get(out, "t");
+    out->t = t ? strtod(t, NULL) : -1;
+    return 0;
+}
+
+void event_free(struct event *e)
+{
+    free(e->buf);
+    e->buf = NULL;
+    e->nkv = 0;
+}
+
+const char *event_get(const struct event *e, const char *key)
+{
+    for (int i = 0; i < e->nkv; i++)
+        if (strcmp(e->key[i], key) == 0)
+            return e->val[i];
+    return NULL;
+}
+
+bool event_int(const struct event *e, const char *key, long long *out)
+{
+    const char *v = event_get(e, key);
+    if (!v || !*v)
+        return false;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = x;
+    return true;
+}
+
+int event_vector(const struct event *e, const char *key, long long *v, int cap)
+{
+    const char *s = event_get(e, key);
+    if (!s || *s != '[')
+        return -1;
+    int n = 0;
+    s++;
+    if (*s == ']')
+        return s[1] ? -1 : 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(s, &end, 10);
+        if (end == s || errno || n == cap)
+            return -1;
+        v[n++] = x;
+        if (*end == ']')
+            return end[1] ? -1 : n;
+        if (*end != ',')
+            return -1;
+        s = end + 1;
+    }
+}
+
+const char *event_str(const struct event *e, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "node=%d#%d", e->node, e->seq);
+    for (int i = 0; i < e->nkv && len < cap; i++) {
+        if (strcmp(e->key[i], "node") == 0)
+            continue;
+        len += (size_t)snprintf(buf + len, cap - len, " %s=%s", e->key[i], e->val[i]);
+    }
+    return buf;
+}
+
+/* ---- verdicts ---- */
+
+const char *verdict_name(enum verdict_kind k)
+{
+    static const char *names[] = {"pass", "liveness/timeout", "safety violation",
+                                  "crash", "harness error"};
+    return names[k];
+}
+
+static int severity(enum verdict_kind k)
+{
+    /* A harness error means the run says nothing about the lab: report it first. */
+    static const int s[] = {0, 1, 2, 3, 4};
+    return s[k];
+}
+
+void verdict_fail(struct verdict *v, enum verdict_kind k, const char *fmt, ...)
+{
+    if (v->kind != V_PASS && severity(v->kind) >= severity(k))
+        return;
+    v->kind = k;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,175 @@
+/* grader.h - the grader's data model: labs, test tables, fault schedules, runs and verdicts. */
+#ifndef GRADER_H
+#define GRADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define G_MAXNODES 64
+#define G_MAXFAULTS 16
+#define G_MAXKV 40
+
+/* ---- event lines (common/EVENTS.md), parsed ---- */
+
+struct event {
+    int node;       /* node= */
+    int life;       /* 0 for the first run of the node, 1 after the first restart, ... */
+    int seq;        /* index in this node's log, all lives together */
+    double t;       /* t= (CLOCK_MONOTONIC ms); -1 when absent */
+    const char *ev; /* ev= value, "" when absent */
+    int nkv;
+    const char *key[G_MAXKV];
+    const char *val[G_MAXKV];
+    char *buf; /* owns the strings above */
+};
+
+/* Parse one line (without its newline). Returns 0, or -1 if it is not an event line. */
+int event_parse(const char *line, struct event *out);
+void event_free(struct event *e);
+const char *event_get(const struct event *e, const char *key);
+/* Integer value of key; false if absent or not a number. */
+bool event_int(const struct event *e, const char *key, long long *out);
+/* "[1,0,2]" -> v[]; returns the number of entries or -1 if malformed. */
+int event_vector(const struct event *e, const char *key, long long *v, int cap);
+/* A short printable form for failure messages: "node=1#12 ev=recv msg=0:4 lc=3". */
+const char *event_str(const struct event *e, char *buf, size_t cap);
+
+/* ---- verdicts: a timeout is never a pass ---- */
+
+enum verdict_kind { V_PASS, V_LIVENESS, V_SAFETY, V_CRASH, V_HARNESS };
+
+struct verdict {
+    enum verdict_kind kind;
+    char msg[4096];
+};
+
+const char *verdict_name(enum verdict_kind k);
+/* Record a failure; keeps the most severe one (crash > safety > liveness; harness first). */
+void verdict_fail(struct verdict *v, enum verdict_kind k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- fault schedules ---- */
+
+enum fault_kind {
+    F_CRASH,     /* SIGKILL */
+    F_PAUSE,     /* SIGSTOP */
+    F_RESUME,    /* SIGCONT */
+    F_RESTART,   /* start the node again with the same id, ports and arguments */
+    F_NET,       /* replace the network-fault directives (faultnet) with arg */
+    F_PARTITION, /* arg: "0,1 2" groups; F_NET's directives are kept */
+    F_HEAL,      /* remove the partition */
+    F_CALL,      /* call the test's inject() with node (lab-specific: e.g. send garbage) */
+};
+
+struct fault {
+    int at_ms; /* after every node printed ev=ready; scaled by the slow factor */
+    enum fault_kind kind;
+    int node;
+    const char *arg;
+};
+
+struct run;
+typedef void (*check_fn)(struct run *r, struct verdict *v);
+/* true when the run phase may end; else writes what it still waits for into why */
+typedef bool (*until_fn)(struct run *r, char *why, size_t cap);
+typedef void (*inject_fn)(struct run *r, int node, struct verdict *v);
+
+struct gtest {
+    const char *name;
+    int points;
+    int nodes;
+    const char *args; /* per-node arguments, with {id} {nodes} {port} {seed} {dir} */
+    const char *net;  /* initial faultnet directives, "" for none */
+    struct fault faults[G_MAXFAULTS];
+    int nfaults;
+    until_fn until; /* NULL: every live node printed ev=done */
+    check_fn check;
+    inject_fn inject;
+    int timeout_ms;
+    const char *what; /* one line: the property this test checks */
+};
+
+struct lab {
+    const char *dir; /* e.g. "lab1-lamport" */
+    const char *bin; /* program name inside the lab's build directory */
+    const struct gtest *tests;
+    int ntests;
+};
+
+extern const struct lab *const g_labs[];
+extern const int g_nlabs;
+
+/* ---- one run of one test ---- */
+
+struct nodelog {
+    struct event *ev;
+    int n, cap;
+    pid_t pid;           /* 0 when not running */
+    int life;            /* current incarnation */
+    bool ready;          /* current incarnation printed ev=ready */
+    bool paused;
+    bool killed_by_us;   /* SIGKILL from the schedule: not a crash */
+    int port;            /* the node's port (UDP and TCP) on 127.0.0.1 */
+    int out_fd, err_fd;  /* pipes from the node, -1 when closed */
+    char partial[8192];  /* an unterminated line being read from out_fd */
+    size_t plen;
+    char epartial[1024]; /* same for err_fd */
+    size_t eplen;
+    int log_fd, elog_fd; /* node<i>.out and node<i>.err */
+    int sanitizer_reports;
+    char first_report[256];
+};
+
+struct applied_fault {
+    double t; /* monotonic ms when applied */
+    enum fault_kind kind;
+    int node;
+};
+
+struct options {
+    const char *root;    /* top of the kit */
+    const char *labdir;  /* override: grade this directory (a student's copy) */
+    const char *build;   /* build directory inside a lab: build, build-asan, build-tsan */
+    const char *logs;    /* where logs go */
+    bool valgrind;
+    double slow;         /* timeout multiplier (valgrind and sanitizers are slower) */
+    int grace_ms;        /* how long a node may take to exit after SIGTERM (x slow) */
+    bool verbose;
+};
+
+struct run {
+    const struct lab *lab;
+    const struct gtest *test;
+    const struct options *opt;
+    uint64_t seed;
+    int n;
+    struct nodelog node[G_MAXNODES];
+    struct applied_fault applied[G_MAXFAULTS];
+    int napplied;
+    double t_ready; /* when every node was ready */
+    char dir[512];  /* this run's log directory */
+    char netconf[600];
+    char net[512];       /* current network directives */
+    char partition[256]; /* current partition, "" for none */
+    char info[512];      /* a line of numbers the checker wants printed */
+};
+
+/* harness.c */
+int run_test(struct run *r, struct verdict *v);
+void harness_kill_all(void); /* from a signal path: SIGKILL every node we started */
+int net_write_conf(struct run *r);
+
+/* check.c: helpers for checkers */
+struct msgmap;
+struct msgmap *msgmap_new(void);
+void msgmap_free(struct msgmap *m);
+/* Map a message id (msg=) to its send event; false if the id was already there. */
+bool msgmap_put(struct msgmap *m, const char *id, const struct event *e);
+const struct event *msgmap_get(const struct msgmap *m, const char *id);
+int run_count(const struct run *r, int node, const char *ev);
+const struct applied_fault *run_fault(const struct run *r, enum fault_kind k, int node);
+bool until_all_done(struct run *r, char *why, size_t cap);
+
+#endif

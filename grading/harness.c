@@ -1,0 +1,641 @@
+/* harness.c - run one test: start the nodes, wait for readiness, apply faults, collect, stop. */
+#define _GNU_SOURCE /* pipe2, personality */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grader.h"
+
+/*
+ * One thread, one poll() loop. Signals (SIGCHLD, SIGINT, SIGTERM) only write a byte to a
+ * self-pipe; the loop does the work. Every node runs in its own process group with
+ * PR_SET_PDEATHSIG, so nothing we start outlives the grader, even if the grader is killed.
+ */
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t interrupted;
+static struct run *current; /* for harness_kill_all; set while a run is in progress */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    if (sig != SIGCHLD)
+        interrupted = 1;
+    char c = (char)sig;
+    if (write(sig_pipe[1], &c, 1) < 0) { /* pipe full: a wake-up is already pending */
+    }
+    errno = saved;
+}
+
+static int harness_init(void)
+{
+    if (sig_pipe[0] >= 0)
+        return 0;
+    if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+        return -1;
+    struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+void harness_kill_all(void)
+{
+    if (!current)
+        return;
+    for (int i = 0; i < current->n; i++)
+        if (current->node[i].pid > 0)
+            kill(-current->node[i].pid, SIGKILL);
+}
+
+/* ---- ports ---- */
+
+/* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
+ * (Another program could take it before the node binds; rare on a test machine.) */
+static int free_port(struct run *r)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof a;
+        int port = -1;
+        if (t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&a, sizeof a) == 0 &&
+            getsockname(t, (struct sockaddr *)&a, &len) == 0 &&
+            bind(u, (struct sockaddr *)&a, sizeof a) == 0)
+            port = ntohs(a.sin_port);
+        if (t >= 0)
+            close(t);
+        if (u >= 0)
+            close(u);
+        for (int i = 0; i < r->n && port > 0; i++)
+            if (r->node[i].port == port)
+                port = -1;
+        if (port > 0)
+            return port;
+    }
+    return -1;
+}
+
+/* ---- faultnet control file ---- */
+
+int net_write_conf(struct run *r)
+{
+    char tmp[640];
+    snprintf(tmp, sizeof tmp, "%s.tmp", r->netconf);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "# written by the grader; see common/faultnet/README.md\nseed %llu\n",
+            (unsigned long long)r->seed);
+    for (int i = 0; i < r->n; i++)
+        fprintf(f, "port %d %d\n", r->node[i].port, i);
+    fprintf(f, "%s\n", r->net);
+    if (r->partition[0])
+        fprintf(f, "partition %s\n", r->partition);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, r->netconf); /* atomic: a node never reads half a file */
+}
+
+/* ---- starting a node ---- */
+
+/* Expand {id} {nodes} {port} {seed} {dir} in the test's argument template. */
+static void expand(struct run *r, int id, const char *tpl, char *out, size_t cap)
+{
+    char nodes[G_MAXNODES * 24] = "";
+    size_t nl = 0;
+    for (int i = 0; i < r->n; i++)
+        nl += (size_t)snprintf(nodes + nl, sizeof nodes - nl, "%s127.0.0.1:%d", i ? "," : "",
+                               r->node[i].port);
+    size_t o = 0;
+    for (const char *p = tpl; *p && o + 1 < cap;) {
+        char val[sizeof nodes];
+        const char *end = strchr(p, '}');
+        if (*p != '{' || !end) {
+            out[o++] = *p++;
+            continue;
+        }
+        size_t klen = (size_t)(end - p - 1);
+        if (klen == 2 && !strncmp(p + 1, "id", 2))
+            snprintf(val, sizeof val, "%d", id);
+        else if (klen == 5 && !strncmp(p + 1, "nodes", 5))
+            snprintf(val, sizeof val, "%s", nodes);
+        else if (klen == 4 && !strncmp(p + 1, "port", 4))
+            snprintf(val, sizeof val, "%d", r->node[id].port);
+        else if (klen == 4 && !strncmp(p + 1, "seed", 4))
+            snprintf(val, sizeof val, "%llu", (unsigned long long)(r->seed * 1000 + (uint64_t)id));
+        else if (klen == 3 && !strncmp(p + 1, "dir", 3))
+            snprintf(val, sizeof val, "%s/node%d", r->dir, id);
+        else
+            snprintf(val, sizeof val, "%.*s", (int)(end - p + 1), p);
+        o += (size_t)snprintf(out + o, cap - o, "%s", val);
+        p = end + 1;
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+static void child_env(struct run *r, int id)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%d", id);
+    setenv("FAULTNET_NODE", buf, 1);
+    setenv("FAULTNET_CONF", r->netconf, 1);
+    snprintf(buf, sizeof buf, "%s/faultnet.stats", r->dir);
+    setenv("FAULTNET_STATS", buf, 1);
+    snprintf(buf, sizeof buf, "%s/common/faultnet/build/libfaultnet.so", r->opt->root);
+    setenv("LD_PRELOAD", buf, 1);
+    /* The preload comes before libasan, which ASan would otherwise refuse. */
+    setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=1:abort_on_error=0", 1);
+    setenv("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1", 1);
+    setenv("TSAN_OPTIONS", "halt_on_error=0", 1);
+}
+
+/* Runs in the child: never returns. Only async-signal-safe work would be strictly correct
+ * after fork in a threaded program; the grader has one thread, so plain calls are fine. */
+static void child_exec(struct run *r, int id, int out[2], int err[2], char **argv)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* TSan needs a fixed layout on kernels with large mmap randomisation. */
+    if (r->opt->build && strstr(r->opt->build, "tsan"))
+        personality(ADDR_NO_RANDOMIZE);
+    signal(SIGPIPE, SIG_DFL);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+        dup2(devnull, 0);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/node%d", r->dir, id);
+    if (chdir(dir) != 0)
+        _exit(126);
+    child_env(r, id);
+    execv(argv[0], argv);
+    fprintf(stderr, "grader: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static int build_argv(struct run *r, int id, char *line, size_t cap, char **argv, int max)
+{
+    char tpl[2048];
+    int argc = 0;
+    const char *base = r->opt->labdir ? r->opt->labdir : r->lab->dir;
+    char bin[1024];
+    if (base[0] == '/')
+        snprintf(bin, sizeof bin, "%s/%s/%s", base, r->opt->build, r->lab->bin);
+    else
+        snprintf(bin, sizeof bin, "%s/%s/%s/%s", r->opt->root, base, r->opt->build, r->lab->bin);
+    if (r->opt->valgrind)
+        snprintf(tpl, sizeof tpl,
+                 "/usr/bin/valgrind -q --error-exitcode=99 --leak-check=full "
+                 "--errors-for-leak-kinds=definite --show-leak-kinds=definite %s %s",
+                 bin, r->test->args);
+    else
+        snprintf(tpl, sizeof tpl, "%s %s", bin, r->test->args);
+    expand(r, id, tpl, line, cap);
+    for (char *p = strtok(line, " "); p && argc < max - 1; p = strtok(NULL, " "))
+        argv[argc++] = p;
+    argv[argc] = NULL;
+    return access(argv[0], X_OK) == 0 ? 0 : -1;
+}
+
+static int open_log(struct run *r, int id, const char *ext)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/node%d.%s", r->dir, id, ext);
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static int start_node(struct run *r, int id, struct verdict *v)
+{
+    struct nodelog *nl = &r->node[id];
+    char line[4096], *argv[128];
+    if (build_argv(r, id, line, sizeof line, argv, 128) < 0) {
+        verdict_fail(v, V_HARNESS, "cannot run %s: %s (did `make` build it?)", argv[0],
+                     strerror(errno));
+        return -1;
+    }
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) < 0)
+        return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
+    if (pipe2(err, O_CLOEXEC) < 0) {
+        close(out[0]);
+        close(out[1]);
+        return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        child_exec(r, id, out, err, argv);
+    close(out[1]);
+    close(err[1]);
+    if (pid < 0) {
+        close(out[0]);
+        close(err[0]);
+        return verdict_fail(v, V_HARNESS, "fork: %s", strerror(errno)), -1;
+    }
+    setpgid(pid, pid); /* also here, so kill(-pid) works before the child ran */
+    nl->pid = pid;
+    nl->out_fd = out[0];
+    nl->err_fd = err[0];
+    nl->plen = nl->eplen = 0;
+    nl->ready = nl->paused = nl->killed_by_us = false;
+    if (nl->log_fd < 0)
+        nl->log_fd = open_log(r, id, "out");
+    if (nl->elog_fd < 0)
+        nl->elog_fd = open_log(r, id, "err");
+    return 0;
+}
+
+/* ---- reading the nodes' output ---- */
+
+static void log_write(int fd, const char *s, size_t len)
+{
+    while (fd >= 0 && len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n <= 0)
+            return;
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void add_event(struct run *r, int id, const char *line)
+{
+    struct nodelog *nl = &r->node[id];
+    struct event e;
+    if (event_parse(line, &e) < 0)
+        return;
+    if (e.node != id) { /* a node speaking for another: keep it, the checker may care */
+        if (r->opt->verbose)
+            fprintf(stderr, "grader: node %d printed a line for node=%d\n", id, e.node);
+    }
+    if (nl->n == nl->cap) {
+        int cap = nl->cap ? nl->cap * 2 : 256;
+        struct event *ev = realloc(nl->ev, (size_t)cap * sizeof *ev);
+        if (!ev) {
+            event_free(&e);
+            return;
+        }
+        nl->ev = ev;
+        nl->cap = cap;
+    }
+    e.node = id; /* the process it came from is the truth */
+    e.life = nl->life;
+    e.seq = nl->n;
+    if (strcmp(e.ev, "ready") == 0)
+        nl->ready = true;
+    nl->ev[nl->n++] = e;
+}
+
+static const char *const san_patterns[] = {
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+    "runtime error:",          "ERROR SUMMARY: ",     "definitely lost",
+    "Invalid read",            "Invalid write",       "uninitialised",
+};
+
+static void scan_stderr(struct nodelog *nl, const char *line)
+{
+    for (size_t i = 0; i < sizeof san_patterns / sizeof *san_patterns; i++) {
+        if (!strstr(line, san_patterns[i]))
+            continue;
+        if (i == 4 && strstr(line, "ERROR SUMMARY: 0 errors"))
+            continue;
+        if (!nl->sanitizer_reports++)
+            snprintf(nl->first_report, sizeof nl->first_report, "%s", line);
+    }
+}
+
+/* Read what is available; split into lines; returns false at EOF or error. */
+static bool pump(struct run *r, int id, bool is_err)
+{
+    struct nodelog *nl = &r->node[id];
+    int fd = is_err ? nl->err_fd : nl->out_fd;
+    char *part = is_err ? nl->epartial : nl->partial;
+    size_t *plen = is_err ? &nl->eplen : &nl->plen;
+    size_t cap = is_err ? sizeof nl->epartial : sizeof nl->partial;
+    ssize_t n = read(fd, part + *plen, cap - 1 - *plen);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return true;
+    if (n <= 0)
+        return false;
+    log_write(is_err ? nl->elog_fd : nl->log_fd, part + *plen, (size_t)n);
+    *plen += (size_t)n;
+    part[*plen] = '\0';
+    char *start = part, *nlc;
+    while ((nlc = strchr(start, '\n'))) {
+        *nlc = '\0';
+        if (is_err)
+            scan_stderr(nl, start);
+        else
+            add_event(r, id, start);
+        start = nlc + 1;
+    }
+    *plen -= (size_t)(start - part);
+    memmove(part, start, *plen);
+    if (*plen == cap - 1) /* an over-long line: take it as it is */
+        *plen = 0;
+    return true;
+}
+
+/* ---- process bookkeeping ---- */
+
+static void on_exit_status(struct run *r, int id, int status, bool stopping, struct verdict *v)
+{
+    struct nodelog *nl = &r->node[id];
+    nl->pid = 0;
+    if (nl->killed_by_us)
+        return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && stopping)
+        return;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 99)
+        verdict_fail(v, V_CRASH, "node %d: valgrind reported errors (see %s/node%d.err)", id,
+                     r->dir, id);
+    else if (WIFSIGNALED(status))
+        verdict_fail(v, V_CRASH, "node %d died of signal %d (%s)%s", id, WTERMSIG(status),
+                     strsignal(WTERMSIG(status)), stopping ? " after SIGTERM" : "");
+    else
+        verdict_fail(v, V_CRASH, "node %d exited with status %d %s", id, WEXITSTATUS(status),
+                     stopping ? "after SIGTERM (a clean stop exits 0)" : "while the test ran");
+}
+
+static void reap(struct run *r, bool stopping, struct verdict *v)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (int i = 0; i < r->n; i++)
+            if (r->node[i].pid == pid)
+                on_exit_status(r, i, status, stopping, v);
+}
+
+static void drain_sig_pipe(void)
+{
+    char buf[64];
+    while (read(sig_pipe[0], buf, sizeof buf) > 0) {
+    }
+}
+
+/* One poll round over every open pipe; returns after at most timeout ms. */
+static void poll_once(struct run *r, double timeout, bool stopping, struct verdict *v)
+{
+    struct pollfd pfd[2 * G_MAXNODES + 1];
+    int who[2 * G_MAXNODES + 1], np = 0;
+    pfd[np] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
+    who[np++] = -1;
+    for (int i = 0; i < r->n; i++) {
+        if (r->node[i].out_fd >= 0) {
+            pfd[np] = (struct pollfd){.fd = r->node[i].out_fd, .events = POLLIN};
+            who[np++] = 2 * i;
+        }
+        if (r->node[i].err_fd >= 0) {
+            pfd[np] = (struct pollfd){.fd = r->node[i].err_fd, .events = POLLIN};
+            who[np++] = 2 * i + 1;
+        }
+    }
+    int ms = timeout < 0 ? 0 : timeout > INT_MAX ? INT_MAX : (int)timeout + 1;
+    if (poll(pfd, (nfds_t)np, ms) <= 0)
+        return;
+    for (int k = 0; k < np; k++) {
+        if (!pfd[k].revents)
+            continue;
+        if (who[k] < 0) {
+            drain_sig_pipe();
+            continue;
+        }
+        int id = who[k] / 2;
+        bool is_err = who[k] % 2;
+        if (!pump(r, id, is_err)) {
+            close(is_err ? r->node[id].err_fd : r->node[id].out_fd);
+            *(is_err ? &r->node[id].err_fd : &r->node[id].out_fd) = -1;
+        }
+    }
+    reap(r, stopping, v);
+}
+
+/* ---- faults ---- */
+
+static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
+{
+    struct nodelog *nl = &r->node[f->node];
+    switch (f->kind) {
+    case F_CRASH:
+        if (nl->pid > 0) {
+            nl->killed_by_us = true;
+            kill(-nl->pid, SIGKILL);
+        }
+        break;
+    case F_PAUSE:
+        if (nl->pid > 0 && kill(-nl->pid, SIGSTOP) == 0)
+            nl->paused = true;
+        break;
+    case F_RESUME:
+        if (nl->pid > 0 && kill(-nl->pid, SIGCONT) == 0)
+            nl->paused = false;
+        break;
+    case F_RESTART:
+        if (nl->pid > 0) { /* restart means: the old one is gone first */
+            nl->killed_by_us = true;
+            kill(-nl->pid, SIGKILL);
+            while (nl->pid > 0 && !interrupted)
+                poll_once(r, 100, false, v);
+        }
+        nl->life++;
+        start_node(r, f->node, v);
+        break;
+    case F_NET:
+        snprintf(r->net, sizeof r->net, "%s", f->arg ? f->arg : "");
+        if (net_write_conf(r) < 0)
+            verdict_fail(v, V_HARNESS, "cannot write %s: %s", r->netconf, strerror(errno));
+        break;
+    case F_PARTITION:
+    case F_HEAL:
+        snprintf(r->partition, sizeof r->partition, "%s", f->kind == F_HEAL ? "" : f->arg);
+        if (net_write_conf(r) < 0)
+            verdict_fail(v, V_HARNESS, "cannot write %s: %s", r->netconf, strerror(errno));
+        break;
+    case F_CALL:
+        if (r->test->inject)
+            r->test->inject(r, f->node, v);
+        break;
+    }
+    if (r->napplied < G_MAXFAULTS)
+        r->applied[r->napplied++] = (struct applied_fault){now_ms(), f->kind, f->node};
+}
+
+/* ---- the phases of a run ---- */
+
+static bool all_ready(struct run *r, char *why, size_t cap)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (r->node[i].ready)
+            continue;
+        snprintf(why, cap, "node %d never printed ev=ready", i);
+        return false;
+    }
+    return true;
+}
+
+static bool any_died(struct run *r, const struct verdict *v)
+{
+    (void)r;
+    return v->kind == V_CRASH || v->kind == V_HARNESS;
+}
+
+static void phase_start(struct run *r, double deadline, struct verdict *v)
+{
+    char why[256] = "";
+    for (int i = 0; i < r->n && v->kind == V_PASS; i++)
+        start_node(r, i, v);
+    while (v->kind == V_PASS && !interrupted && !all_ready(r, why, sizeof why)) {
+        if (now_ms() > deadline) {
+            verdict_fail(v, V_LIVENESS, "timeout waiting for readiness: %s", why);
+            return;
+        }
+        poll_once(r, deadline - now_ms(), false, v);
+    }
+    r->t_ready = now_ms();
+}
+
+static void phase_run(struct run *r, double deadline, struct verdict *v)
+{
+    const struct gtest *t = r->test;
+    until_fn until = t->until ? t->until : until_all_done;
+    int next = 0;
+    char why[512] = "";
+    while (!interrupted && !any_died(r, v)) {
+        double now = now_ms();
+        while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms * r->opt->slow)
+            apply_fault(r, &t->faults[next++], v);
+        if (next == t->nfaults && until(r, why, sizeof why))
+            return;
+        if (now > deadline) {
+            verdict_fail(v, V_LIVENESS, "timeout after %.1fs: %s",
+                         t->timeout_ms * r->opt->slow / 1e3, why);
+            return;
+        }
+        double wake = deadline;
+        if (next < t->nfaults && r->t_ready + t->faults[next].at_ms * r->opt->slow < wake)
+            wake = r->t_ready + t->faults[next].at_ms * r->opt->slow;
+        poll_once(r, wake - now, false, v);
+    }
+}
+
+static bool any_running(struct run *r)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i].pid > 0 || r->node[i].out_fd >= 0 || r->node[i].err_fd >= 0)
+            return true;
+    return false;
+}
+
+/* SIGTERM everyone (a paused node is resumed first) and collect the rest of the output. */
+static void phase_stop(struct run *r, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (r->node[i].pid <= 0)
+            continue;
+        if (r->node[i].paused)
+            kill(-r->node[i].pid, SIGCONT);
+        kill(r->node[i].pid, SIGTERM);
+    }
+    double grace = now_ms() + r->opt->grace_ms * r->opt->slow;
+    while (any_running(r) && now_ms() < grace && !interrupted)
+        poll_once(r, grace - now_ms(), true, v);
+    for (int i = 0; i < r->n; i++) {
+        if (r->node[i].pid <= 0)
+            continue;
+        verdict_fail(v, V_CRASH, "node %d did not exit within %.1fs of SIGTERM", i,
+                     r->opt->grace_ms * r->opt->slow / 1e3);
+        r->node[i].killed_by_us = true;
+        kill(-r->node[i].pid, SIGKILL);
+    }
+    while (any_running(r)) /* SIGKILL always works: this ends */
+        poll_once(r, 1000, true, v);
+}
+
+static void report_sanitizers(struct run *r, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i].sanitizer_reports)
+            verdict_fail(v, V_CRASH, "node %d: %d sanitizer/valgrind report line(s), first: %s "
+                                     "(see %s/node%d.err)",
+                         i, r->node[i].sanitizer_reports, r->node[i].first_report, r->dir, i);
+}
+
+static int prepare(struct run *r, struct verdict *v)
+{
+    char lib[600];
+    snprintf(lib, sizeof lib, "%s/common/faultnet/build/libfaultnet.so", r->opt->root);
+    if (access(lib, R_OK) != 0) /* without it every network fault would silently be a no-op */
+        return verdict_fail(v, V_HARNESS, "%s: %s (run make in common/faultnet)", lib,
+                            strerror(errno)), -1;
+    r->n = r->test->nodes;
+    for (int i = 0; i < r->n; i++) {
+        r->node[i].out_fd = r->node[i].err_fd = -1;
+        r->node[i].log_fd = r->node[i].elog_fd = -1;
+        r->node[i].port = free_port(r);
+        if (r->node[i].port < 0)
+            return verdict_fail(v, V_HARNESS, "no free port on 127.0.0.1"), -1;
+        char d[600];
+        snprintf(d, sizeof d, "%s/node%d", r->dir, i);
+        if (mkdir(d, 0755) < 0 && errno != EEXIST)
+            return verdict_fail(v, V_HARNESS, "mkdir %s: %s", d, strerror(errno)), -1;
+    }
+    snprintf(r->netconf, sizeof r->netconf, "%s/net.conf", r->dir);
+    snprintf(r->net, sizeof r->net, "%s", r->test->net ? r->test->net : "");
+    if (net_write_conf(r) < 0)
+        return verdict_fail(v, V_HARNESS, "cannot write %s: %s", r->netconf, strerror(errno)),
+               -1;
+    return 0;
+}
+
+int run_test(struct run *r, struct verdict *v)
+{
+    if (harness_init() < 0)
+        return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
+    current = r;
+    double deadline = now_ms() + r->test->timeout_ms * r->opt->slow;
+    if (prepare(r, v) == 0) {
+        phase_start(r, deadline, v);
+        if (v->kind == V_PASS)
+            phase_run(r, deadline, v);
+    }
+    phase_stop(r, v);
+    report_sanitizers(r, v);
+    if (interrupted)
+        verdict_fail(v, V_HARNESS, "interrupted");
+    else if (v->kind != V_HARNESS && r->test->check)
+        r->test->check(r, v);
+    for (int i = 0; i < r->n; i++) {
+        if (r->node[i].log_fd >= 0)
+            close(r->node[i].log_fd);
+        if (r->node[i].elog_fd >= 0)
+            close(r->node[i].elog_fd);
+    }
+    current = NULL;
+    return interrupted ? -1 : 0;
+}

@@ -1,0 +1,428 @@
+/* check_grader.c - tests of the grader itself: parsing, verdicts, lab1's checkers, the harness. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "grader.h"
+
+/* ---- event lines ---- */
+
+START_TEST(parse_basic)
+{
+    struct event e;
+    ck_assert_int_eq(event_parse("node=2 lc=7 ev=recv from=1 msg=1:4 t=12.5", &e), 0);
+    ck_assert_int_eq(e.node, 2);
+    ck_assert_str_eq(e.ev, "recv");
+    ck_assert_str_eq(event_get(&e, "msg"), "1:4");
+    long long x;
+    ck_assert(event_int(&e, "lc", &x) && x == 7);
+    ck_assert(!event_int(&e, "msg", &x)); /* "1:4" is not a number */
+    ck_assert(!event_get(&e, "nope"));
+    ck_assert(e.t > 12.4 && e.t < 12.6);
+    event_free(&e);
+}
+END_TEST
+
+START_TEST(parse_quoted)
+{
+    struct event e;
+    ck_assert_int_eq(event_parse("node=0 ev=bad reason=\"bad \\\"magic\\\" here\" len=3", &e), 0);
+    ck_assert_str_eq(event_get(&e, "reason"), "bad \"magic\" here");
+    ck_assert_str_eq(event_get(&e, "len"), "3");
+    event_free(&e);
+}
+END_TEST
+
+START_TEST(parse_rejects)
+{
+    static const char *bad[] = {
+        "hello world", "", "lc=1 node=2 ev=x", "node=x ev=a", "node=1 ev", "node=1 ev=\"open",
+        "node=999 ev=a", "node=-1 ev=a", "node=1 a=\"x\"y",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct event e;
+        ck_assert_msg(event_parse(bad[i], &e) < 0, "accepted: %s", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(parse_vector)
+{
+    struct event e;
+    long long v[8];
+    ck_assert_int_eq(event_parse("node=0 vc=[3,0,12] a=[] b=[1,] c=[1 d=[1,2]x", &e), 0);
+    ck_assert_int_eq(event_vector(&e, "vc", v, 8), 3);
+    ck_assert(v[0] == 3 && v[1] == 0 && v[2] == 12);
+    ck_assert_int_eq(event_vector(&e, "a", v, 8), 0);
+    ck_assert_int_eq(event_vector(&e, "b", v, 8), -1);
+    ck_assert_int_eq(event_vector(&e, "c", v, 8), -1);
+    ck_assert_int_eq(event_vector(&e, "d", v, 8), -1);
+    ck_assert_int_eq(event_vector(&e, "vc", v, 2), -1); /* does not fit */
+    event_free(&e);
+}
+END_TEST
+
+START_TEST(verdict_keeps_most_severe)
+{
+    struct verdict v = {V_PASS, ""};
+    verdict_fail(&v, V_LIVENESS, "slow");
+    verdict_fail(&v, V_SAFETY, "unsafe %d", 1);
+    verdict_fail(&v, V_LIVENESS, "slow again");
+    verdict_fail(&v, V_SAFETY, "second unsafe");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_str_eq(v.msg, "unsafe 1");
+    verdict_fail(&v, V_CRASH, "boom");
+    ck_assert_int_eq(v.kind, V_CRASH);
+}
+END_TEST
+
+START_TEST(msgmap_grows)
+{
+    struct msgmap *m = msgmap_new();
+    static char ids[5000][16];
+    static struct event ev[5000];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d:%d", i % 7, i);
+        ck_assert(msgmap_put(m, ids[i], &ev[i]));
+    }
+    ck_assert(!msgmap_put(m, "3:3", &ev[0])); /* duplicate id */
+    for (int i = 0; i < 5000; i++)
+        ck_assert_ptr_eq(msgmap_get(m, ids[i]), &ev[i]);
+    ck_assert_ptr_null(msgmap_get(m, "9:9"));
+    msgmap_free(m);
+}
+END_TEST
+
+/* ---- lab1's checkers on hand-made logs: each must pass the good log and fail the bad ---- */
+
+static struct run R;
+
+static void run_reset(int n)
+{
+    for (int i = 0; i < G_MAXNODES; i++) {
+        for (int j = 0; j < R.node[i].n; j++)
+            event_free(&R.node[i].ev[j]);
+        free(R.node[i].ev);
+    }
+    memset(&R, 0, sizeof R);
+    R.n = n;
+}
+
+static void add(const char *line)
+{
+    struct event e;
+    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
+    struct nodelog *nl = &R.node[e.node];
+    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
+    e.seq = nl->n;
+    nl->ev[nl->n++] = e;
+}
+
+static const struct gtest *find_test(const char *lab, const char *name)
+{
+    for (int l = 0; l < g_nlabs; l++)
+        for (int t = 0; strcmp(g_labs[l]->dir, lab) == 0 && t < g_labs[l]->ntests; t++)
+            if (strcmp(g_labs[l]->tests[t].name, name) == 0)
+                return &g_labs[l]->tests[t];
+    ck_abort_msg("no test %s", name);
+    return NULL;
+}
+
+static struct verdict check(const char *name)
+{
+    struct verdict v = {V_PASS, ""};
+    R.test = find_test("lab1-lamport", name);
+    R.test->check(&R, &v);
+    return v;
+}
+
+/* Two nodes: 0 sends to 1, 1 sends back. */
+static void good_lamport(const char *recv_lc)
+{
+    run_reset(2);
+    add("node=0 ev=ready");
+    add("node=0 lc=1 ev=local");
+    add("node=0 lc=2 ev=send to=1 msg=0:1");
+    add("node=1 ev=ready");
+    add("node=1 lc=1 ev=send to=0 msg=1:1");
+    char line[128];
+    snprintf(line, sizeof line, "node=1 lc=%s ev=recv from=0 msg=0:1 ts=2", recv_lc);
+    add(line);
+    add("node=0 lc=3 ev=recv from=1 msg=1:1 ts=1");
+}
+
+START_TEST(lamport_good_passes)
+{
+    good_lamport("3");
+    struct verdict v = check("clock-condition");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+START_TEST(lamport_missing_plus_one_fails)
+{
+    good_lamport("2"); /* max(1, 2) without the +1 */
+    struct verdict v = check("clock-condition");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "clock condition"));
+}
+END_TEST
+
+START_TEST(lamport_phantom_receive_fails)
+{
+    good_lamport("3");
+    add("node=1 lc=9 ev=recv from=0 msg=0:7 ts=5");
+    struct verdict v = check("clock-condition");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "never sent"));
+}
+END_TEST
+
+START_TEST(lamport_not_monotonic_fails)
+{
+    good_lamport("3");
+    add("node=0 lc=3 ev=local");
+    struct verdict v = check("clock-condition");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "did not increase"));
+}
+END_TEST
+
+START_TEST(lamport_wrong_ts_fails)
+{
+    run_reset(2);
+    add("node=0 lc=2 ev=send to=1 msg=0:1");
+    add("node=1 lc=5 ev=recv from=0 msg=0:1 ts=1");
+    add("node=1 lc=6 ev=send to=0 msg=1:1");
+    add("node=0 lc=7 ev=recv from=1 msg=1:1 ts=6");
+    struct verdict v = check("clock-condition");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+}
+END_TEST
+
+START_TEST(lamport_no_receives_is_liveness)
+{
+    run_reset(2);
+    add("node=0 lc=1 ev=send to=1 msg=0:1");
+    add("node=1 lc=1 ev=send to=0 msg=1:1");
+    struct verdict v = check("clock-condition");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+}
+END_TEST
+
+/* Vector clocks, 2 nodes: a = local on 0; b = send 0->1; c = local on 1 (concurrent with a, b);
+ * d = receive of b on 1. */
+static void vector_run(const char *c_vc, const char *d_vc)
+{
+    char line[128];
+    run_reset(2);
+    add("node=0 lc=1 ev=local vc=[1,0]");
+    add("node=0 lc=2 ev=send to=1 msg=0:1 vc=[2,0]");
+    add("node=1 lc=1 ev=send to=0 msg=1:1 vc=[0,1]");
+    snprintf(line, sizeof line, "node=1 lc=2 ev=local vc=%s", c_vc);
+    add(line);
+    snprintf(line, sizeof line, "node=1 lc=3 ev=recv from=0 msg=0:1 ts=2 vc=%s", d_vc);
+    add(line);
+    add("node=0 lc=3 ev=recv from=1 msg=1:1 ts=1 vc=[3,1]");
+}
+
+START_TEST(vector_good_passes)
+{
+    vector_run("[0,2]", "[2,3]");
+    struct verdict v = check("vector-hb");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+START_TEST(vector_missing_merge_fails)
+{
+    vector_run("[0,2]", "[0,3]"); /* the receive forgot to merge: b -> d is lost */
+    struct verdict v = check("vector-hb");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "happened before"));
+}
+END_TEST
+
+START_TEST(vector_false_order_fails)
+{
+    vector_run("[2,2]", "[2,3]"); /* c claims to follow a and b, but it is concurrent */
+    struct verdict v = check("vector-hb");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "did not happen before"));
+}
+END_TEST
+
+START_TEST(vector_missing_vc_fails)
+{
+    vector_run("[0,2]", "[2,3]");
+    add("node=0 lc=4 ev=local");
+    struct verdict v = check("vector-hb");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+}
+END_TEST
+
+/* ---- the harness, against a fake node whose misbehaviour is chosen per test ---- */
+
+static struct gtest fake_test;
+static const struct lab fake_lab = {"grading", "fake_node", &fake_test, 1};
+
+static void fake_check(struct run *r, struct verdict *v)
+{
+    (void)r, (void)v;
+}
+
+static struct verdict run_fake(const char *mode, int nodes, struct run *r)
+{
+    static char args[64];
+    snprintf(args, sizeof args, "{id} %s", mode);
+    fake_test = (struct gtest){.name = mode, .points = 1, .nodes = nodes, .args = args,
+                               .net = "drop 0.5", .check = fake_check, .timeout_ms = 3000,
+                               .what = "harness"};
+    static struct options o;
+    static char root[4096];
+    ck_assert_ptr_nonnull(realpath("../..", root));
+    o = (struct options){.root = root, .build = "build", .slow = 1, .grace_ms = 500};
+    memset(r, 0, sizeof *r);
+    r->lab = &fake_lab, r->test = &fake_test, r->opt = &o, r->seed = 5;
+    int len = snprintf(r->dir, sizeof r->dir, "%.400s/grading/build/harness-%.40s", root, mode);
+    ck_assert(len > 0 && (size_t)len < sizeof r->dir);
+    ck_assert(mkdir(r->dir, 0755) == 0 || errno == EEXIST);
+    struct verdict v = {V_PASS, ""};
+    run_test(r, &v);
+    return v;
+}
+
+/* Every pid a node printed is gone (reaped, not a zombie). */
+static void assert_all_gone(struct run *r)
+{
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            long long pid;
+            if (event_int(&r->node[i].ev[j], "pid", &pid))
+                ck_assert_msg(kill((pid_t)pid, 0) < 0 && errno == ESRCH, "pid %lld alive", pid);
+        }
+}
+
+START_TEST(harness_good_run)
+{
+    static struct run r;
+    struct verdict v = run_fake("good", 3, &r);
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(run_count(&r, i, "ready"), 1);
+        ck_assert_int_eq(run_count(&r, i, "stats"), 1); /* output after SIGTERM is collected */
+        ck_assert_int_gt(r.node[i].port, 0);
+    }
+    assert_all_gone(&r);
+    char path[700];
+    snprintf(path, sizeof path, "%s/node2.out", r.dir);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof path, "%s/net.conf", r.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char conf[1024] = "";
+    size_t n = fread(conf, 1, sizeof conf - 1, f);
+    conf[n] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(conf, "drop 0.5"));
+    ck_assert_ptr_nonnull(strstr(conf, "seed 5"));
+}
+END_TEST
+
+START_TEST(harness_never_ready_is_liveness)
+{
+    static struct run r;
+    struct verdict v = run_fake("silent", 2, &r);
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_ptr_nonnull(strstr(v.msg, "ready"));
+}
+END_TEST
+
+START_TEST(harness_segv_is_crash)
+{
+    static struct run r;
+    struct verdict v = run_fake("segv", 2, &r);
+    ck_assert_int_eq(v.kind, V_CRASH);
+    ck_assert_ptr_nonnull(strstr(v.msg, "signal 11"));
+    assert_all_gone(&r);
+}
+END_TEST
+
+START_TEST(harness_bad_exit_is_crash)
+{
+    static struct run r;
+    struct verdict v = run_fake("exit3", 2, &r);
+    ck_assert_int_eq(v.kind, V_CRASH);
+    ck_assert_ptr_nonnull(strstr(v.msg, "status 3"));
+}
+END_TEST
+
+START_TEST(harness_sanitizer_report_is_crash)
+{
+    static struct run r;
+    struct verdict v = run_fake("asan", 1, &r);
+    ck_assert_int_eq(v.kind, V_CRASH);
+    ck_assert_ptr_nonnull(strstr(v.msg, "AddressSanitizer"));
+}
+END_TEST
+
+START_TEST(harness_stubborn_node_is_killed)
+{
+    static struct run r;
+    struct verdict v = run_fake("stubborn", 2, &r);
+    ck_assert_int_eq(v.kind, V_CRASH);
+    ck_assert_ptr_nonnull(strstr(v.msg, "did not exit"));
+    assert_all_gone(&r);
+}
+END_TEST
+
+static Suite *grader_suite(void)
+{
+    Suite *s = suite_create("grader");
+    TCase *tc = tcase_create("events");
+    tcase_add_test(tc, parse_basic);
+    tcase_add_test(tc, parse_quoted);
+    tcase_add_test(tc, parse_rejects);
+    tcase_add_test(tc, parse_vector);
+    tcase_add_test(tc, verdict_keeps_most_severe);
+    tcase_add_test(tc, msgmap_grows);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lab1-checkers");
+    tcase_add_test(tc, lamport_good_passes);
+    tcase_add_test(tc, lamport_missing_plus_one_fails);
+    tcase_add_test(tc, lamport_phantom_receive_fails);
+    tcase_add_test(tc, lamport_not_monotonic_fails);
+    tcase_add_test(tc, lamport_wrong_ts_fails);
+    tcase_add_test(tc, lamport_no_receives_is_liveness);
+    tcase_add_test(tc, vector_good_passes);
+    tcase_add_test(tc, vector_missing_merge_fails);
+    tcase_add_test(tc, vector_false_order_fails);
+    tcase_add_test(tc, vector_missing_vc_fails);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("harness");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, harness_good_run);
+    tcase_add_test(tc, harness_never_ready_is_liveness);
+    tcase_add_test(tc, harness_segv_is_crash);
+    tcase_add_test(tc, harness_bad_exit_is_crash);
+    tcase_add_test(tc, harness_sanitizer_report_is_crash);
+    tcase_add_test(tc, harness_stubborn_node_is_killed);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(grader_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    run_reset(0);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+/* fake_node.c - a stand-in node whose misbehaviour is chosen by its argument, to test the harness. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+static void on_term(int sig) { (void)sig, stop = 1; }
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 2 ? argv[2] : "good";
+    const char *id = argc > 1 ? argv[1] : "0";
+    struct sigaction sa = {.sa_handler = on_term};
+    sigemptyset(&sa.sa_mask);
+    if (strcmp(mode, "stubborn") == 0)
+        sa.sa_handler = SIG_IGN; /* ignores SIGTERM: the harness must SIGKILL it */
+    sigaction(SIGTERM, &sa, NULL);
+    if (strcmp(mode, "silent") != 0)
+        printf("node=%s ev=ready pid=%d\n", id, (int)getpid());
+    if (strcmp(mode, "segv") == 0) {
+        fflush(stdout);
+        raise(SIGSEGV);
+    }
+    printf("node=%s lc=1 ev=local\nnode=%s ev=done\n", id, id);
+    fprintf(stderr, "%s\n", strcmp(mode, "asan") == 0 ? "==1==ERROR: AddressSanitizer: boom" : "hi");
+    fflush(stdout);
+    while (!stop)
+        pause();
+    printf("node=%s ev=stats\n", id);
+    return strcmp(mode, "exit3") == 0 ? 3 : 0;
+}
