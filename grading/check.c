@@ -131,3 +131,32 @@ bool until_all_done(struct run *r, char *why, size_t cap)
     }
     return true;
 }
+
+const char *const net_stat_names[NS_N] = {"dropped",     "duplicated",  "delayed",
+                                          "partitioned", "tcp_refused", "tcp_cut"};
+
+int net_stats(const char *dir, long long sum[NS_N])
+{
+    char path[700], line[512];
+    int lines = 0;
+    memset(sum, 0, NS_N * sizeof *sum);
+    snprintf(path, sizeof path, "%s/faultnet.stats", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        struct event e;
+        if (event_parse(line, &e) < 0)
+            continue;
+        lines++;
+        for (int k = 0; k < NS_N; k++) {
+            long long x;
+            if (event_int(&e, net_stat_names[k], &x))
+                sum[k] += x;
+        }
+        event_free(&e);
+    }
+    fclose(f);
+    return lines;
+}

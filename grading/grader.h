@@ -64,7 +64,7 @@ enum fault_kind {
 };
 
 struct fault {
-    int at_ms; /* after every node printed ev=ready; scaled by the slow factor */
+    int at_ms; /* after every node printed ev=ready (not scaled by --slow) */
     enum fault_kind kind;
     int node;
     const char *arg;
@@ -160,6 +160,12 @@ struct run {
 int run_test(struct run *r, struct verdict *v);
 void harness_kill_all(void); /* from a signal path: SIGKILL every node we started */
 int net_write_conf(struct run *r);
+
+/* What the fault library injected in a run, summed over every node (FAULTNET_STATS). */
+enum { NS_DROPPED, NS_DUPLICATED, NS_DELAYED, NS_PARTITIONED, NS_TCP_REFUSED, NS_TCP_CUT, NS_N };
+extern const char *const net_stat_names[NS_N];
+/* Returns the number of stats lines read (one per clean node exit), -1 if there is no file. */
+int net_stats(const char *dir, long long sum[NS_N]);
 
 /* check.c: helpers for checkers */
 struct msgmap;

@@ -520,6 +520,9 @@ static void phase_start(struct run *r, double deadline, struct verdict *v)
     r->t_ready = now_ms();
 }
 
+/* Fault times are not scaled by the slow factor: nodes pace themselves by the clock (their
+ * --interval), so under Valgrind they still do the same thing at the same moment; only the
+ * time they may take to get there (the timeouts) grows. */
 static void phase_run(struct run *r, double deadline, struct verdict *v)
 {
     const struct gtest *t = r->test;
@@ -528,7 +531,7 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
     char why[512] = "";
     while (!interrupted && !any_died(r, v)) {
         double now = now_ms();
-        while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms * r->opt->slow)
+        while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms)
             apply_fault(r, &t->faults[next++], v);
         if (next == t->nfaults && until(r, why, sizeof why))
             return;
@@ -538,8 +541,8 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
             return;
         }
         double wake = deadline;
-        if (next < t->nfaults && r->t_ready + t->faults[next].at_ms * r->opt->slow < wake)
-            wake = r->t_ready + t->faults[next].at_ms * r->opt->slow;
+        if (next < t->nfaults && r->t_ready + t->faults[next].at_ms < wake)
+            wake = r->t_ready + t->faults[next].at_ms;
         poll_once(r, wake - now, false, v);
     }
 }
@@ -613,6 +616,27 @@ static int prepare(struct run *r, struct verdict *v)
     return 0;
 }
 
+/* A test that asks for drops, duplicates or delays and got none says nothing about the lab:
+ * the fault library was not loaded (a static binary ignores LD_PRELOAD) or did not act. */
+static void check_injected(struct run *r, struct verdict *v)
+{
+    static const struct {
+        const char *directive;
+        int stat;
+    } want[] = {{"drop", NS_DROPPED}, {"dup", NS_DUPLICATED}, {"delay", NS_DELAYED},
+                {"reorder", NS_DELAYED}};
+    long long sum[NS_N];
+    int lines = net_stats(r->dir, sum);
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        const char *d = strstr(r->test->net ? r->test->net : "", want[k].directive);
+        if (!d || strtod(d + strlen(want[k].directive), NULL) <= 0 || sum[want[k].stat] > 0)
+            continue;
+        verdict_fail(v, V_HARNESS, "the test asks for '%s' but the fault library injected none "
+                                   "(%d node stats; is %s a static binary, or LD_PRELOAD lost?)",
+                     want[k].directive, lines < 0 ? 0 : lines, r->lab->bin);
+    }
+}
+
 int run_test(struct run *r, struct verdict *v)
 {
     if (harness_init() < 0)
@@ -626,6 +650,8 @@ int run_test(struct run *r, struct verdict *v)
     }
     phase_stop(r, v);
     report_sanitizers(r, v);
+    if (v->kind == V_PASS)
+        check_injected(r, v);
     if (interrupted)
         verdict_fail(v, V_HARNESS, "interrupted");
     else if (v->kind != V_HARNESS && r->test->check)

@@ -21,33 +21,15 @@ void report_init(struct report *rep)
 
 void report_faultnet(const char *dir, char *out, size_t cap)
 {
-    static const char *keys[] = {"dropped", "duplicated", "delayed", "partitioned",
-                                 "tcp_refused", "tcp_cut"};
-    long long sum[6] = {0};
-    char path[600], line[512];
-    snprintf(path, sizeof path, "%s/faultnet.stats", dir);
-    out[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        struct event e;
-        if (event_parse(line, &e) < 0)
-            continue;
-        for (int k = 0; k < 6; k++) {
-            long long x;
-            if (event_int(&e, keys[k], &x))
-                sum[k] += x;
-        }
-        event_free(&e);
-    }
-    fclose(f);
+    long long sum[NS_N];
     size_t len = 0;
-    for (int k = 0; k < 6; k++)
+    out[0] = '\0';
+    if (net_stats(dir, sum) < 0)
+        return;
+    for (int k = 0; k < NS_N; k++)
         if (sum[k] && len < cap)
-            len += (size_t)snprintf(out + len, cap - len, "%s%s=%lld", len ? " " : "", keys[k],
-                                    sum[k]);
+            len += (size_t)snprintf(out + len, cap - len, "%s%s=%lld", len ? " " : "",
+                                    net_stat_names[k], sum[k]);
 }
 
 void report_line(const struct options *o, const struct lab *lab, const struct gtest *t,

@@ -277,12 +277,19 @@ static void fake_check(struct run *r, struct verdict *v)
     (void)r, (void)v;
 }
 
+static struct verdict run_fake_net(const char *mode, int nodes, struct run *r, const char *net);
+
 static struct verdict run_fake(const char *mode, int nodes, struct run *r)
+{
+    return run_fake_net(mode, nodes, r, "drop 0.0\ndelay 0 0");
+}
+
+static struct verdict run_fake_net(const char *mode, int nodes, struct run *r, const char *net)
 {
     static char args[64];
     snprintf(args, sizeof args, "{id} %s", mode);
     fake_test = (struct gtest){.name = mode, .points = 1, .nodes = nodes, .args = args,
-                               .net = "drop 0.5", .check = fake_check, .timeout_ms = 3000,
+                               .net = net, .check = fake_check, .timeout_ms = 3000,
                                .what = "harness"};
     static struct options o;
     static char root[4096];
@@ -330,8 +337,17 @@ START_TEST(harness_good_run)
     size_t n = fread(conf, 1, sizeof conf - 1, f);
     conf[n] = '\0';
     fclose(f);
-    ck_assert_ptr_nonnull(strstr(conf, "drop 0.5"));
+    ck_assert_ptr_nonnull(strstr(conf, "drop 0.0"));
     ck_assert_ptr_nonnull(strstr(conf, "seed 5"));
+}
+END_TEST
+
+START_TEST(harness_no_injection_is_harness_error)
+{
+    static struct run r; /* the fake node sends nothing, so nothing can be dropped */
+    struct verdict v = run_fake_net("good", 2, &r, "drop 0.5");
+    ck_assert_int_eq(v.kind, V_HARNESS);
+    ck_assert_ptr_nonnull(strstr(v.msg, "injected none"));
 }
 END_TEST
 
@@ -408,6 +424,7 @@ static Suite *grader_suite(void)
     tc = tcase_create("harness");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, harness_good_run);
+    tcase_add_test(tc, harness_no_injection_is_harness_error);
     tcase_add_test(tc, harness_never_ready_is_liveness);
     tcase_add_test(tc, harness_segv_is_crash);
     tcase_add_test(tc, harness_bad_exit_is_crash);
