@@ -99,6 +99,8 @@ void report_add(struct report *rep, const struct lab *lab, const struct gtest *t
 
 void report_finish(struct report *rep, const char *json)
 {
+    if (rep->interrupted)
+        printf("Interrupted: every node was stopped; score of the tests run so far: ");
     printf("Score: %d/%d\n", rep->score, rep->max);
     if (rep->jf)
         fclose(rep->jf);
