@@ -132,8 +132,8 @@ const char *event_str(const struct event *e, char *buf, size_t cap)
 {
     size_t len = (size_t)snprintf(buf, cap, "node=%d#%d", e->node, e->seq);
     for (int i = 0; i < e->nkv && len < cap; i++) {
-        if (strcmp(e->key[i], "node") == 0)
-            continue;
+        if (strcmp(e->key[i], "node") == 0 || strcmp(e->key[i], "t") == 0)
+            continue; /* node is printed first; t is noise in a failure message */
         len += (size_t)snprintf(buf + len, cap - len, " %s=%s", e->key[i], e->val[i]);
     }
     return buf;

@@ -105,8 +105,14 @@ static int run_one(const struct options *o, const struct lab *lab, const struct 
     res->seed = seed;
     snprintf(res->info, sizeof res->info, "%s", r.info);
     report_faultnet(r.dir, res->net, sizeof res->net);
-    snprintf(res->rerun, sizeof res->rerun, "%s LAB=%s TEST=%s SEED=%llu", rerun_target(o),
-             lab->dir, t->name, (unsigned long long)seed);
+    if (o->labdir) /* a student's copy: make grade would grade the kit's own lab */
+        snprintf(res->rerun, sizeof res->rerun, "grading/build/grade --lab %s --dir %s%s%s%s "
+                 "--test %s --seed %llu", lab->dir, o->labdir, o->valgrind ? " --valgrind" : "",
+                 strcmp(o->build, "build") ? " --build " : "",
+                 strcmp(o->build, "build") ? o->build : "", t->name, (unsigned long long)seed);
+    else
+        snprintf(res->rerun, sizeof res->rerun, "%s LAB=%s TEST=%s SEED=%llu", rerun_target(o),
+                 lab->dir, t->name, (unsigned long long)seed);
     snprintf(res->logs, sizeof res->logs, "%s", r.dir);
     run_free(&r);
     return rc;

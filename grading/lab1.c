@@ -128,8 +128,8 @@ static void check_lamport(struct run *r, struct verdict *v)
         verdict_fail(v, V_HARNESS, "out of memory");
         return;
     }
+    check_receives(r, m, &tot, v); /* first: its message names both ends of the message */
     check_monotonic(r, v);
-    check_receives(r, m, &tot, v);
     msgmap_free(m);
     snprintf(r->info, sizeof r->info,
              "%d nodes: %d local, %d sends, %d receives (%.0f%% of sends), %d bad inputs "
