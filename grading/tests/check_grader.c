@@ -278,19 +278,33 @@ static void fake_check(struct run *r, struct verdict *v)
 }
 
 static struct verdict run_fake_net(const char *mode, int nodes, struct run *r, const char *net);
+static const char *fake_net = "";
 
 static struct verdict run_fake(const char *mode, int nodes, struct run *r)
 {
     return run_fake_net(mode, nodes, r, "drop 0.0\ndelay 0 0");
 }
 
+static struct verdict run_fake_sched(const char *mode, int nodes, struct run *r,
+                                     const struct fault *f, int nf);
+
 static struct verdict run_fake_net(const char *mode, int nodes, struct run *r, const char *net)
 {
+    fake_net = net;
+    return run_fake_sched(mode, nodes, r, NULL, 0);
+}
+
+static struct verdict run_fake_sched(const char *mode, int nodes, struct run *r,
+                                     const struct fault *f, int nf)
+{
+    const char *net = fake_net;
     static char args[64];
     snprintf(args, sizeof args, "{id} %s", mode);
     fake_test = (struct gtest){.name = mode, .points = 1, .nodes = nodes, .args = args,
                                .net = net, .check = fake_check, .timeout_ms = 3000,
-                               .what = "harness"};
+                               .what = "harness", .nfaults = nf};
+    for (int i = 0; i < nf; i++)
+        fake_test.faults[i] = f[i];
     static struct options o;
     static char root[4096];
     ck_assert_ptr_nonnull(realpath("../..", root));
@@ -339,6 +353,31 @@ START_TEST(harness_good_run)
     fclose(f);
     ck_assert_ptr_nonnull(strstr(conf, "drop 0.0"));
     ck_assert_ptr_nonnull(strstr(conf, "seed 5"));
+}
+END_TEST
+
+/* Crash node 1, restart it with the same identity, partition, heal, partition again. */
+START_TEST(harness_crash_restart_partition)
+{
+    static struct run r;
+    fake_net = "drop 0.0";
+    static const struct fault sched[] = {{50, F_CRASH, 1, NULL}, {150, F_RESTART, 1, NULL},
+                                         {200, F_PARTITION, 0, "0 1"}, {250, F_HEAL, 0, NULL},
+                                         {300, F_PARTITION, 0, "1 0"}};
+    struct verdict v = run_fake_sched("good", 2, &r, sched, 5);
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg); /* our own SIGKILL is not a crash */
+    ck_assert_int_eq(run_count(&r, 1, "ready"), 2);
+    ck_assert_int_eq(r.node[1].ev[r.node[1].n - 1].life, 1);
+    ck_assert_int_eq(r.napplied, 5);
+    ck_assert_ptr_nonnull(run_fault(&r, F_RESTART, 1));
+    char path[700], conf[1024] = "";
+    snprintf(path, sizeof path, "%s/net.conf", r.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    conf[fread(conf, 1, sizeof conf - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(conf, "partition 1 0"));
+    assert_all_gone(&r);
 }
 END_TEST
 
@@ -424,6 +463,7 @@ static Suite *grader_suite(void)
     tc = tcase_create("harness");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, harness_good_run);
+    tcase_add_test(tc, harness_crash_restart_partition);
     tcase_add_test(tc, harness_no_injection_is_harness_error);
     tcase_add_test(tc, harness_never_ready_is_liveness);
     tcase_add_test(tc, harness_segv_is_crash);
