@@ -8,7 +8,8 @@
 #include <sys/types.h>
 
 #define G_MAXNODES 64
-#define G_MAXFAULTS 16
+#define G_MAXFAULTS 32
+#define G_MAXAUX 4
 #define G_MAXKV 40
 
 /* ---- event lines (common/EVENTS.md), parsed ---- */
@@ -61,6 +62,7 @@ enum fault_kind {
     F_PARTITION, /* arg: "0,1 2" groups; F_NET's directives are kept */
     F_HEAL,      /* remove the partition */
     F_CALL,      /* call the test's inject() with node (lab-specific: e.g. send garbage) */
+    F_INPUT,     /* write arg (placeholders expanded) to the node's stdin */
 };
 
 struct fault {
@@ -75,6 +77,10 @@ typedef void (*check_fn)(struct run *r, struct verdict *v);
 /* true when the run phase may end; else writes what it still waits for into why */
 typedef bool (*until_fn)(struct run *r, char *why, size_t cap);
 typedef void (*inject_fn)(struct run *r, int node, struct verdict *v);
+/* Before the nodes start (e.g. start a broker with harness_spawn); -1 after verdict_fail. */
+typedef int (*setup_fn)(struct run *r, struct verdict *v);
+/* After every node stopped, before the checker; aux processes still running are then killed. */
+typedef void (*teardown_fn)(struct run *r, struct verdict *v);
 
 struct gtest {
     const char *name;
@@ -89,6 +95,15 @@ struct gtest {
     inject_fn inject;
     int timeout_ms;
     const char *what; /* one line: the property this test checks */
+    /* Optional, for labs with two roles (server/client, monitor/node): node 0 runs bin0
+     * (default: the lab's bin) with args0 (default: args). */
+    const char *bin0;
+    const char *args0;
+    /* Optional: written to every node's stdin when it starts (placeholders expanded). A node's
+     * stdin is a pipe the grader holds open until the stop phase; F_INPUT writes more. */
+    const char *input;
+    setup_fn setup;
+    teardown_fn teardown;
 };
 
 struct lab {
@@ -113,6 +128,7 @@ struct nodelog {
     bool killed_by_us;   /* SIGKILL from the schedule: not a crash */
     int port;            /* the node's port (UDP and TCP) on 127.0.0.1 */
     int out_fd, err_fd;  /* pipes from the node, -1 when closed */
+    int in_fd;           /* pipe to the node's stdin, -1 when closed */
     char partial[8192];  /* an unterminated line being read from out_fd */
     size_t plen;
     char epartial[1024]; /* same for err_fd */
@@ -154,12 +170,27 @@ struct run {
     char net[512];       /* current network directives */
     char partition[256]; /* current partition, "" for none */
     char info[512];      /* a line of numbers the checker wants printed */
+    int aux_port;        /* {aux}: one more free port per run (a broker, a multicast group) */
+    pid_t aux_pid[G_MAXAUX]; /* processes started by harness_spawn, 0 when gone */
+    int aux_status[G_MAXAUX];
+    void *lab_state;     /* for a test's setup/inject/teardown; theirs to allocate and free */
 };
 
 /* harness.c */
 int run_test(struct run *r, struct verdict *v);
 void harness_kill_all(void); /* from a signal path: SIGKILL every node we started */
 int net_write_conf(struct run *r);
+/* A port free for TCP and UDP on 127.0.0.1, different from every node's and aux_port. */
+int harness_free_port(struct run *r);
+/* Start a helper process (a broker) in its own process group, stdout+stderr appended to
+ * <run dir>/<logname>; killed with the run (and if the grader dies). Returns its slot or -1. */
+int harness_spawn(struct run *r, char *const argv[], const char *logname);
+/* SIGTERM the helper in slot, wait up to wait_ms for it, then SIGKILL. */
+void harness_stop_aux(struct run *r, int slot, int wait_ms);
+/* Write text to node id's stdin; -1 if the node is not running or the pipe is full. */
+int harness_input(struct run *r, int id, const char *text);
+/* Expand {id} {nodes} {port} {seed} {dir} {aux} for node id. */
+void harness_expand(struct run *r, int id, const char *tpl, char *out, size_t cap);
 
 /* What the fault library injected in a run, summed over every node (FAULTNET_STATS). */
 enum { NS_DROPPED, NS_DUPLICATED, NS_DELAYED, NS_PARTITIONED, NS_TCP_REFUSED, NS_TCP_CUT, NS_N };

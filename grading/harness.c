@@ -69,13 +69,16 @@ void harness_kill_all(void)
     for (int i = 0; i < current->n; i++)
         if (current->node[i].pid > 0)
             kill(-current->node[i].pid, SIGKILL);
+    for (int k = 0; k < G_MAXAUX; k++)
+        if (current->aux_pid[k] > 0)
+            kill(-current->aux_pid[k], SIGKILL);
 }
 
 /* ---- ports ---- */
 
 /* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
  * (Another program could take it before the node binds; rare on a test machine.) */
-static int free_port(struct run *r)
+int harness_free_port(struct run *r)
 {
     for (int attempt = 0; attempt < 100; attempt++) {
         int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -94,6 +97,8 @@ static int free_port(struct run *r)
         for (int i = 0; i < r->n && port > 0; i++)
             if (r->node[i].port == port)
                 port = -1;
+        if (port == r->aux_port)
+            port = -1;
         if (port > 0)
             return port;
     }
@@ -123,8 +128,8 @@ int net_write_conf(struct run *r)
 
 /* ---- starting a node ---- */
 
-/* Expand {id} {nodes} {port} {seed} {dir} in the test's argument template. */
-static void expand(struct run *r, int id, const char *tpl, char *out, size_t cap)
+/* Expand {id} {nodes} {port} {seed} {dir} {aux} in the test's argument template. */
+void harness_expand(struct run *r, int id, const char *tpl, char *out, size_t cap)
 {
     char nodes[G_MAXNODES * 24] = "";
     size_t nl = 0;
@@ -150,6 +155,8 @@ static void expand(struct run *r, int id, const char *tpl, char *out, size_t cap
             snprintf(val, sizeof val, "%llu", (unsigned long long)(r->seed * 1000 + (uint64_t)id));
         else if (klen == 3 && !strncmp(p + 1, "dir", 3))
             snprintf(val, sizeof val, "%s/node%d", r->dir, id);
+        else if (klen == 3 && !strncmp(p + 1, "aux", 3))
+            snprintf(val, sizeof val, "%d", r->aux_port);
         else
             snprintf(val, sizeof val, "%.*s", (int)(end - p + 1), p);
         o += (size_t)snprintf(out + o, cap - o, "%s", val);
@@ -176,7 +183,7 @@ static void child_env(struct run *r, int id)
 
 /* Runs in the child: never returns. Only async-signal-safe work would be strictly correct
  * after fork in a threaded program; the grader has one thread, so plain calls are fine. */
-static void child_exec(struct run *r, int id, int out[2], int err[2], char **argv)
+static void child_exec(struct run *r, int id, int in[2], int out[2], int err[2], char **argv)
 {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -186,9 +193,7 @@ static void child_exec(struct run *r, int id, int out[2], int err[2], char **arg
     signal(SIGPIPE, SIG_DFL);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0)
-        dup2(devnull, 0);
+    dup2(in[0], 0);
     char dir[600];
     snprintf(dir, sizeof dir, "%s/node%d", r->dir, id);
     if (chdir(dir) != 0)
@@ -201,22 +206,24 @@ static void child_exec(struct run *r, int id, int out[2], int err[2], char **arg
 
 static int build_argv(struct run *r, int id, char *line, size_t cap, char **argv, int max)
 {
-    char tpl[2048];
+    char tpl[4096];
     int argc = 0;
     const char *base = r->opt->labdir ? r->opt->labdir : r->lab->dir;
+    const char *prog = id == 0 && r->test->bin0 ? r->test->bin0 : r->lab->bin;
+    const char *args = id == 0 && r->test->args0 ? r->test->args0 : r->test->args;
     char bin[1024];
     if (base[0] == '/')
-        snprintf(bin, sizeof bin, "%s/%s/%s", base, r->opt->build, r->lab->bin);
+        snprintf(bin, sizeof bin, "%s/%s/%s", base, r->opt->build, prog);
     else
-        snprintf(bin, sizeof bin, "%s/%s/%s/%s", r->opt->root, base, r->opt->build, r->lab->bin);
+        snprintf(bin, sizeof bin, "%s/%s/%s/%s", r->opt->root, base, r->opt->build, prog);
     if (r->opt->valgrind)
         snprintf(tpl, sizeof tpl,
                  "/usr/bin/valgrind -q --error-exitcode=99 --leak-check=full "
                  "--errors-for-leak-kinds=definite --show-leak-kinds=definite %s %s",
-                 bin, r->test->args);
+                 bin, args);
     else
-        snprintf(tpl, sizeof tpl, "%s %s", bin, r->test->args);
-    expand(r, id, tpl, line, cap);
+        snprintf(tpl, sizeof tpl, "%s %s", bin, args);
+    harness_expand(r, id, tpl, line, cap);
     for (char *p = strtok(line, " "); p && argc < max - 1; p = strtok(NULL, " "))
         argv[argc++] = p;
     argv[argc] = NULL;
@@ -233,30 +240,44 @@ static int open_log(struct run *r, int id, const char *ext)
 static int start_node(struct run *r, int id, struct verdict *v)
 {
     struct nodelog *nl = &r->node[id];
-    char line[4096], *argv[128];
-    if (build_argv(r, id, line, sizeof line, argv, 128) < 0) {
+    static char line[8192];
+    char *argv[256];
+    if (build_argv(r, id, line, sizeof line, argv, 256) < 0) {
         verdict_fail(v, V_HARNESS, "cannot run %s: %s (did `make` build it?)", argv[0],
                      strerror(errno));
         return -1;
     }
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) < 0)
+    int in[2], out[2], err[2];
+    if (pipe2(in, O_CLOEXEC) < 0)
         return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
+        return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
+    }
     if (pipe2(err, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
         close(out[0]);
         close(out[1]);
         return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
     }
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(r, id, out, err, argv);
+        child_exec(r, id, in, out, err, argv);
+    close(in[0]);
     close(out[1]);
     close(err[1]);
     if (pid < 0) {
+        close(in[1]);
         close(out[0]);
         close(err[0]);
         return verdict_fail(v, V_HARNESS, "fork: %s", strerror(errno)), -1;
     }
+    if (nl->in_fd >= 0)
+        close(nl->in_fd);
+    nl->in_fd = in[1];
+    fcntl(nl->in_fd, F_SETFL, O_NONBLOCK); /* a node that never reads cannot block us */
     setpgid(pid, pid); /* also here, so kill(-pid) works before the child ran */
     nl->pid = pid;
     nl->out_fd = out[0];
@@ -267,7 +288,87 @@ static int start_node(struct run *r, int id, struct verdict *v)
         nl->log_fd = open_log(r, id, "out");
     if (nl->elog_fd < 0)
         nl->elog_fd = open_log(r, id, "err");
+    if (r->test->input) {
+        char text[4096];
+        harness_expand(r, id, r->test->input, text, sizeof text);
+        if (harness_input(r, id, text) < 0 && errno == EAGAIN)
+            return verdict_fail(v, V_HARNESS, "node %d's input is over 64 KiB", id), -1;
+    }
     return 0;
+}
+
+int harness_input(struct run *r, int id, const char *text)
+{
+    struct nodelog *nl = &r->node[id];
+    size_t len = strlen(text);
+    while (len > 0 && nl->in_fd >= 0) {
+        ssize_t n = write(nl->in_fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        text += n;
+        len -= (size_t)n;
+    }
+    return nl->in_fd >= 0 ? 0 : -1;
+}
+
+/* ---- helper processes (a broker) ---- */
+
+int harness_spawn(struct run *r, char *const argv[], const char *logname)
+{
+    int slot = 0;
+    while (slot < G_MAXAUX && r->aux_pid[slot] > 0)
+        slot++;
+    if (slot == G_MAXAUX)
+        return -1;
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", r->dir, logname);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        signal(SIGPIPE, SIG_DFL);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execvp(argv[0], argv);
+        fprintf(stderr, "grader: exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(fd);
+    if (pid < 0)
+        return -1;
+    setpgid(pid, pid);
+    r->aux_pid[slot] = pid;
+    r->aux_status[slot] = -1;
+    return slot;
+}
+
+void harness_stop_aux(struct run *r, int slot, int wait_ms)
+{
+    if (slot < 0 || slot >= G_MAXAUX || r->aux_pid[slot] <= 0)
+        return;
+    pid_t pid = r->aux_pid[slot];
+    kill(-pid, SIGCONT);
+    kill(-pid, SIGTERM);
+    int status;
+    for (int waited = 0; waited < wait_ms; waited += 10) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid || (got < 0 && errno == ECHILD))
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(-pid, SIGKILL);
+    if (waitpid(pid, &status, 0) == pid)
+        r->aux_status[slot] = status;
+    r->aux_pid[slot] = 0;
 }
 
 /* ---- reading the nodes' output ---- */
@@ -386,10 +487,14 @@ static void reap(struct run *r, bool stopping, struct verdict *v)
 {
     int status;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (int i = 0; i < r->n; i++)
             if (r->node[i].pid == pid)
                 on_exit_status(r, i, status, stopping, v);
+        for (int k = 0; k < G_MAXAUX; k++)
+            if (r->aux_pid[k] == pid)
+                r->aux_pid[k] = 0, r->aux_status[k] = status;
+    }
 }
 
 static void drain_sig_pipe(void)
@@ -481,6 +586,14 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
         if (r->test->inject)
             r->test->inject(r, f->node, v);
         break;
+    case F_INPUT: {
+        char text[4096];
+        harness_expand(r, f->node, f->arg ? f->arg : "", text, sizeof text);
+        /* A node that died is reported by its exit status; a full pipe means it never reads. */
+        if (harness_input(r, f->node, text) < 0 && errno == EAGAIN)
+            verdict_fail(v, V_HARNESS, "node %d does not read its stdin (pipe full)", f->node);
+        break;
+    }
     }
     if (r->napplied < G_MAXFAULTS)
         r->applied[r->napplied++] = (struct applied_fault){now_ms(), f->kind, f->node};
@@ -559,6 +672,10 @@ static bool any_running(struct run *r)
 static void phase_stop(struct run *r, struct verdict *v)
 {
     for (int i = 0; i < r->n; i++) {
+        if (r->node[i].in_fd >= 0) {
+            close(r->node[i].in_fd);
+            r->node[i].in_fd = -1;
+        }
         if (r->node[i].pid <= 0)
             continue;
         if (r->node[i].paused)
@@ -598,9 +715,9 @@ static int prepare(struct run *r, struct verdict *v)
                             strerror(errno)), -1;
     r->n = r->test->nodes;
     for (int i = 0; i < r->n; i++) {
-        r->node[i].out_fd = r->node[i].err_fd = -1;
+        r->node[i].out_fd = r->node[i].err_fd = r->node[i].in_fd = -1;
         r->node[i].log_fd = r->node[i].elog_fd = -1;
-        r->node[i].port = free_port(r);
+        r->node[i].port = harness_free_port(r);
         if (r->node[i].port < 0)
             return verdict_fail(v, V_HARNESS, "no free port on 127.0.0.1"), -1;
         char d[600];
@@ -608,6 +725,9 @@ static int prepare(struct run *r, struct verdict *v)
         if (mkdir(d, 0755) < 0 && errno != EEXIST)
             return verdict_fail(v, V_HARNESS, "mkdir %s: %s", d, strerror(errno)), -1;
     }
+    r->aux_port = harness_free_port(r);
+    if (r->aux_port < 0)
+        return verdict_fail(v, V_HARNESS, "no free port on 127.0.0.1"), -1;
     snprintf(r->netconf, sizeof r->netconf, "%s/net.conf", r->dir);
     snprintf(r->net, sizeof r->net, "%s", r->test->net ? r->test->net : "");
     if (net_write_conf(r) < 0)
@@ -643,12 +763,17 @@ int run_test(struct run *r, struct verdict *v)
         return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
     current = r;
     double deadline = now_ms() + r->test->timeout_ms * r->opt->slow;
-    if (prepare(r, v) == 0) {
+    bool set_up = false;
+    if (prepare(r, v) == 0 && (!r->test->setup || (set_up = true, r->test->setup(r, v) == 0))) {
         phase_start(r, deadline, v);
         if (v->kind == V_PASS)
             phase_run(r, deadline, v);
     }
     phase_stop(r, v);
+    if (set_up && r->test->teardown)
+        r->test->teardown(r, v);
+    for (int k = 0; k < G_MAXAUX; k++)
+        harness_stop_aux(r, k, 2000);
     report_sanitizers(r, v);
     if (v->kind == V_PASS)
         check_injected(r, v);

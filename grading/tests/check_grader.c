@@ -437,6 +437,73 @@ START_TEST(harness_stubborn_node_is_killed)
 }
 END_TEST
 
+/* bin0/args0 for node 0, {aux}, stdin input at start and by F_INPUT, setup/teardown with a
+ * helper process that the harness stops. */
+static int aux_slot = -1, teardown_calls;
+static pid_t aux_pid;
+static int echo_setup(struct run *r, struct verdict *v)
+{
+    char *argv[] = {"sleep", "30", NULL};
+    aux_slot = harness_spawn(r, argv, "sleep.log");
+    if (aux_slot < 0)
+        return verdict_fail(v, V_HARNESS, "spawn"), -1;
+    aux_pid = r->aux_pid[aux_slot];
+    return 0;
+}
+static void echo_teardown(struct run *r, struct verdict *v)
+{
+    (void)v;
+    teardown_calls++;
+    ck_assert_int_gt(r->aux_pid[aux_slot], 0); /* still running: the harness stops it after */
+}
+static bool echo_until(struct run *r, char *why, size_t cap)
+{
+    (void)why, (void)cap;
+    return run_count(r, 1, "input") >= 2 && run_count(r, 0, "input") >= 1;
+}
+
+START_TEST(harness_roles_input_aux)
+{
+    static struct run r;
+    static struct gtest t;
+    t = (struct gtest){.name = "echo", .points = 1, .nodes = 2, .args = "{id} echo",
+                       .args0 = "{id} echo0 {aux}", .net = "", .input = "hello {id}\n",
+                       .faults = {{30, F_INPUT, 1, "more=x\n"}}, .nfaults = 1,
+                       .until = echo_until, .check = fake_check, .timeout_ms = 3000,
+                       .what = "harness", .setup = echo_setup, .teardown = echo_teardown};
+    static const struct lab lab = {"grading", "fake_node", &t, 1};
+    static struct options o;
+    static char root[4096];
+    ck_assert_ptr_nonnull(realpath("../..", root));
+    o = (struct options){.root = root, .build = "build", .slow = 1, .grace_ms = 500};
+    memset(&r, 0, sizeof r);
+    r.lab = &lab, r.test = &t, r.opt = &o, r.seed = 5;
+    snprintf(r.dir, sizeof r.dir, "%.400s/grading/build/harness-echo", root);
+    ck_assert(mkdir(r.dir, 0755) == 0 || errno == EEXIST);
+    struct verdict v = {V_PASS, ""};
+    run_test(&r, &v);
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    char want[32];
+    snprintf(want, sizeof want, "%d", r.aux_port);
+    ck_assert_int_gt(r.aux_port, 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_ne(r.aux_port, r.node[i].port);
+    const struct event *role0 = &r.node[0].ev[1], *role1 = &r.node[1].ev[1];
+    ck_assert_str_eq(role0->ev, "role");
+    ck_assert_str_eq(event_get(role0, "mode"), "echo0");
+    ck_assert_str_eq(event_get(role0, "extra"), want);
+    ck_assert_str_eq(event_get(role1, "mode"), "echo");
+    ck_assert_str_eq(event_get(&r.node[0].ev[2], "line"), "hello_0");
+    ck_assert_str_eq(event_get(&r.node[1].ev[2], "line"), "hello_1");
+    ck_assert_str_eq(event_get(&r.node[1].ev[3], "line"), "more_x");
+    ck_assert_int_eq(run_count(&r, 0, "eof"), 1); /* stdin closed at stop */
+    ck_assert_int_eq(teardown_calls, 1);
+    ck_assert_int_eq(r.aux_pid[aux_slot], 0);
+    ck_assert(kill(aux_pid, 0) < 0 && errno == ESRCH);
+    assert_all_gone(&r);
+}
+END_TEST
+
 static Suite *grader_suite(void)
 {
     Suite *s = suite_create("grader");
@@ -470,6 +537,7 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, harness_bad_exit_is_crash);
     tcase_add_test(tc, harness_sanitizer_report_is_crash);
     tcase_add_test(tc, harness_stubborn_node_is_killed);
+    tcase_add_test(tc, harness_roles_input_aux);
     suite_add_tcase(s, tc);
     return s;
 }

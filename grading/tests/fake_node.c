@@ -13,7 +13,7 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 2 ? argv[2] : "good";
     const char *id = argc > 1 ? argv[1] : "0";
-    struct sigaction sa = {.sa_handler = on_term};
+    struct sigaction sa = {.sa_handler = on_term}; /* no SA_RESTART: fgets returns */
     sigemptyset(&sa.sa_mask);
     if (strcmp(mode, "stubborn") == 0)
         sa.sa_handler = SIG_IGN; /* ignores SIGTERM: the harness must SIGKILL it */
@@ -23,6 +23,25 @@ int main(int argc, char **argv)
     if (strcmp(mode, "segv") == 0) {
         fflush(stdout);
         raise(SIGSEGV);
+    }
+    if (strncmp(mode, "echo", 4) == 0) { /* "echo" [extra]: print each stdin line as an event */
+        printf("node=%s ev=role mode=%s extra=%s\n", id, mode, argc > 3 ? argv[3] : "-");
+        fflush(stdout);
+        char line[256];
+        while (!stop && fgets(line, sizeof line, stdin)) {
+            line[strcspn(line, "\n")] = '\0';
+            for (char *p = line; *p; p++)
+                if (*p == ' ' || *p == '=')
+                    *p = '_';
+            printf("node=%s ev=input line=%s\n", id, line);
+            fflush(stdout);
+        }
+        printf("node=%s ev=eof\n", id); /* the grader closes stdin in its stop phase */
+        fflush(stdout);
+        while (!stop)
+            pause();
+        printf("node=%s ev=stats\n", id);
+        return 0;
     }
     printf("node=%s lc=1 ev=local\nnode=%s ev=done\n", id, id);
     fprintf(stderr, "%s\n", strcmp(mode, "asan") == 0 ? "==1==ERROR: AddressSanitizer: boom" : "hi");
