@@ -1,5 +1,6 @@
 #!/bin/sh
-# install-deps.sh - make sure what the kit needs is installed: Check, pkg-config, Valgrind, Mosquitto.
+# install-deps.sh - make sure what the kit needs is installed: Check, pkg-config, Valgrind, Mosquitto,
+# and OpenSSL (library and command) for lab7's TLS build and its test certificates.
 # Installs the missing ones with apt-get (through sudo when not root), or prints the exact command.
 need=""
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
@@ -7,6 +8,8 @@ pkg-config --exists check 2>/dev/null || need="$need check"
 command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$need mosquitto"
 command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
+pkg-config --exists openssl 2>/dev/null || need="$need libssl-dev"
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 [ -z "$need" ] && exit 0
 
 echo "install-deps: missing:$need"
