@@ -3,7 +3,10 @@
 
 #include <string.h>
 
-static void out_clear(struct bully_out *out) { memset(out, 0, sizeof *out); }
+static void out_clear(struct bully_out *out)
+{
+    memset(out, 0, sizeof *out);
+}
 
 static void emit(struct bully_out *out, uint8_t type, int to, uint32_t round)
 {
@@ -153,20 +156,11 @@ void bully_on_message(struct bully *b, int64_t now, const struct proto_msg *m,
 {
     out_clear(out);
     switch (m->type) {
-    case PROTO_ELECTION:
-        on_election(b, now, m, out);
-        break;
-    case PROTO_ANSWER:
-        on_answer(b, now, m, out);
-        break;
-    case PROTO_COORDINATOR:
-        on_coordinator(b, now, m, out);
-        break;
-    case PROTO_HEARTBEAT:
-        on_heartbeat(b, now, m, out);
-        break;
-    default:
-        out->bad = "bad-type"; /* proto_decode() never lets one through */
+    case PROTO_ELECTION: on_election(b, now, m, out); break;
+    case PROTO_ANSWER: on_answer(b, now, m, out); break;
+    case PROTO_COORDINATOR: on_coordinator(b, now, m, out); break;
+    case PROTO_HEARTBEAT: on_heartbeat(b, now, m, out); break;
+    default: out->bad = "bad-type"; /* proto_decode() never lets one through */
     }
 }
 

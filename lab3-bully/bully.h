@@ -1,4 +1,5 @@
-/* bully.h - the Bully election algorithm as a pure state machine: no sockets, no clock of its own. */
+/* bully.h - the Bully election algorithm as a pure state machine: no sockets, no clock of its own.
+ */
 #ifndef BULLY_H
 #define BULLY_H
 
@@ -39,8 +40,8 @@ struct bully_config {
 struct bully {
     struct bully_config cfg;
     enum bully_role role;
-    int leader;      /* -1 unknown */
-    uint32_t round;  /* our latest election's number, 0 before the first */
+    int leader;     /* -1 unknown */
+    uint32_t round; /* our latest election's number, 0 before the first */
     int64_t t_answer, t_coord, t_heartbeat, t_leader; /* deadlines; BULLY_NEVER = off */
     uint64_t elections, wins;
 };
@@ -78,7 +79,8 @@ void bully_init(struct bully *b, const struct bully_config *cfg);
 void bully_start(struct bully *b, int64_t now, struct bully_out *out);
 
 /* A decoded message from `from` (a valid id other than ours: node.c checks). */
-void bully_on_message(struct bully *b, int64_t now, const struct proto_msg *m, struct bully_out *out);
+void bully_on_message(struct bully *b, int64_t now, const struct proto_msg *m,
+                      struct bully_out *out);
 
 /* Fire whatever deadlines have passed. Call when now >= bully_next_deadline(). */
 void bully_on_timer(struct bully *b, int64_t now, struct bully_out *out);

@@ -14,8 +14,7 @@
 #include "evlog.h"
 #include "node.h"
 
-#define DEFAULT_NODES                                                                           \
-    "127.0.0.1:7301,127.0.0.1:7302,127.0.0.1:7303,127.0.0.1:7304,127.0.0.1:7305"
+#define DEFAULT_NODES "127.0.0.1:7301,127.0.0.1:7302,127.0.0.1:7303,127.0.0.1:7304,127.0.0.1:7305"
 #define MAX_MS 3600000 /* an hour; anything longer is surely a typo */
 
 static const char usage[] =
@@ -335,13 +334,9 @@ int main(int argc, char **argv)
     struct node nd;
 
     switch (parse_args(argc, argv, &cfg)) {
-    case PARSE_HELP:
-        return fputs(usage, stdout) == EOF || fflush(stdout) == EOF ? 1 : 0;
-    case PARSE_ERROR:
-        fputs(usage, stderr);
-        return 2;
-    case PARSE_OK:
-        break;
+    case PARSE_HELP: return fputs(usage, stdout) == EOF || fflush(stdout) == EOF ? 1 : 0;
+    case PARSE_ERROR: fputs(usage, stderr); return 2;
+    case PARSE_OK: break;
     }
     evlog_init(cfg.id);
     int wake_fd = setup_signals();

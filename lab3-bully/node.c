@@ -50,8 +50,8 @@ void node_log_stats(const struct node *nd)
 {
     evlog("ev=stats sent=%" PRIu64 " recv=%" PRIu64 " bad=%" PRIu64 " elections=%" PRIu64
           " wins=%" PRIu64 " leader=%d role=%s",
-          nd->n_sent, nd->n_recv, nd->n_bad, nd->bully.elections, nd->bully.wins,
-          nd->bully.leader, bully_role_name(nd->bully.role));
+          nd->n_sent, nd->n_recv, nd->n_bad, nd->bully.elections, nd->bully.wins, nd->bully.leader,
+          bully_role_name(nd->bully.role));
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -64,8 +64,8 @@ static void send_one(struct node *nd, const struct bully_send *s)
     uint8_t frame[PROTO_LEN];
     m.seq = ++nd->seq;
     size_t len = proto_encode(&m, frame, sizeof frame);
-    evlog("ev=send type=%s to=%d msg=%d:%" PRIu32 " round=%" PRIu32, proto_type_name(m.type),
-          s->to, nd->cfg->id, m.seq, m.round);
+    evlog("ev=send type=%s to=%d msg=%d:%" PRIu32 " round=%" PRIu32, proto_type_name(m.type), s->to,
+          nd->cfg->id, m.seq, m.round);
     nd->n_sent++;
     const struct sockaddr_in *dst = &nd->cfg->addrs[s->to];
     ssize_t n;
@@ -101,9 +101,9 @@ static void log_bad(struct node *nd, const char *why, const struct sockaddr_in *
     addr_or_q(src, addr);
     nd->n_bad++;
     if (m)
-        evlog("ev=bad why=%s src=%s len=%zu type=%s from=%u msg=%u:%" PRIu32 " round=%" PRIu32,
-              why, addr, len, proto_type_name(m->type), (unsigned)m->sender, (unsigned)m->sender,
-              m->seq, m->round);
+        evlog("ev=bad why=%s src=%s len=%zu type=%s from=%u msg=%u:%" PRIu32 " round=%" PRIu32, why,
+              addr, len, proto_type_name(m->type), (unsigned)m->sender, (unsigned)m->sender, m->seq,
+              m->round);
     else
         evlog("ev=bad why=%s src=%s len=%zu", why, addr, len);
 }
@@ -144,8 +144,8 @@ static void handle_datagram(struct node *nd, const uint8_t *buf, size_t len,
         log_bad(nd, out.bad, src, len, &m);
     } else {
         nd->n_recv++;
-        evlog("ev=recv type=%s from=%u msg=%u:%" PRIu32 " round=%" PRIu32,
-              proto_type_name(m.type), (unsigned)m.sender, (unsigned)m.sender, m.seq, m.round);
+        evlog("ev=recv type=%s from=%u msg=%u:%" PRIu32 " round=%" PRIu32, proto_type_name(m.type),
+              (unsigned)m.sender, (unsigned)m.sender, m.seq, m.round);
     }
     apply(nd, &out); /* a refused message may still make a leader re-announce itself */
 }
@@ -157,8 +157,8 @@ static void drain_socket(struct node *nd)
         struct sockaddr_in src;
         socklen_t srclen = sizeof src;
         memset(&src, 0, sizeof src);
-        ssize_t n = recvfrom(nd->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&src,
-                             &srclen);
+        ssize_t n =
+            recvfrom(nd->sock, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&src, &srclen);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -178,8 +178,11 @@ int node_open(struct node *nd, const struct node_config *cfg, int wake_fd)
     memset(nd, 0, sizeof *nd);
     nd->cfg = cfg;
     nd->wake_fd = wake_fd;
-    struct bully_config bc = {.id = cfg->id, .n = cfg->n, .answer_ms = cfg->answer_ms,
-                              .coord_ms = cfg->coord_ms, .heartbeat_ms = cfg->heartbeat_ms,
+    struct bully_config bc = {.id = cfg->id,
+                              .n = cfg->n,
+                              .answer_ms = cfg->answer_ms,
+                              .coord_ms = cfg->coord_ms,
+                              .heartbeat_ms = cfg->heartbeat_ms,
                               .leader_ms = cfg->leader_ms};
     bully_init(&nd->bully, &bc);
     nd->sock = socket(AF_INET, SOCK_DGRAM, 0);

@@ -14,9 +14,9 @@
 
 /* What the command line says. main() fills it; the node only reads it. */
 struct node_config {
-    int id;                                    /* --id: our index in addrs */
-    int n;                                     /* how many nodes --nodes lists */
-    struct sockaddr_in addrs[PROTO_MAX_NODES]; /* --nodes, in id order */
+    int id;                                                /* --id: our index in addrs */
+    int n;                                                 /* how many nodes --nodes lists */
+    struct sockaddr_in addrs[PROTO_MAX_NODES];             /* --nodes, in id order */
     uint32_t answer_ms, coord_ms, heartbeat_ms, leader_ms; /* the four timeouts */
 };
 
@@ -28,10 +28,10 @@ struct node_config {
  */
 struct node {
     const struct node_config *cfg;
-    int sock;            /* UDP socket bound to cfg->addrs[cfg->id] */
-    int wake_fd;         /* readable when SIGINT or SIGTERM arrived */
-    struct bully bully;  /* the algorithm: bully.c */
-    uint32_t seq;        /* our last message's number (msg=<id>:<seq>) */
+    int sock;           /* UDP socket bound to cfg->addrs[cfg->id] */
+    int wake_fd;        /* readable when SIGINT or SIGTERM arrived */
+    struct bully bully; /* the algorithm: bully.c */
+    uint32_t seq;       /* our last message's number (msg=<id>:<seq>) */
     uint64_t n_sent, n_recv, n_bad;
 };
 

@@ -13,7 +13,10 @@ static void put32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -61,35 +64,23 @@ int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *out)
 const char *proto_strerror(int code)
 {
     switch (code) {
-    case PROTO_ETRUNC:
-        return "truncated";
-    case PROTO_ETRAILING:
-        return "trailing-bytes";
-    case PROTO_EMAGIC:
-        return "bad-magic";
-    case PROTO_EVERSION:
-        return "bad-version";
-    case PROTO_ETYPE:
-        return "bad-type";
-    case PROTO_ERESERVED:
-        return "bad-reserved";
-    default:
-        return "unknown-error";
+    case PROTO_ETRUNC: return "truncated";
+    case PROTO_ETRAILING: return "trailing-bytes";
+    case PROTO_EMAGIC: return "bad-magic";
+    case PROTO_EVERSION: return "bad-version";
+    case PROTO_ETYPE: return "bad-type";
+    case PROTO_ERESERVED: return "bad-reserved";
+    default: return "unknown-error";
     }
 }
 
 const char *proto_type_name(int type)
 {
     switch (type) {
-    case PROTO_ELECTION:
-        return "ELECTION";
-    case PROTO_ANSWER:
-        return "ANSWER";
-    case PROTO_COORDINATOR:
-        return "COORDINATOR";
-    case PROTO_HEARTBEAT:
-        return "HEARTBEAT";
-    default:
-        return "?";
+    case PROTO_ELECTION: return "ELECTION";
+    case PROTO_ANSWER: return "ANSWER";
+    case PROTO_COORDINATOR: return "COORDINATOR";
+    case PROTO_HEARTBEAT: return "HEARTBEAT";
+    default: return "?";
     }
 }

@@ -1,4 +1,5 @@
-/* proto.h - the lab3 wire format: one Bully message (ELECTION, ANSWER, COORDINATOR, HEARTBEAT) per UDP datagram. */
+/* proto.h - the lab3 wire format: one Bully message (ELECTION, ANSWER, COORDINATOR, HEARTBEAT) per
+ * UDP datagram. */
 #ifndef PROTO_H
 #define PROTO_H
 

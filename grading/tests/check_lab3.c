@@ -1,4 +1,5 @@
-/* check_lab3.c - lab3-bully's checkers on hand-made logs: good logs pass, each broken rule fails. */
+/* check_lab3.c - lab3-bully's checkers on hand-made logs: good logs pass, each broken rule fails.
+ */
 #define _GNU_SOURCE
 #include <check.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 
 #include "bully.h"
 
-#define ANS 100  /* answer timeout */
+#define ANS 100 /* answer timeout */
 #define COORD 300
 #define HB 50
 #define LEAD 250
@@ -291,7 +291,7 @@ struct sim {
         struct bully_send s;
     } q[QCAP];
     int qh, qt;
-    int sent[5];      /* by type; counted from the moment of the last sim_reset_counts */
+    int sent[5]; /* by type; counted from the moment of the last sim_reset_counts */
     int elections[SIM_N];
 };
 
@@ -372,8 +372,8 @@ static void assert_all_follow(const struct sim *s, int leader)
 {
     for (int i = 0; i < s->n; i++)
         if (s->alive[i]) {
-            ck_assert_msg(s->b[i].leader == leader, "node %d follows %d, not %d", i,
-                          s->b[i].leader, leader);
+            ck_assert_msg(s->b[i].leader == leader, "node %d follows %d, not %d", i, s->b[i].leader,
+                          leader);
             ck_assert_int_eq(s->b[i].role, i == leader ? BULLY_LEADER : BULLY_FOLLOWER);
         }
 }

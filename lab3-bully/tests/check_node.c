@@ -26,12 +26,13 @@
  * run. Generous for sanitizer and Valgrind builds; a passing test waits well under a second. */
 #define WAIT_MS 30000
 #define MAXP 4
-#define TIMING "--heartbeat", "50", "--leader-timeout", "400", "--answer-timeout", "150", \
-               "--coord-timeout", "500"
+#define TIMING                                                                                     \
+    "--heartbeat", "50", "--leader-timeout", "400", "--answer-timeout", "150", "--coord-timeout",  \
+        "500"
 
 struct proc {
     pid_t pid;
-    int out;          /* its stdout */
+    int out;           /* its stdout */
     char buf[1 << 16]; /* what it printed so far (the tail if it is long) */
     size_t len;
 };
@@ -191,7 +192,8 @@ START_TEST(bad_datagrams)
     start_all(2);
     ck_assert(wait_leader(2, -1, 1));
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ports[0]),
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)ports[0]),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     static const uint8_t forged[16] = {'B', 'Y', 1, 3, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9};
     static const uint8_t unknown[16] = {'B', 'Y', 1, 3, 0, 77, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9};
@@ -238,8 +240,8 @@ START_TEST(command_line)
     const char *help[] = {"bully", "--help", NULL};
     const char *noid[] = {"bully", NULL};
     const char *range[] = {"bully", "--id", "5", NULL};
-    const char *slow[] = {"bully", "--id", "0", "--heartbeat", "500", "--leader-timeout", "500",
-                          NULL};
+    const char *slow[] = {"bully", "--id", "0", "--heartbeat", "500", "--leader-timeout",
+                          "500",   NULL};
     const char *junk[] = {"bully", "--id", "0x1", NULL};
     const char *nodes_bad[] = {"bully", "--id", "0", "--nodes", "localhost:1", NULL};
     ck_assert_int_eq(run_status(help, out, sizeof out), 0);

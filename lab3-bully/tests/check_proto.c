@@ -1,4 +1,5 @@
-/* check_proto.c - table-driven tests of the wire format in proto.c: layout, round trips, bad input. */
+/* check_proto.c - table-driven tests of the wire format in proto.c: layout, round trips, bad input.
+ */
 #include <check.h>
 #include <string.h>
 
@@ -7,7 +8,7 @@
 /* A frame written out by hand from the diagram in proto.h. If encode() and this disagree, one
  * of them has the byte order wrong. */
 static const uint8_t golden[PROTO_LEN] = {
-    'B', 'Y', 1, 3,         /* magic, version 1, COORDINATOR */
+    'B',  'Y',  1,    3,    /* magic, version 1, COORDINATOR */
     0x00, 0x2a, 0x00, 0x00, /* sender 42, reserved */
     0x01, 0x02, 0x03, 0x04, /* round 0x01020304 */
     0xa0, 0xb0, 0xc0, 0xd0, /* seq 0xa0b0c0d0 */
@@ -48,8 +49,8 @@ START_TEST(round_trip)
     static const uint32_t vals[] = {0, 1, 0x7fffffffu, 0xffffffffu};
     for (int type = PROTO_ELECTION; type <= PROTO_HEARTBEAT; type++)
         for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
-            struct proto_msg in = {(uint8_t)type, (uint16_t)(vals[k] & 0xffff), vals[k],
-                                   ~vals[k]}, out;
+            struct proto_msg in = {(uint8_t)type, (uint16_t)(vals[k] & 0xffff), vals[k], ~vals[k]},
+                             out;
             uint8_t buf[PROTO_LEN];
             ck_assert_uint_eq(proto_encode(&in, buf, sizeof buf), PROTO_LEN);
             ck_assert_int_eq(proto_decode(buf, sizeof buf, &out), PROTO_LEN);
