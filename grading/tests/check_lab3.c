@@ -1,0 +1,303 @@
+/* check_lab3.c - lab3-bully's checkers on hand-made logs: good logs pass, each broken rule fails.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "grader.h"
+
+static struct run R;
+
+static void run_reset(int n)
+{
+    for (int i = 0; i < G_MAXNODES; i++) {
+        for (int j = 0; j < R.node[i].n; j++)
+            event_free(&R.node[i].ev[j]);
+        free(R.node[i].ev);
+    }
+    memset(&R, 0, sizeof R);
+    R.n = n;
+}
+
+static void add(const char *line)
+{
+    struct event e;
+    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
+    struct nodelog *nl = &R.node[e.node];
+    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
+    e.seq = nl->n;
+    nl->ev[nl->n++] = e;
+}
+
+static const struct gtest *find_test(const char *name)
+{
+    for (int l = 0; l < g_nlabs; l++)
+        for (int t = 0; strcmp(g_labs[l]->dir, "lab3-bully") == 0 && t < g_labs[l]->ntests; t++)
+            if (strcmp(g_labs[l]->tests[t].name, name) == 0)
+                return &g_labs[l]->tests[t];
+    ck_abort_msg("no test %s", name);
+    return NULL;
+}
+
+static struct verdict check(const char *name)
+{
+    struct verdict v = {V_PASS, ""};
+    R.test = find_test(name);
+    R.test->check(&R, &v);
+    return v;
+}
+
+static void crash(int node, double t)
+{
+    R.applied[R.napplied++] = (struct applied_fault){t, F_CRASH, node};
+}
+
+/* Three nodes start; 2 wins at once and tells 0 and 1. */
+static void good_startup(void)
+{
+    run_reset(3);
+    for (int i = 0; i < 3; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "node=%d ev=ready t=%d", i, 10 + i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=election round=1 why=startup t=%d", i, 11 + i);
+        add(line);
+    }
+    add("node=0 ev=send type=ELECTION to=1 msg=0:1 round=1 t=12");
+    add("node=0 ev=send type=ELECTION to=2 msg=0:2 round=1 t=12");
+    add("node=1 ev=send type=ELECTION to=2 msg=1:1 round=1 t=13");
+    add("node=2 ev=leader leader=2 via=won round=1 t=13");
+    add("node=2 ev=send type=COORDINATOR to=0 msg=2:1 round=1 t=13");
+    add("node=2 ev=send type=COORDINATOR to=1 msg=2:2 round=1 t=13");
+    add("node=0 ev=recv type=COORDINATOR from=2 msg=2:1 round=1 t=14");
+    add("node=0 ev=leader leader=2 via=coordinator round=1 t=14");
+    add("node=1 ev=recv type=ANSWER from=2 msg=2:3 round=1 t=14");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:2 round=1 t=15");
+    add("node=1 ev=leader leader=2 via=coordinator round=1 t=15");
+}
+
+START_TEST(startup_good_passes)
+{
+    good_startup();
+    struct verdict v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "leader 2 agreed by all 3 alive nodes 5 ms"));
+    ck_assert_ptr_nonnull(strstr(R.info, "5 election messages (3 ELECTION, 0 ANSWER, 2"));
+}
+END_TEST
+
+/* The broken variant: 1 heard 2's ANSWER, yet declared itself leader. */
+START_TEST(leader_after_answer_fails)
+{
+    good_startup();
+    add("node=1 ev=leader leader=-1 via=suspect t=20");
+    add("node=1 ev=election round=2 why=leader-silent t=20");
+    add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=2 t=21");
+    add("node=1 ev=leader leader=1 via=won round=2 t=22");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=23");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=23");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 declared itself leader although a higher node "
+                                        "had answered"));
+}
+END_TEST
+
+/* An ANSWER to an older round says nothing about the current one: no failure. */
+START_TEST(stale_answer_passes)
+{
+    good_startup();
+    add("node=1 ev=leader leader=-1 via=suspect t=20");
+    add("node=1 ev=election round=2 why=leader-silent t=20");
+    add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=1 t=21");
+    add("node=1 ev=leader leader=1 via=won round=2 t=22");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=23");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=23");
+    struct verdict v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+START_TEST(disagreement_fails)
+{
+    good_startup();
+    add("node=0 ev=leader leader=1 via=coordinator round=1 t=30");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "agreement: node 0 ended following 1, but the highest "
+                                        "alive id is 2"));
+}
+END_TEST
+
+START_TEST(two_leaders_fail)
+{
+    good_startup();
+    add("node=1 ev=election round=2 why=election-from-lower t=30");
+    add("node=1 ev=leader leader=1 via=won round=2 t=31");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "2 alive nodes ended believing they lead (1, 2)"));
+    /* the count of self-believed leaders is reported too, when it is the only fault */
+    run_reset(2);
+    add("node=0 ev=ready t=1");
+    add("node=0 ev=election round=1 why=startup t=1");
+    add("node=1 ev=ready t=1");
+    add("node=1 ev=election round=1 why=startup t=1");
+    add("node=1 ev=leader leader=-1 via=suspect t=2");
+    add("node=0 ev=leader leader=-1 via=suspect t=2");
+    v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "agreement: node 0 ended following -1"));
+}
+END_TEST
+
+START_TEST(following_lower_fails)
+{
+    good_startup();
+    add("node=2 ev=leader leader=0 via=coordinator round=1 t=30");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 followed the lower id 0"));
+}
+END_TEST
+
+START_TEST(leader_without_election_fails)
+{
+    run_reset(2);
+    add("node=0 ev=ready t=1");
+    add("node=0 ev=election round=1 why=startup t=1");
+    add("node=0 ev=leader leader=1 via=coordinator round=1 t=2");
+    add("node=1 ev=ready t=1");
+    add("node=1 ev=leader leader=1 via=won round=0 t=1");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 took a leader before holding any election"));
+}
+END_TEST
+
+/* With 2 crashed, 1 is the highest alive: following 1 passes, still following 2 fails. */
+START_TEST(crashed_leader_is_replaced)
+{
+    good_startup();
+    crash(2, 50);
+    add("node=0 ev=leader leader=-1 via=suspect t=60");
+    add("node=0 ev=election round=2 why=leader-silent t=60");
+    add("node=0 ev=send type=ELECTION to=1 msg=0:3 round=2 t=60");
+    add("node=0 ev=send type=ELECTION to=2 msg=0:4 round=2 t=60");
+    add("node=1 ev=recv type=ELECTION from=0 msg=0:3 round=2 t=61");
+    add("node=1 ev=send type=ANSWER to=0 msg=1:2 round=2 t=61");
+    add("node=1 ev=election round=2 why=election-from-lower t=61");
+    add("node=1 ev=send type=ELECTION to=2 msg=1:3 round=2 t=61");
+    add("node=0 ev=recv type=ANSWER from=1 msg=1:2 round=2 t=62");
+    struct verdict v = check("leader-killed");
+    ck_assert_int_eq(v.kind, V_SAFETY); /* node 0 still has no leader, 1 still follows 2 */
+    ck_assert_ptr_nonnull(strstr(v.msg, "highest alive id is 1"));
+    add("node=1 ev=leader leader=1 via=won round=2 t=70");
+    add("node=1 ev=send type=COORDINATOR to=0 msg=1:4 round=2 t=70");
+    add("node=0 ev=leader leader=1 via=coordinator round=2 t=71");
+    v = check("leader-killed");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "leader 1 agreed by all 2 alive nodes 21 ms"));
+    ck_assert_ptr_nonnull(strstr(R.info, "5 election messages (3 ELECTION, 1 ANSWER, 1 COORD"));
+    ck_assert_ptr_nonnull(strstr(R.info, "n=3: best n-1=2, worst (n-1)^2+n-2=5"));
+}
+END_TEST
+
+START_TEST(no_view_is_liveness)
+{
+    run_reset(1);
+    add("node=0 ev=ready t=1");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+}
+END_TEST
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The end condition: every running node follows the highest running id, for long enough. */
+START_TEST(until_needs_stable_agreement)
+{
+    char why[256], line[128];
+    double old = mono_ms() - 5000, now = mono_ms();
+    const struct gtest *t = find_test("startup");
+    run_reset(2);
+    for (int i = 0; i < 2; i++)
+        R.node[i].pid = 12345 + i, R.node[i].ready = true;
+    snprintf(line, sizeof line, "node=0 ev=leader leader=1 via=coordinator round=1 t=%.3f", old);
+    add(line);
+    ck_assert(!t->until(&R, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "node 1 follows -2"));
+    snprintf(line, sizeof line, "node=1 ev=leader leader=1 via=won round=1 t=%.3f", now);
+    add(line);
+    ck_assert(!t->until(&R, why, sizeof why)); /* agreed, but only just now */
+    ck_assert_ptr_nonnull(strstr(why, "only for"));
+    R.node[1].ev[0].t = old;
+    ck_assert_msg(t->until(&R, why, sizeof why), "%s", why);
+    R.node[1].pid = 0; /* 1 died: 0 must now follow itself */
+    ck_assert(!t->until(&R, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "not the highest alive id 0"));
+}
+END_TEST
+
+START_TEST(bad_input_needs_every_bad_line)
+{
+    run_reset(5);
+    crash(0, 1), crash(4, 1);
+    R.applied[R.napplied++] = (struct applied_fault){100, F_CALL, 1};
+    for (int i = 1; i <= 3; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "node=%d ev=ready t=0", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=election round=1 why=startup t=0", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=leader leader=4 via=coordinator round=1 t=101", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=leader leader=3 via=%s round=1 t=200", i,
+                 i == 3 ? "won" : "coordinator");
+        add(line);
+        for (int k = 0; k < 13 - (i == 2); k++) {
+            snprintf(line, sizeof line, "node=%d ev=bad why=bad-magic src=127.0.0.1:9 len=3 t=100",
+                     i);
+            add(line);
+        }
+    }
+    struct verdict v = check("bad-input");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 logged 12 ev=bad lines for the 13"));
+    add("node=2 ev=bad why=unknown-id src=127.0.0.1:9 len=16 t=100");
+    v = check("bad-input");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lab3");
+    TCase *tc = tcase_create("checkers");
+    tcase_add_test(tc, startup_good_passes);
+    tcase_add_test(tc, leader_after_answer_fails);
+    tcase_add_test(tc, stale_answer_passes);
+    tcase_add_test(tc, disagreement_fails);
+    tcase_add_test(tc, two_leaders_fail);
+    tcase_add_test(tc, following_lower_fails);
+    tcase_add_test(tc, leader_without_election_fails);
+    tcase_add_test(tc, crashed_leader_is_replaced);
+    tcase_add_test(tc, no_view_is_liveness);
+    tcase_add_test(tc, until_needs_stable_agreement);
+    tcase_add_test(tc, bad_input_needs_every_bad_line);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    run_reset(0);
+    return failed ? 1 : 0;
+}
