@@ -335,7 +335,7 @@ START_TEST(clients_conserve_money)
         snprintf(ids[i], sizeof ids[i], "%d", i + 1);
         char *argv[] = {WALLET_BUILD "/wallet-client", "--server", server, "--id", ids[i],
                         "--random-transfers", "40", "--peers", "4", "--hot", "2",
-                        "--seed", ids[i], NULL};
+                        "--seed", ids[i], "--quiet", NULL};
         spawn(&c[i], argv);
     }
     for (int i = 0; i < 4; i++) {
