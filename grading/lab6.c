@@ -61,10 +61,20 @@ static int wallet_index(struct wallets *w, const char *name)
     return -1;
 }
 
+/* Transfer id order (the ledger's); a retried request, acknowledged twice, ends adjacent. */
 static int by_id(const void *a, const void *b)
 {
     const struct tx *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
+    int c = strcmp(x->from, y->from);
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return c ? c : strcmp(x->req, y->req);
+}
+
+static bool same_request(const struct tx *t, int k)
+{
+    return k > 0 && t[k].id == t[k - 1].id && !strcmp(t[k].from, t[k - 1].from) &&
+           !strcmp(t[k].req, t[k - 1].req);
 }
 
 /* The balances node 0 printed when it stopped (its last life). False if it printed none. */
@@ -137,10 +147,8 @@ static bool check_ids(struct tx *t, int n, struct verdict *v)
 {
     char a[512], b[512];
     for (int k = 1; k < n; k++) {
-        if (t[k].id != t[k - 1].id)
-            continue;
-        if (!strcmp(t[k].req, t[k - 1].req) && !strcmp(t[k].from, t[k - 1].from))
-            continue; /* a retry answered "dup": the same transfer, acknowledged again */
+        if (t[k].id != t[k - 1].id || same_request(t, k))
+            continue; /* a retry answered "dup" is the same transfer, acknowledged again */
         verdict_fail(v, V_SAFETY, "two different transfers were acknowledged with the same id "
                      "tx=%lld: the server lost one (not in its ledger after a restart?) or "
                      "numbered two transfers alike without its lock\n      %s\n      %s",
@@ -159,12 +167,59 @@ static bool check_ids(struct tx *t, int n, struct verdict *v)
     return true;
 }
 
-/* Replay the acks in transfer-id order (the server's ledger order): nobody may go below 0,
- * and the result must be what the server printed, wallet by wallet. */
+/* Every balance from the acknowledged transfers, compared with what the server printed at
+ * stop; the first wallet that differs is named (a lost update). Then the transfer ids, then
+ * the acks replayed in id order (the ledger's): nobody may go below zero. */
+static bool compare_balances(struct wallets *w, const struct tx *t, int n, struct verdict *v)
+{
+    char a[512];
+    for (int k = 0; k < n; k++) {
+        if (same_request(t, k))
+            continue;
+        int f = wallet_index(w, t[k].from), to = wallet_index(w, t[k].to);
+        if (f < 0 || to < 0) {
+            verdict_fail(v, V_SAFETY, "an acknowledged transfer names a wallet the server does "
+                         "not list at stop: %s", show(&t[k], a, sizeof a));
+            return false;
+        }
+        w->computed[f] -= t[k].cents, w->computed[to] += t[k].cents;
+    }
+    for (int i = 0; i < w->n; i++)
+        if (w->server[i] != w->computed[i]) {
+            verdict_fail(v, V_SAFETY, "lost update: wallet %s holds %lld cents at stop "
+                         "(ev=wallet) but the %d acknowledged transfers give %lld (%+lld): an "
+                         "update was lost, or a transfer was applied without an "
+                         "acknowledgement. Does every transfer hold the lock from the balance "
+                         "check to the write?", w->name[i], w->server[i], n, w->computed[i],
+                         w->server[i] - w->computed[i]);
+            return false;
+        }
+    return true;
+}
+
+static void check_negative(struct wallets *w, const struct tx *t, int n, struct verdict *v)
+{
+    char a[512];
+    for (int i = 0; i < w->n; i++)
+        w->computed[i] = START_CENTS;
+    for (int k = 0; k < n; k++) {
+        int f = wallet_index(w, t[k].from), to = wallet_index(w, t[k].to);
+        if (same_request(t, k) || f < 0 || to < 0)
+            continue;
+        w->computed[f] -= t[k].cents, w->computed[to] += t[k].cents;
+        if (w->computed[f] < 0) {
+            verdict_fail(v, V_SAFETY, "no negative balance: wallet %s goes to %lld cents at "
+                         "tx=%lld, replaying the acknowledged transfers in id order: the funds "
+                         "check and the debit were not atomic\n      %s", t[k].from,
+                         w->computed[f], t[k].id, show(&t[k], a, sizeof a));
+            return;
+        }
+    }
+}
+
 static void check_balances(struct run *r, struct verdict *v)
 {
     static struct wallets w;
-    char a[512];
     int n = 0;
     if (!read_dump(r, &w, v))
         return;
@@ -173,38 +228,11 @@ static void check_balances(struct run *r, struct verdict *v)
         verdict_fail(v, V_HARNESS, "out of memory");
         return;
     }
-    bool ok = check_ids(t, n, v);
-    for (int k = 0; ok && k < n; k++) {
-        if (k > 0 && t[k].id == t[k - 1].id)
-            continue;
-        int f = wallet_index(&w, t[k].from), to = wallet_index(&w, t[k].to);
-        if (f < 0 || to < 0) {
-            verdict_fail(v, V_SAFETY, "an acknowledged transfer names a wallet the server does "
-                         "not list at stop: %s", show(&t[k], a, sizeof a));
-            ok = false;
-            break;
-        }
-        w.computed[f] -= t[k].cents, w.computed[to] += t[k].cents;
-        if (w.computed[f] < 0) {
-            verdict_fail(v, V_SAFETY, "no negative balance: wallet %s goes to %lld cents at "
-                         "tx=%lld, replaying the acknowledged transfers in id order: the funds "
-                         "check and the debit were not atomic\n      %s", t[k].from,
-                         w.computed[f], t[k].id, show(&t[k], a, sizeof a));
-            ok = false;
-        }
-    }
     long long total = 0;
     for (int i = 0; i < w.n; i++)
         total += w.server[i];
-    for (int i = 0; ok && i < w.n; i++)
-        if (w.server[i] != w.computed[i]) {
-            verdict_fail(v, V_SAFETY, "lost update: wallet %s holds %lld cents at stop (ev=wallet) "
-                         "but the %d acknowledged transfers give %lld (%+lld): an update was "
-                         "lost, or a transfer was applied without an acknowledgement. Does "
-                         "every transfer hold the lock from the balance check to the write?",
-                         w.name[i], w.server[i], n, w.computed[i], w.server[i] - w.computed[i]);
-            ok = false;
-        }
+    if (compare_balances(&w, t, n, v) && check_ids(t, n, v))
+        check_negative(&w, t, n, v);
     if (total != (long long)w.n * START_CENTS)
         verdict_fail(v, V_SAFETY, "money not conserved: %d wallets hold %lld cents at stop, not "
                      "%d x %d = %lld", w.n, total, w.n, START_CENTS, (long long)w.n * START_CENTS);
