@@ -4,7 +4,7 @@
 # Usage: sh bench.sh [BUILD_DIR]   (make bench runs it). Not part of make test.
 set -u
 B=${1:-build}
-TOTAL=${TOTAL:-480}          # transfers per measurement, split among the clients
+TOTAL=${TOTAL:-1600}          # transfers per measurement, split among the clients
 PORT=${PORT:-$((20000 + $$ % 20000))}
 TMP=$(mktemp -d /tmp/wallet-bench.XXXXXX)
 trap 'kill $SERVER 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
@@ -23,13 +23,20 @@ start_server() {
     while read -r line <&3; do
         case "$line" in *ev=ready*) break ;; esac
     done
-    cat <&3 >/dev/null &  # keep draining its events
+    cat <&3 >"$TMP/server.out" &  # keep draining its events
     exec 3<&-
 }
 
 stop_server() {
     kill "$SERVER" && wait "$SERVER" 2>/dev/null
     SERVER=
+    wait  # the cat draining its output
+}
+
+# transfers per fdatasync, from the server's ev=stats line
+per_sync() {
+    sed -n 's/.*ev=stats .*transfers=\([0-9]*\) syncs=\([0-9]*\).*/\1 \2/p' "$TMP/server.out" |
+        awk '{ printf "%8.1f", $2 ? $1 / $2 : 0 }'
 }
 
 # $1 clients, each sending TOTAL/$1 transfers to random peers (a sink wallet included).
@@ -56,12 +63,15 @@ echo "wallet-server: transfers/s (each = KEY + SEND round trips, ${TOTAL} transf
 printf "%-28s %8s %8s %8s\n" "" "1" "8" "32"
 for mode in each group; do
     printf "%-28s" "sync=$mode"
+    ratios=""
     for c in 1 8 32; do
         start_server $mode
         printf " %s" "$(run_clients $c)"
         stop_server
+        ratios="$ratios $(per_sync)"
     done
     echo
+    printf "%-28s%s\n" "  transfers per fdatasync" "$ratios"
 done
 
 if command -v redis-server >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1; then

@@ -25,6 +25,7 @@ struct ledger {
     long long synced;   /* records known to be on disk */
     bool syncing;       /* a caller is inside fdatasync for the others */
     int sync_errno;     /* a failed fdatasync: every later wait fails (fsyncgate) */
+    long long syncs;    /* fdatasync calls made for appends (group commit makes them fewer) */
 };
 
 uint32_t ledger_crc32(const void *buf, size_t len)
@@ -263,6 +264,7 @@ int ledger_wait(struct ledger *lg, long long seq)
         int e = errno;
         pthread_mutex_lock(&lg->mu);
         lg->syncing = false;
+        lg->syncs++;
         if (rc < 0)
             lg->sync_errno = e;
         else
@@ -280,6 +282,14 @@ long long ledger_written(struct ledger *lg)
     long long w = lg->written;
     pthread_mutex_unlock(&lg->mu);
     return w;
+}
+
+long long ledger_syncs(struct ledger *lg)
+{
+    pthread_mutex_lock(&lg->mu);
+    long long n = lg->syncs;
+    pthread_mutex_unlock(&lg->mu);
+    return n;
 }
 
 void ledger_close(struct ledger *lg)

@@ -47,6 +47,8 @@ int ledger_append(struct ledger *lg, const char *payload, long long *seq);
 int ledger_wait(struct ledger *lg, long long seq);
 /* The seq of the last record written (to wait for everything written so far). */
 long long ledger_written(struct ledger *lg);
+/* How many fdatasync calls appends have needed so far. */
+long long ledger_syncs(struct ledger *lg);
 void ledger_close(struct ledger *lg);
 
 #endif

@@ -488,8 +488,8 @@ void server_run(struct server *s)
     pthread_mutex_lock(&s->mu);
     long long transfers = s->transfers;
     pthread_mutex_unlock(&s->mu);
-    evlog("ev=stats wallets=%d total=%lld transfers=%lld conns=%lld refused=%lld", n, total,
-          transfers, accepted, refused);
+    evlog("ev=stats wallets=%d total=%lld transfers=%lld syncs=%lld conns=%lld refused=%lld", n,
+          total, transfers, ledger_syncs(s->lg), accepted, refused);
 }
 
 void server_free(struct server *s)

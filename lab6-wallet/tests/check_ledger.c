@@ -202,6 +202,8 @@ START_TEST(group_commit_from_threads)
         ck_assert_ptr_null(ret);
     }
     ck_assert_int_eq(ledger_written(lg), THREADS * EACH);
+    ck_assert_int_le(ledger_syncs(lg), THREADS * EACH); /* never more syncs than records */
+    ck_assert_int_gt(ledger_syncs(lg), 0);
     ledger_close(lg);
     bank_free(&b);
     /* every record is whole: the replay reads them all (the same name fails the replay

@@ -281,7 +281,7 @@ START_TEST(bad_input_gets_a_clear_error)
     stop(&s, SIGTERM);
     ck_assert_msg(strstr(s.buf, "why=partial-line"), "%s", s.buf);
     ck_assert_msg(strstr(s.buf, "why=line-too-long"), "%s", s.buf);
-    ck_assert_msg(strstr(s.buf, "ev=stats wallets=2 total=20000 transfers=1"), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=stats wallets=2 total=20000 transfers=1 "), "%s", s.buf);
 }
 END_TEST
 
