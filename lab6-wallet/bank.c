@@ -148,8 +148,12 @@ static int decide(struct bank *b, int from, int to, long long cents, const char 
     if (e) {
         if (e->cents != cents || (to >= 0 && e->to != to))
             return BK_REQID;
-        *tx = (struct bank_tx){.tx = e->tx, .from = from, .to = e->to, .cents = e->cents,
-                               .from_after = e->from_after, .dup = true};
+        *tx = (struct bank_tx){.tx = e->tx,
+                               .from = from,
+                               .to = e->to,
+                               .cents = e->cents,
+                               .from_after = e->from_after,
+                               .dup = true};
         snprintf(tx->reqid, sizeof tx->reqid, "%s", reqid);
         return 0;
     }
@@ -197,8 +201,8 @@ int bank_apply(struct bank *b, const struct bank_tx *tx)
     return 0;
 }
 
-int bank_replay(struct bank *b, long long txid, const char *from, const char *to,
-                long long cents, const char *reqid)
+int bank_replay(struct bank *b, long long txid, const char *from, const char *to, long long cents,
+                const char *reqid)
 {
     int f = bank_find(b, from), t = bank_find(b, to);
     struct bank_tx tx;

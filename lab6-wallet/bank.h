@@ -46,9 +46,9 @@ struct bank_idem {
 struct bank {
     struct wallet *w;
     int n, cap, max_wallets;
-    int rotate_every;      /* seconds between key rotations */
-    uint64_t master[2];    /* the server's key-derivation secret (first ledger record) */
-    long long next_tx;     /* transfer ids are 1, 2, 3, ... in ledger order */
+    int rotate_every;   /* seconds between key rotations */
+    uint64_t master[2]; /* the server's key-derivation secret (first ledger record) */
+    long long next_tx;  /* transfer ids are 1, 2, 3, ... in ledger order */
     struct bank_idem *idem[BANK_IDEM_BUCKETS];
 };
 

@@ -12,13 +12,13 @@
 struct client {
     char host[64];
     int port;
-    int fd;                                /* -1 when not connected */
-    char rbuf[CLIENT_REPLY_MAX];           /* bytes received past the last reply */
+    int fd;                      /* -1 when not connected */
+    char rbuf[CLIENT_REPLY_MAX]; /* bytes received past the last reply */
     size_t rlen;
     char name[PROTO_MAX_NAME + 1];
-    char secret[PROTO_SECRET_LEN + 1];     /* "" until registered */
+    char secret[PROTO_SECRET_LEN + 1]; /* "" until registered */
     long long retries, reconnects;
-    volatile sig_atomic_t *stop;           /* set by SIGINT/SIGTERM: give up waiting */
+    volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM: give up waiting */
 };
 
 /* "host:port" or a comma list whose first entry is used (the grader's {nodes}). */

@@ -111,8 +111,8 @@ static int do_register(struct state *s)
         return -1;
     }
     evlog("ev=registered name=%s key=%s expires_in=%d", s->c.name, key, expires);
-    human("registered %s: public key %s (rotates in %d s), 100.00 in the wallet", s->c.name,
-          key, expires);
+    human("registered %s: public key %s (rotates in %d s), 100.00 in the wallet", s->c.name, key,
+          expires);
     return 0;
 }
 
@@ -140,15 +140,13 @@ static int send_to_key(struct state *s, const char *key, long long cents)
     int code;
     snprintf(reqid, sizeof reqid, "%.20s-%lx-%lld", s->c.name, (long)getpid(), ++s->seq);
     snprintf(req, sizeof req, "SEND %s %s %s %s %lld", s->c.name,
-             s->c.secret[0] ? s->c.secret : "00000000000000000000000000000000", reqid, key,
-             cents);
+             s->c.secret[0] ? s->c.secret : "00000000000000000000000000000000", reqid, key, cents);
     if (client_call(&s->c, req, reply, sizeof reply) < 0)
         return -1;
     if (is_err(reply, tok, sizeof tok, &code) ||
         sscanf(reply, "OK %lld %24s %lld", &tx, to, &left) != 3) {
         s->refused++;
-        evlog("ev=refused req=%s why=%s code=%d key=%s cents=%lld", reqid, tok, code, key,
-              cents);
+        evlog("ev=refused req=%s why=%s code=%d key=%s cents=%lld", reqid, tok, code, key, cents);
         human("transfer refused: %s", reply);
         return 1;
     }
@@ -208,8 +206,7 @@ static void command(struct state *s, char *line)
             snprintf(s->saved_key, sizeof s->saved_key, "%s", key);
             s->saved_expires = s->last_expires;
             human("key of %s: %s (%d s left)", a, key, s->saved_expires);
-        }
-        else
+        } else
             human("no wallet named %s", a);
     } else if (sscanf(line, "check %63s", a) == 1) {
         snprintf(b, sizeof b, "CHECK %s", a);

@@ -20,12 +20,12 @@ struct ledger {
     enum ledger_sync mode;
     pthread_mutex_t mu;
     pthread_cond_t synced_cv;
-    off_t size;         /* bytes of whole records in the file */
-    long long written;  /* records written (the last one's seq) */
-    long long synced;   /* records known to be on disk */
-    bool syncing;       /* a caller is inside fdatasync for the others */
-    int sync_errno;     /* a failed fdatasync: every later wait fails (fsyncgate) */
-    long long syncs;    /* fdatasync calls made for appends (group commit makes them fewer) */
+    off_t size;        /* bytes of whole records in the file */
+    long long written; /* records written (the last one's seq) */
+    long long synced;  /* records known to be on disk */
+    bool syncing;      /* a caller is inside fdatasync for the others */
+    int sync_errno;    /* a failed fdatasync: every later wait fails (fsyncgate) */
+    long long syncs;   /* fdatasync calls made for appends (group commit makes them fewer) */
 };
 
 uint32_t ledger_crc32(const void *buf, size_t len)
@@ -42,8 +42,8 @@ uint32_t ledger_crc32(const void *buf, size_t len)
 
 size_t ledger_encode(char *buf, size_t cap, const char *payload)
 {
-    int n = snprintf(buf, cap, "%s #%08" PRIx32 "\n", payload,
-                     ledger_crc32(payload, strlen(payload)));
+    int n =
+        snprintf(buf, cap, "%s #%08" PRIx32 "\n", payload, ledger_crc32(payload, strlen(payload)));
     return n > 0 && (size_t)n < cap && (size_t)n <= LEDGER_MAX_RECORD ? (size_t)n : 0;
 }
 
@@ -67,8 +67,8 @@ int ledger_decode(const char *line, size_t len, char *payload, size_t cap)
 }
 
 /* Apply one payload to the bank. The first record must be M. */
-static int replay_one(struct bank *b, const char *p, bool first, int rotate_every,
-                      int max_wallets, struct ledger_info *info)
+static int replay_one(struct bank *b, const char *p, bool first, int rotate_every, int max_wallets,
+                      struct ledger_info *info)
 {
     char name[64], other[64], reqid[64];
     unsigned long long m0, m1;
@@ -104,8 +104,8 @@ static long long replay(const char *buf, size_t len, struct bank *b, int rotate_
             info->torn_offset = (long long)off, info->torn_bytes = (long long)(len - off);
             return (long long)off;
         }
-        if (!ok || replay_one(b, payload, info->records == 0, rotate_every, max_wallets,
-                              info) < 0) {
+        if (!ok ||
+            replay_one(b, payload, info->records == 0, rotate_every, max_wallets, info) < 0) {
             snprintf(err, errcap, "record %lld at byte %zu is %s", info->records + 1, off,
                      ok ? "inconsistent with the records before it" : "damaged (not the last)");
             return -1;
@@ -203,8 +203,8 @@ struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank 
     if (good < 0)
         goto fail;
     if (info->records == 0) { /* empty, or only a torn first record */
-        if (ftruncate(lg->fd, 0) < 0 || start_new(lg, path, b, rotate_every, max_wallets,
-                                                  master) < 0) {
+        if (ftruncate(lg->fd, 0) < 0 ||
+            start_new(lg, path, b, rotate_every, max_wallets, master) < 0) {
             snprintf(err, errcap, "write %s: %s", path, strerror(errno));
             goto fail;
         }

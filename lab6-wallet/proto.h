@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
-#define PROTO_MAX_LINE 256       /* bytes, newline included; longer lines get ERR 413 */
-#define PROTO_MAX_NAME 24        /* wallet names: [A-Za-z0-9_-]{1,24} */
-#define PROTO_MAX_TOKEN 40       /* request ids and keys: [A-Za-z0-9_.:-]{1,40} */
-#define PROTO_SECRET_LEN 32      /* secrets: 32 lowercase hex digits */
+#define PROTO_MAX_LINE 256              /* bytes, newline included; longer lines get ERR 413 */
+#define PROTO_MAX_NAME 24               /* wallet names: [A-Za-z0-9_-]{1,24} */
+#define PROTO_MAX_TOKEN 40              /* request ids and keys: [A-Za-z0-9_.:-]{1,40} */
+#define PROTO_SECRET_LEN 32             /* secrets: 32 lowercase hex digits */
 #define PROTO_MAX_CENTS 1000000000000LL /* 10^12 cents: larger amounts are "overflowing" */
 
 enum proto_cmd {

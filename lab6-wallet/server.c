@@ -45,7 +45,7 @@ struct server {
     pthread_mutex_t mu; /* guards bank and the order of ledger appends */
     struct bank bank;
     struct ledger *lg;
-    long long transfers; /* guarded by mu */
+    long long transfers;     /* guarded by mu */
     pthread_mutex_t conn_mu; /* guards everything down to conn_cv */
     struct conn *conns;
     int nconns;
@@ -91,12 +91,15 @@ static void reply_err(struct conn *c, int code, const char *token, const char *t
 
 static void reply_bank_err(struct conn *c, int err)
 {
-    static const char *const texts[] = {
-        "no wallet has that name", "the secret is not this wallet's",
-        "no wallet has that key", "that key has rotated: ask KEY <name> for the current one",
-        "a wallet cannot pay itself", "not enough money in the wallet",
-        "this request id was used for another transfer", "that name is registered already",
-        "the server holds as many wallets as it may"};
+    static const char *const texts[] = {"no wallet has that name",
+                                        "the secret is not this wallet's",
+                                        "no wallet has that key",
+                                        "that key has rotated: ask KEY <name> for the current one",
+                                        "a wallet cannot pay itself",
+                                        "not enough money in the wallet",
+                                        "this request id was used for another transfer",
+                                        "that name is registered already",
+                                        "the server holds as many wallets as it may"};
     int code;
     const char *token = bank_err_token(err, &code);
     int k = BK_NO_WALLET - err;
@@ -147,8 +150,9 @@ static void do_register(struct conn *c, const struct proto_req *q)
     new_secret(secret);
     snprintf(payload, sizeof payload, "R %s %s", q->name, secret);
     pthread_mutex_lock(&s->mu);
-    int err = bank_find(&s->bank, q->name) >= 0 ? BK_NAME_TAKEN
-              : s->bank.n >= s->bank.max_wallets ? BK_FULL : 0;
+    int err = bank_find(&s->bank, q->name) >= 0  ? BK_NAME_TAKEN
+              : s->bank.n >= s->bank.max_wallets ? BK_FULL
+                                                 : 0;
     if (!err && ledger_append(s->lg, payload, &seq) < 0)
         err = -1;
     int idx = err ? -1 : bank_register(&s->bank, q->name, secret);
@@ -171,11 +175,10 @@ static void do_send(struct conn *c, const struct proto_req *q)
     char payload[160];
     long long seq = 0;
     pthread_mutex_lock(&s->mu);
-    int err = bank_prepare(&s->bank, q->name, q->secret, q->reqid, q->key, q->cents, now_s(),
-                           &tx);
+    int err = bank_prepare(&s->bank, q->name, q->secret, q->reqid, q->key, q->cents, now_s(), &tx);
     if (!err && !tx.dup) {
-        snprintf(payload, sizeof payload, "T %lld %s %s %lld %s", tx.tx,
-                 s->bank.w[tx.from].name, s->bank.w[tx.to].name, tx.cents, tx.reqid);
+        snprintf(payload, sizeof payload, "T %lld %s %s %lld %s", tx.tx, s->bank.w[tx.from].name,
+                 s->bank.w[tx.to].name, tx.cents, tx.reqid);
         /* STEP 1 (README "Locking"): the record is in the ledger before the balances change. */
         if (ledger_append(s->lg, payload, &seq) < 0)
             err = -1;
@@ -204,9 +207,9 @@ static void do_lookup(struct conn *c, const struct proto_req *q)
     char key[BANK_KEY_LEN + 1], name[PROTO_MAX_NAME + 1] = "";
     long long now = now_s(), cents = 0;
     pthread_mutex_lock(&s->mu);
-    int i = q->cmd == P_KEY       ? bank_find(&s->bank, q->name)
-            : q->cmd == P_CHECK   ? bank_lookup_key(&s->bank, q->key, now)
-                                  : bank_auth(&s->bank, q->name, q->secret);
+    int i = q->cmd == P_KEY     ? bank_find(&s->bank, q->name)
+            : q->cmd == P_CHECK ? bank_lookup_key(&s->bank, q->key, now)
+                                : bank_auth(&s->bank, q->name, q->secret);
     if (i >= 0) {
         bank_key(&s->bank, i, bank_epoch(&s->bank, now), key);
         snprintf(name, sizeof name, "%s", s->bank.w[i].name);
@@ -381,7 +384,8 @@ static void accept_one(struct server *s, pthread_attr_t *attr)
 static int listen_on(int port, char *err, size_t cap)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_ANY)};
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 1024) < 0) {
@@ -412,21 +416,22 @@ struct server *server_start(const struct server_opts *o, char *err, size_t errca
     while (getrandom(master, sizeof master, 0) != (ssize_t)sizeof master)
         ;
     snprintf(path, sizeof path, "%s/ledger.log", o->dir);
-    s->lg = ledger_open(path, o->sync, &s->bank, o->rotate_every, o->max_wallets, master,
-                        &info, err, errcap);
+    s->lg = ledger_open(path, o->sync, &s->bank, o->rotate_every, o->max_wallets, master, &info,
+                        err, errcap);
     if (!s->lg || (s->lfd = listen_on(o->port, err, errcap)) < 0) {
         server_free(s);
         return NULL;
     }
     if (info.torn_bytes) {
-        fprintf(stderr, "wallet-server: %s: dropped a torn last record (%lld bytes at offset "
-                        "%lld): it was never acknowledged\n", path, info.torn_bytes,
-                info.torn_offset);
+        fprintf(stderr,
+                "wallet-server: %s: dropped a torn last record (%lld bytes at offset "
+                "%lld): it was never acknowledged\n",
+                path, info.torn_bytes, info.torn_offset);
         evlog("ev=torn offset=%lld bytes=%lld", info.torn_offset, info.torn_bytes);
     }
     s->transfers = info.transfers;
-    evlog("ev=replayed n=%lld wallets=%lld transfers=%lld total=%lld", info.records,
-          info.wallets, info.transfers, bank_total(&s->bank));
+    evlog("ev=replayed n=%lld wallets=%lld transfers=%lld total=%lld", info.records, info.wallets,
+          info.transfers, bank_total(&s->bank));
     evlog("ev=ready port=%d max_conns=%d rotate_every=%d sync=%s", o->port, o->max_conns,
           o->rotate_every, o->sync == LEDGER_SYNC_EACH ? "each" : "group");
     return s;

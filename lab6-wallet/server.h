@@ -5,11 +5,11 @@
 #include "ledger.h"
 
 struct server_opts {
-    int id;            /* node= in event lines */
+    int id; /* node= in event lines */
     int port;
-    const char *dir;   /* holds ledger.log */
-    int rotate_every;  /* seconds */
-    int max_conns;     /* connections served at once; more are refused with ERR 503 */
+    const char *dir;  /* holds ledger.log */
+    int rotate_every; /* seconds */
+    int max_conns;    /* connections served at once; more are refused with ERR 503 */
     int max_wallets;
     enum ledger_sync sync;
 };

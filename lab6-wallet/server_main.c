@@ -44,8 +44,12 @@ static void bad_usage(const char *what, const char *arg)
 
 static void parse(int argc, char **argv, struct server_opts *o)
 {
-    *o = (struct server_opts){.port = -1, .dir = ".", .rotate_every = 180, .max_conns = 1000,
-                              .max_wallets = 10000, .sync = LEDGER_SYNC_GROUP};
+    *o = (struct server_opts){.port = -1,
+                              .dir = ".",
+                              .rotate_every = 180,
+                              .max_conns = 1000,
+                              .max_wallets = 10000,
+                              .sync = LEDGER_SYNC_GROUP};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) {

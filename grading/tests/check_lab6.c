@@ -57,10 +57,10 @@ static struct verdict check(const char *name)
     return v;
 }
 
-#define ASSERT_FAILS(v, want, text)                                                             \
-    do {                                                                                        \
-        ck_assert_int_eq((v).kind, want);                                                       \
-        ck_assert_msg(strstr((v).msg, text), "want \"%s\" in: %s", text, (v).msg);              \
+#define ASSERT_FAILS(v, want, text)                                                                \
+    do {                                                                                           \
+        ck_assert_int_eq((v).kind, want);                                                          \
+        ck_assert_msg(strstr((v).msg, text), "want \"%s\" in: %s", text, (v).msg);                 \
     } while (0)
 
 /* Two wallets; c1 pays c2 100 (tx 1) and 50 (tx 2); the server prints final balances. */
@@ -205,8 +205,7 @@ static void rotation_log(const char *second_key_of_ack)
     add("node=2 ev=key name=c1 key=k1 expires_in=2 t=10");
     add("node=2 ev=refused req=r1 why=expired-key code=410 key=k1 cents=100 t=3000");
     add("node=2 ev=key name=c1 key=k2 expires_in=3 t=3001");
-    snprintf(line, sizeof line,
-             "node=2 ev=ack req=r2 tx=1 from=c2 to=c1 cents=100 key=%s t=3002",
+    snprintf(line, sizeof line, "node=2 ev=ack req=r2 tx=1 from=c2 to=c1 cents=100 key=%s t=3002",
              second_key_of_ack);
     add(line);
     add("node=0 ev=wallet name=c1 cents=10100 t=4000");
@@ -251,9 +250,9 @@ START_TEST(secret_without_owner_transfer_fails)
 }
 END_TEST
 
-static const char *all_bad[] = {"bad-amount",    "bad-amount",   "bad-amount",  "bad-amount",
+static const char *all_bad[] = {"bad-amount",    "bad-amount",    "bad-amount",   "bad-amount",
                                 "unknown-key",   "self-transfer", "wrong-secret", "bad-command",
-                                "line-too-long", "binary",       "partial-line", "expired-key",
+                                "line-too-long", "binary",        "partial-line", "expired-key",
                                 "server-full"};
 
 static void bad_log(int skip)

@@ -60,8 +60,7 @@ START_TEST(rules)
     ck_assert_int_eq(send("carol", SA, "r1", key(1, T0), 1, T0, &tx), BK_SECRET);
     ck_assert_int_eq(send("alice", SA, "r1", key(0, T0), 1, T0, &tx), BK_SELF);
     ck_assert_int_eq(send("alice", SA, "r1", "0123456789abcdef", 1, T0, &tx), BK_UNKNOWN_KEY);
-    ck_assert_int_eq(send("alice", SA, "r1", key(1, T0), BANK_START_CENTS + 1, T0, &tx),
-                     BK_FUNDS);
+    ck_assert_int_eq(send("alice", SA, "r1", key(1, T0), BANK_START_CENTS + 1, T0, &tx), BK_FUNDS);
     ck_assert_int_eq(b.w[0].cents, BANK_START_CENTS); /* nothing moved */
     ck_assert_int_eq(send("alice", SA, "r1", key(1, T0), BANK_START_CENTS, T0, &tx), 0);
     ck_assert_int_eq(b.w[0].cents, 0); /* down to zero is fine, never below */
@@ -103,8 +102,7 @@ START_TEST(rotation_with_fake_clock)
     ck_assert_int_eq(send("alice", SA, "r1", k0, 5, T0 + 10, &tx), BK_EXPIRED_KEY);
     ck_assert_int_eq(send("alice", SA, "r2", key(1, T0 + 10), 5, T0 + 10, &tx), 0);
     /* far in the past: no longer told apart from a key that never was */
-    ck_assert_int_eq(bank_lookup_key(&b, k0, T0 + 10 * (BANK_KEY_HISTORY + 2)),
-                     BK_UNKNOWN_KEY);
+    ck_assert_int_eq(bank_lookup_key(&b, k0, T0 + 10 * (BANK_KEY_HISTORY + 2)), BK_UNKNOWN_KEY);
     /* a key names one wallet: alice's and bob's differ */
     ck_assert_str_ne(key(0, T0), k0);
 }

@@ -91,8 +91,8 @@ static const struct {
 START_TEST(malformed)
 {
     struct proto_req q;
-    ck_assert_msg(parse(bad[_i].line, &q) == bad[_i].err, "\"%s\": got %d, want %d",
-                  bad[_i].line, parse(bad[_i].line, &q), bad[_i].err);
+    ck_assert_msg(parse(bad[_i].line, &q) == bad[_i].err, "\"%s\": got %d, want %d", bad[_i].line,
+                  parse(bad[_i].line, &q), bad[_i].err);
 }
 END_TEST
 

@@ -138,7 +138,8 @@ static void teardown(void)
 static int dial(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     return fd;
@@ -178,11 +179,11 @@ static void reg(int fd, const char *name, char *secret, char *key)
     ck_assert_msg(sscanf(r, "OK %32s %16s", secret, key) == 2, "REGISTER: %s", r);
 }
 
-#define EXPECT(fd, line, prefix)                                                                \
-    do {                                                                                        \
-        const char *r_ = askf(fd, line);                                                        \
-        ck_assert_msg(!strncmp(r_, prefix, strlen(prefix)), "sent %s got \"%s\", want %s...",  \
-                      line, r_, prefix);                                                        \
+#define EXPECT(fd, line, prefix)                                                                   \
+    do {                                                                                           \
+        const char *r_ = askf(fd, line);                                                           \
+        ck_assert_msg(!strncmp(r_, prefix, strlen(prefix)), "sent %s got \"%s\", want %s...",      \
+                      line, r_, prefix);                                                           \
     } while (0)
 
 START_TEST(restart_replays_every_acknowledged_transfer)
@@ -199,8 +200,7 @@ START_TEST(restart_replays_every_acknowledged_transfer)
     ck_assert(WIFSIGNALED(status));
     close(fd);
     start_server(&s, NULL);
-    ck_assert_msg(strstr(s.buf, "ev=replayed n=4 wallets=2 transfers=1 total=20000"), "%s",
-                  s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=replayed n=4 wallets=2 transfers=1 total=20000"), "%s", s.buf);
     fd = dial();
     EXPECT(fd, line, "OK 1 bob 9750 dup"); /* the retry after the crash is not applied again */
     snprintf(line, sizeof line, "BALANCE bob %s\n", sb);
@@ -227,8 +227,7 @@ START_TEST(torn_record_dropped_at_start)
     fclose(f);
     start_server(&s, NULL);
     ck_assert_msg(strstr(s.buf, "ev=torn"), "%s", s.buf);
-    ck_assert_msg(strstr(s.buf, "ev=replayed n=2 wallets=1 transfers=0 total=10000"), "%s",
-                  s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=replayed n=2 wallets=1 transfers=0 total=10000"), "%s", s.buf);
     stop(&s, SIGTERM);
 }
 END_TEST
@@ -333,9 +332,21 @@ START_TEST(clients_conserve_money)
     snprintf(server, sizeof server, "127.0.0.1:%d", port);
     for (int i = 0; i < 4; i++) {
         snprintf(ids[i], sizeof ids[i], "%d", i + 1);
-        char *argv[] = {WALLET_BUILD "/wallet-client", "--server", server, "--id", ids[i],
-                        "--random-transfers", "40", "--peers", "4", "--hot", "2",
-                        "--seed", ids[i], "--quiet", NULL};
+        char *argv[] = {WALLET_BUILD "/wallet-client",
+                        "--server",
+                        server,
+                        "--id",
+                        ids[i],
+                        "--random-transfers",
+                        "40",
+                        "--peers",
+                        "4",
+                        "--hot",
+                        "2",
+                        "--seed",
+                        ids[i],
+                        "--quiet",
+                        NULL};
         spawn(&c[i], argv);
     }
     for (int i = 0; i < 4; i++) {
