@@ -323,7 +323,6 @@ static void check_crash(struct run *r, struct verdict *v)
         verdict_fail(v, V_HARNESS, "the crash and restart of the server were not applied");
         return;
     }
-    check_balances(r, v);
     long long replayed = -1, maxtx = 0;
     bool torn = false;
     const struct event *last = NULL;
@@ -346,7 +345,7 @@ static void check_crash(struct run *r, struct verdict *v)
         verdict_fail(v, V_SAFETY,
                      "durability: transfer tx=%lld was acknowledged before the "
                      "kill -9 but the restarted server replayed only %lld transfers: the reply "
-                     "went out before the record was on disk\n      %s",
+                     "went out before its record was in the ledger (or it never was)\n      %s",
                      maxtx, replayed, event_str(last, a, sizeof a));
     if (!torn)
         verdict_fail(v, V_SAFETY,
@@ -354,6 +353,7 @@ static void check_crash(struct run *r, struct verdict *v)
                      "no newline) while the server was down; the restarted server did not "
                      "report it with ev=torn",
                      TORN_RECORD);
+    check_balances(r, v); /* after: a lost acknowledged transfer is named as such first */
     int before = 0;
     for (int i = 1; i < r->n; i++)
         for (int j = 0; j < r->node[i].n; j++)
