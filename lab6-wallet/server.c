@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -54,12 +55,16 @@ struct server {
 };
 
 static int wake_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_requested; /* a signal before the loop polls the pipe */
 
 void server_wake(void)
 {
     char c = 1;
-    ssize_t n = write(wake_pipe[1], &c, 1); /* a full pipe already holds a wake-up */
-    (void)n;
+    stop_requested = 1;
+    if (wake_pipe[1] >= 0) {
+        ssize_t n = write(wake_pipe[1], &c, 1); /* a full pipe already holds a wake-up */
+        (void)n;
+    }
 }
 
 static long long now_s(void)
@@ -412,9 +417,16 @@ struct server *server_start(const struct server_opts *o, char *err, size_t errca
     s->lfd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
-    pthread_cond_init(&s->conn_cv, NULL);
-    while (getrandom(master, sizeof master, 0) != (ssize_t)sizeof master)
-        ;
+    pthread_condattr_t ca; /* stop_all's timed wait runs on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->conn_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (getrandom(master, sizeof master, 0) != (ssize_t)sizeof master) {
+        snprintf(err, errcap, "getrandom: %s", strerror(errno));
+        server_free(s);
+        return NULL;
+    }
     snprintf(path, sizeof path, "%s/ledger.log", o->dir);
     s->lg = ledger_open(path, o->sync, &s->bank, o->rotate_every, o->max_wallets, master, &info,
                         err, errcap);
@@ -453,7 +465,7 @@ static void stop_all(struct server *s)
     for (struct conn *c = s->conns; c; c = c->next)
         shutdown(c->fd, SHUT_RDWR); /* wakes its thread's recv() */
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += 5;
     while (s->nconns > 0)
         if (pthread_cond_timedwait(&s->conn_cv, &s->conn_mu, &until) == ETIMEDOUT)
@@ -468,7 +480,7 @@ void server_run(struct server *s)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, THREAD_STACK);
     long long epoch = now_s() / s->o.rotate_every;
-    for (;;) {
+    while (!stop_requested) {
         struct pollfd p[2] = {{s->lfd, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
         int n = poll(p, 2, ms_to_rotation(s));
         if (n < 0 && errno != EINTR)

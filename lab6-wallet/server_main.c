@@ -119,13 +119,13 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     signal(SIGPIPE, SIG_IGN);
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
+        perror("wallet-server: sigaction");
+        return 1;
+    }
     struct server *s = server_start(&o, err, sizeof err);
     if (!s) {
         fprintf(stderr, "wallet-server: %s\n", err);
-        return 1;
-    }
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
-        perror("wallet-server: sigaction");
         return 1;
     }
     server_run(s);
