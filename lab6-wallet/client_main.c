@@ -132,7 +132,8 @@ static int get_key(struct state *s, const char *name, char *key, size_t cap)
     return 0;
 }
 
-/* One transfer with a fresh request id, retried (same id) until answered. */
+/* One transfer with a fresh request id, retried (same id) until answered. 0 acknowledged,
+ * 1 refused, 2 refused because the key had rotated, -1 stopped. */
 static int send_to_key(struct state *s, const char *key, long long cents)
 {
     char req[PROTO_MAX_LINE], reply[CLIENT_REPLY_MAX], tok[64], to[64], reqid[80];
@@ -148,7 +149,7 @@ static int send_to_key(struct state *s, const char *key, long long cents)
         s->refused++;
         evlog("ev=refused req=%s why=%s code=%d key=%s cents=%lld", reqid, tok, code, key, cents);
         human("transfer refused: %s", reply);
-        return 1;
+        return code == 410 ? 2 : 1;
     }
     s->acks++;
     evlog("ev=ack req=%s tx=%lld from=%s to=%s cents=%lld left=%lld key=%s dup=%d", reqid, tx,
@@ -217,9 +218,12 @@ static void command(struct state *s, char *line)
     else if (sscanf(line, "send-saved %63s %lld%n", a, &cents, &n) == 2 && !line[n])
         send_to_key(s, strcmp(a, s->saved_name) ? "none" : s->saved_key, cents);
     else if (sscanf(line, "send %63s %lld%n", a, &cents, &n) == 2 && !line[n]) {
-        if (get_key(s, a, key, sizeof key) == 0)
-            send_to_key(s, key, cents);
-        else
+        /* The key may rotate between KEY and SEND: then ask again (a new request id, since the
+         * refused one was not applied). */
+        int rc = 2;
+        for (int tries = 0; rc == 2 && tries < 3; tries++)
+            rc = get_key(s, a, key, sizeof key) == 0 ? send_to_key(s, key, cents) : 3;
+        if (rc == 3)
             human("no wallet named %s", a);
     } else if (!strcmp(line, "wait-rotation")) { /* waits for the clock, not for a peer */
         evlog("ev=waiting seconds=%d", s->saved_expires);
