@@ -7,7 +7,8 @@
  *   s->conn_mu  guards the connection list and its counters.
  * The ledger has its own internal mutex for group commit (ledger.c); threads wait for the disk
  * after releasing s->mu, so one slow fdatasync does not stop other transfers from being
- * prepared (group commit). Event lines are written outside every lock. */
+ * prepared (group commit). Event lines are written outside every lock, except the balance
+ * dump (DUMP and the stop), which must be one consistent picture. */
 #define _GNU_SOURCE /* accept4, getrandom */
 #include "server.h"
 
