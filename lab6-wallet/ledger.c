@@ -1,0 +1,304 @@
+/* ledger.c - the append-only ledger: checksummed text records, replay, torn-tail repair,
+ * and group commit (several transfers made durable by one fdatasync). */
+#define _GNU_SOURCE /* fdatasync is POSIX, but glibc hides it under plain _POSIX_C_SOURCE */
+#include "ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Everything below `mu` is guarded by it; `fd` and `mode` are set once in ledger_open. */
+struct ledger {
+    int fd;
+    enum ledger_sync mode;
+    pthread_mutex_t mu;
+    pthread_cond_t synced_cv;
+    off_t size;        /* bytes of whole records in the file */
+    long long written; /* records written (the last one's seq) */
+    long long synced;  /* records known to be on disk */
+    bool syncing;      /* a caller is inside fdatasync for the others */
+    int sync_errno;    /* a failed fdatasync: every later wait fails (fsyncgate) */
+    long long syncs;   /* fdatasync calls made for appends (group commit makes them fewer) */
+};
+
+uint32_t ledger_crc32(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+size_t ledger_encode(char *buf, size_t cap, const char *payload)
+{
+    int n =
+        snprintf(buf, cap, "%s #%08" PRIx32 "\n", payload, ledger_crc32(payload, strlen(payload)));
+    return n > 0 && (size_t)n < cap && (size_t)n <= LEDGER_MAX_RECORD ? (size_t)n : 0;
+}
+
+int ledger_decode(const char *line, size_t len, char *payload, size_t cap)
+{
+    if (len < 11 || line[len - 10] != ' ' || line[len - 9] != '#' || len - 10 >= cap)
+        return -1;
+    uint32_t want = 0;
+    for (size_t i = len - 8; i < len; i++) {
+        char c = line[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return -1;
+        want = want << 4 | (uint32_t)d;
+    }
+    if (ledger_crc32(line, len - 10) != want)
+        return -1;
+    memcpy(payload, line, len - 10);
+    payload[len - 10] = '\0';
+    return 0;
+}
+
+/* Apply one payload to the bank. The first record must be M. */
+static int replay_one(struct bank *b, const char *p, bool first, int rotate_every, int max_wallets,
+                      struct ledger_info *info)
+{
+    char name[64], other[64], reqid[64];
+    unsigned long long m0, m1;
+    long long tx, cents;
+    if (first) {
+        if (sscanf(p, "M %16llx %16llx", &m0, &m1) != 2)
+            return -1;
+        bank_init(b, rotate_every, max_wallets, (uint64_t[2]){m0, m1});
+        return 0;
+    }
+    if (sscanf(p, "R %63s %63s", name, other) == 2) {
+        info->wallets++;
+        return bank_register(b, name, other) < 0 ? -1 : 0;
+    }
+    if (sscanf(p, "T %lld %63s %63s %lld %63s", &tx, name, other, &cents, reqid) == 5) {
+        info->transfers++;
+        return bank_replay(b, tx, name, other, cents, reqid) < 0 ? -1 : 0;
+    }
+    return -1;
+}
+
+/* Replay buf[0..len) into b. Returns the length of the good prefix, or -1 (err filled). */
+static long long replay(const char *buf, size_t len, struct bank *b, int rotate_every,
+                        int max_wallets, struct ledger_info *info, char *err, size_t errcap)
+{
+    size_t off = 0;
+    char payload[LEDGER_MAX_RECORD];
+    while (off < len) {
+        const char *nl = memchr(buf + off, '\n', len - off);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+        bool ok = nl && ledger_decode(buf + off, end - off, payload, sizeof payload) == 0;
+        if (!ok && (!nl || end + 1 == len)) { /* the last record, cut short by a crash */
+            info->torn_offset = (long long)off, info->torn_bytes = (long long)(len - off);
+            return (long long)off;
+        }
+        if (!ok ||
+            replay_one(b, payload, info->records == 0, rotate_every, max_wallets, info) < 0) {
+            snprintf(err, errcap, "record %lld at byte %zu is %s", info->records + 1, off,
+                     ok ? "inconsistent with the records before it" : "damaged (not the last)");
+            return -1;
+        }
+        info->records++;
+        off = end + 1;
+    }
+    return (long long)off;
+}
+
+static char *read_all(int fd, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return NULL;
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (buf && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    *len = got;
+    return buf;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Make the ledger's existence durable too: fsync the directory that holds it. */
+static void sync_dir(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+static int start_new(struct ledger *lg, const char *path, struct bank *b, int rotate_every,
+                     int max_wallets, const uint64_t master[2])
+{
+    char payload[64], rec[LEDGER_MAX_RECORD];
+    bank_init(b, rotate_every, max_wallets, master);
+    snprintf(payload, sizeof payload, "M %016llx %016llx", (unsigned long long)master[0],
+             (unsigned long long)master[1]);
+    size_t n = ledger_encode(rec, sizeof rec, payload);
+    if (write_all(lg->fd, rec, n) < 0 || fdatasync(lg->fd) < 0)
+        return -1;
+    sync_dir(path);
+    lg->size = (off_t)n;
+    return 0;
+}
+
+struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank *b,
+                           int rotate_every, int max_wallets, const uint64_t master[2],
+                           struct ledger_info *info, char *err, size_t errcap)
+{
+    struct ledger *lg = calloc(1, sizeof *lg);
+    size_t len = 0;
+    char *buf = NULL;
+    memset(info, 0, sizeof *info);
+    memset(b, 0, sizeof *b); /* bank_free is safe on it whatever happens below */
+    if (!lg || (lg->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+        snprintf(err, errcap, "open %s: %s", path, strerror(errno));
+        free(lg);
+        return NULL;
+    }
+    lg->mode = mode;
+    pthread_mutex_init(&lg->mu, NULL);
+    pthread_cond_init(&lg->synced_cv, NULL);
+    if (!(buf = read_all(lg->fd, &len))) {
+        snprintf(err, errcap, "read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    long long good = replay(buf, len, b, rotate_every, max_wallets, info, err, errcap);
+    if (good < 0)
+        goto fail;
+    if (info->records == 0) { /* empty, or only a torn first record */
+        if (ftruncate(lg->fd, 0) < 0 ||
+            start_new(lg, path, b, rotate_every, max_wallets, master) < 0) {
+            snprintf(err, errcap, "write %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        info->records = 1;
+    } else {
+        lg->size = (off_t)good;
+        /* Cut the torn tail off, so new records do not follow garbage. */
+        if (info->torn_bytes && (ftruncate(lg->fd, lg->size) < 0 || fdatasync(lg->fd) < 0)) {
+            snprintf(err, errcap, "truncate %s: %s", path, strerror(errno));
+            goto fail;
+        }
+    }
+    free(buf);
+    lseek(lg->fd, lg->size, SEEK_SET);
+    return lg;
+fail:
+    free(buf);
+    ledger_close(lg);
+    return NULL;
+}
+
+int ledger_append(struct ledger *lg, const char *payload, long long *seq)
+{
+    char rec[LEDGER_MAX_RECORD + 1];
+    size_t n = ledger_encode(rec, sizeof rec, payload);
+    if (n == 0)
+        return errno = EINVAL, -1;
+    pthread_mutex_lock(&lg->mu);
+    int rc = write_all(lg->fd, rec, n);
+    if (rc < 0) {
+        int e = errno;
+        if (ftruncate(lg->fd, lg->size) == 0)
+            lseek(lg->fd, lg->size, SEEK_SET);
+        errno = e;
+    } else {
+        lg->size += (off_t)n;
+        *seq = ++lg->written;
+    }
+    pthread_mutex_unlock(&lg->mu);
+    if (rc == 0 && lg->mode == LEDGER_SYNC_EACH)
+        rc = ledger_wait(lg, *seq);
+    return rc;
+}
+
+int ledger_wait(struct ledger *lg, long long seq)
+{
+    pthread_mutex_lock(&lg->mu);
+    while (lg->synced < seq && !lg->sync_errno) {
+        if (lg->syncing) { /* someone else's fdatasync will cover us, or the next one */
+            pthread_cond_wait(&lg->synced_cv, &lg->mu);
+            continue;
+        }
+        lg->syncing = true;
+        long long target = lg->written;
+        pthread_mutex_unlock(&lg->mu);
+        int rc = fdatasync(lg->fd);
+        int e = errno;
+        pthread_mutex_lock(&lg->mu);
+        lg->syncing = false;
+        lg->syncs++;
+        if (rc < 0)
+            lg->sync_errno = e;
+        else
+            lg->synced = target;
+        pthread_cond_broadcast(&lg->synced_cv);
+    }
+    int rc = lg->synced >= seq ? 0 : (errno = lg->sync_errno, -1);
+    pthread_mutex_unlock(&lg->mu);
+    return rc;
+}
+
+long long ledger_written(struct ledger *lg)
+{
+    pthread_mutex_lock(&lg->mu);
+    long long w = lg->written;
+    pthread_mutex_unlock(&lg->mu);
+    return w;
+}
+
+long long ledger_syncs(struct ledger *lg)
+{
+    pthread_mutex_lock(&lg->mu);
+    long long n = lg->syncs;
+    pthread_mutex_unlock(&lg->mu);
+    return n;
+}
+
+void ledger_close(struct ledger *lg)
+{
+    if (!lg)
+        return;
+    if (lg->fd >= 0)
+        close(lg->fd);
+    pthread_mutex_destroy(&lg->mu);
+    pthread_cond_destroy(&lg->synced_cv);
+    free(lg);
+}

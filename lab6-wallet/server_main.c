@@ -1,0 +1,134 @@
+/* server_main.c - wiring for wallet-server: arguments, descriptor limit, signals, run. */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "evlog.h"
+#include "server.h"
+
+static const char usage[] =
+    "usage: wallet-server --port P [--dir DIR] [--rotate-every SEC] [--max-conns N]\n"
+    "                     [--max-wallets N] [--sync each|group] [--id I] [--help]\n"
+    "  --port P           TCP port to listen on (required)\n"
+    "  --dir DIR          where ledger.log lives (default .); replayed at start\n"
+    "  --rotate-every SEC public keys rotate every SEC seconds (default 180)\n"
+    "  --max-conns N      clients served at once, a thread each (default 1000); more\n"
+    "                     are answered ERR 503 server-full and closed. Lowered to fit\n"
+    "                     the descriptor limit (ulimit -n), with a message\n"
+    "  --max-wallets N    (default 10000)\n"
+    "  --sync MODE        each: one fdatasync per transfer; group: one fdatasync for\n"
+    "                     every transfer waiting (default group)\n"
+    "  --id I             node= in event lines (default 0)\n"
+    "Event lines go to stdout; SIGINT or SIGTERM prints every balance and ev=stats and\n"
+    "exits 0.\n";
+
+static int to_int(const char *s, int min, int max)
+{
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return *end || errno || v < min || v > max ? -1 : (int)v;
+}
+
+static void bad_usage(const char *what, const char *arg)
+{
+    fprintf(stderr, "wallet-server: %s%s%s\n%s", what, arg ? ": " : "", arg ? arg : "", usage);
+    exit(2);
+}
+
+static void parse(int argc, char **argv, struct server_opts *o)
+{
+    *o = (struct server_opts){.port = -1,
+                              .dir = ".",
+                              .rotate_every = 180,
+                              .max_conns = 1000,
+                              .max_wallets = 10000,
+                              .sync = LEDGER_SYNC_GROUP};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        if (!v)
+            bad_usage("missing value or unknown option", a);
+        i++;
+        if (!strcmp(a, "--port") && (o->port = to_int(v, 1, 65535)) > 0)
+            continue;
+        if (!strcmp(a, "--dir") && *v) {
+            o->dir = v;
+            continue;
+        }
+        if (!strcmp(a, "--rotate-every") && (o->rotate_every = to_int(v, 1, 86400 * 365)) > 0)
+            continue;
+        if (!strcmp(a, "--max-conns") && (o->max_conns = to_int(v, 1, 1000000)) > 0)
+            continue;
+        if (!strcmp(a, "--max-wallets") && (o->max_wallets = to_int(v, 1, 1000000)) > 0)
+            continue;
+        if (!strcmp(a, "--id") && (o->id = to_int(v, 0, 1000000)) >= 0)
+            continue;
+        if (!strcmp(a, "--sync") && (!strcmp(v, "each") || !strcmp(v, "group"))) {
+            o->sync = !strcmp(v, "each") ? LEDGER_SYNC_EACH : LEDGER_SYNC_GROUP;
+            continue;
+        }
+        bad_usage("bad option or value", a);
+    }
+    if (o->port < 0)
+        bad_usage("--port is required", NULL);
+}
+
+/* A thread per client needs a descriptor per client: raise the soft limit to the hard one
+ * and keep the cap under it (32 spare for the ledger, stdio and the listening socket). */
+static void fit_descriptors(struct server_opts *o)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)o->max_conns + 32 > rl.rlim_cur) {
+        int cap = rl.rlim_cur > 64 ? (int)rl.rlim_cur - 32 : 32;
+        fprintf(stderr, "wallet-server: --max-conns %d lowered to %d: ulimit -n is %llu\n",
+                o->max_conns, cap, (unsigned long long)rl.rlim_cur);
+        o->max_conns = cap;
+    }
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    server_wake();
+}
+
+int main(int argc, char **argv)
+{
+    struct server_opts o;
+    char err[512];
+    parse(argc, argv, &o);
+    evlog_init(o.id);
+    fit_descriptors(&o);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    signal(SIGPIPE, SIG_IGN);
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
+        perror("wallet-server: sigaction");
+        return 1;
+    }
+    struct server *s = server_start(&o, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "wallet-server: %s\n", err);
+        return 1;
+    }
+    server_run(s);
+    server_free(s);
+    return 0;
+}
