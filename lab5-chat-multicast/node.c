@@ -101,7 +101,9 @@ static void send_to(struct node *n, struct proto_msg *m, const struct sockaddr_i
     uint8_t buf[PROTO_MAXDGRAM];
     m->boot = n->ra.boot;
     strcpy(m->from, n->cfg->user);
-    if (m->kind != P_MSG || !m->lc)
+    /* A REQ's lc is its request's timestamp, also when retransmitted (a fresh clock there would
+     * let two members each think the other's request is older: a deadlock). */
+    if (m->kind != P_MSG && m->kind != P_REQ)
         m->lc = n->ra.lc;
     size_t len = proto_encode(m, buf, sizeof buf);
     if (len == 0) {
@@ -465,12 +467,6 @@ static void on_req(struct node *n, int i, const struct proto_msg *m)
 
 static void on_rep(struct node *n, int i, const struct proto_msg *m, int64_t now)
 {
-    if (strcmp(m->to, n->cfg->user) != 0) {
-        char d[64];
-        snprintf(d, sizeof d, "from=%s to=%s", m->from, m->to);
-        bad(n, "rep-not-for-me", d);
-        return;
-    }
     bool was = n->ra.peer[i].replied;
     bool granted = ra_on_reply(&n->ra, i, m->req_boot, m->req);
     if (n->ra.peer[i].replied && !was) {
@@ -550,7 +546,7 @@ static void on_datagram(struct node *n, const uint8_t *buf, ssize_t len,
 {
     static struct proto_msg m; /* large; the loop is single-threaded */
     const char *why;
-    char d[48];
+    char d[64];
     if (len > PROTO_MAXDGRAM) {
         snprintf(d, sizeof d, "len=%zd", len);
         bad(n, "oversize", d);
@@ -564,6 +560,11 @@ static void on_datagram(struct node *n, const uint8_t *buf, ssize_t len,
     if (m.lc > n->ra.lc + LTS_JUMP) {
         snprintf(d, sizeof d, "from=%s ts=%" PRIu64, m.from, m.lc);
         bad(n, "absurd-ts", d);
+        return;
+    }
+    if (m.kind == P_REP && strcmp(m.to, n->cfg->user) != 0) {
+        snprintf(d, sizeof d, "from=%s to=%s", m.from, m.to);
+        bad(n, "rep-not-for-me", d); /* REPs are unicast to the requester: this one strayed */
         return;
     }
     int i = identify(n, &m, src);
