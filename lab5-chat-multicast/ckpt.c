@@ -1,5 +1,5 @@
 /* ckpt.c - checkpoint format (README "Checkpoints"):
- *   "RACK" | version u16 | reserved u16 | payload length u32 | crc32(payload) u32 | payload
+ *   "RACK" | version u16 | reserved u16 (0) | payload length u32 | crc32(payload) u32 | payload
  * payload: user | boot u32 | next_seq u32 | lc u64 | npeers u16 x (name, ip u32, port u16)
  *          | nmsgs u32 x (author, seq u32, lts u64, tlen u16, text)
  * Names are a length byte and that many bytes; integers big-endian. Every field is bounds-checked
@@ -165,7 +165,8 @@ int ckpt_decode(const uint8_t *p, size_t len, struct ckpt_state *st, const char 
     b.pos = 4;
     if (get(&b, 2) != CKPT_VERSION)
         return *why = "unknown version", -1;
-    get(&b, 2);
+    if (get(&b, 2) != 0)
+        return *why = "reserved field not zero", -1;
     uint64_t plen = get(&b, 4);
     uint32_t crc = (uint32_t)get(&b, 4);
     if (plen != len - HDR)
