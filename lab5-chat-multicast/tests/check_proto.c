@@ -129,7 +129,7 @@ START_TEST(lists_at_the_limit)
     uint8_t buf[PROTO_MAXDGRAM];
     m.nsum = PROTO_MAXLIST;
     for (int i = 0; i < m.nsum; i++) {
-        snprintf(m.sum[i].name, sizeof m.sum[i].name, "member%02d", i);
+        snprintf(m.sum[i].name, sizeof m.sum[i].name, "member%02d", i & 63);
         m.sum[i].prefix = (uint32_t)i, m.sum[i].max = (uint32_t)i * 2;
     }
     size_t len = proto_encode(&m, buf, sizeof buf);
