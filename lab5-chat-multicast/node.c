@@ -217,6 +217,14 @@ static void report_history(struct node *n)
     n->hist_dirty = false;
     evlog("lc=%" PRIu64 " ev=history n=%zu digest=%016" PRIx64, n->ra.lc, n->hist.n,
           store_digest(&n->hist));
+    /* The display converges too: after sync, the history in (Lamport timestamp, sender) order,
+     * the same on every member, whatever order the messages arrived in. */
+    size_t from = n->hist.n > 50 ? n->hist.n - 50 : 0;
+    human(n, "[history] %zu messages in (timestamp, sender) order%s:", n->hist.n,
+          from ? ", the last 50" : "");
+    for (size_t i = from; i < n->hist.n; i++)
+        human(n, "  [%" PRIu64 "] %s: %s", n->hist.m[i].lts, n->hist.m[i].author,
+              n->hist.m[i].text);
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------ */
