@@ -35,6 +35,7 @@ static const char usage[] =
     "  --dead-ms MS        a peer silent this long is not waited for (default 3000)\n"
     "  --retx-ms MS        retransmit a request to silent peers after (default 500)\n"
     "  --join-ms MS        listen this long before the first send (default 1000)\n"
+    "  --expect N          and until N members (us included) have been heard (default 0)\n"
     "  --sync-rounds N     summary rounds of one `sync` (default 4)\n"
     "  --sync-round-ms MS  time between them (default 250)\n"
     "  --ckpt-slow-ms MS   TEST ONLY: pause between writing a checkpoint and renaming it\n"
@@ -96,6 +97,7 @@ static const struct intopt intopts[] = {
     {"--dead-ms", O(dead_ms), 10, 3600000},
     {"--retx-ms", O(retx_ms), 10, 600000},
     {"--join-ms", O(join_ms), 0, 600000},
+    {"--expect", O(expect), 0, 64},
     {"--sync-rounds", O(sync_rounds), 1, 100},
     {"--sync-round-ms", O(sync_round_ms), 10, 60000},
     {"--ckpt-slow-ms", O(ckpt_slow_ms), 0, 60000},
@@ -103,9 +105,17 @@ static const struct intopt intopts[] = {
 
 static void parse(int argc, char **argv, struct node_cfg *c)
 {
-    *c = (struct node_cfg){.port = 5007, .replicas = 3, .cs_ms = 20, .checkpoint_ms = 10000,
-                           .check_ms = 5000, .antientropy_ms = 2000, .heartbeat_ms = 500,
-                           .dead_ms = 3000, .retx_ms = 500, .join_ms = 1000, .sync_rounds = 4,
+    *c = (struct node_cfg){.port = 5007,
+                           .replicas = 3,
+                           .cs_ms = 20,
+                           .checkpoint_ms = 10000,
+                           .check_ms = 5000,
+                           .antientropy_ms = 2000,
+                           .heartbeat_ms = 500,
+                           .dead_ms = 3000,
+                           .retx_ms = 500,
+                           .join_ms = 1000,
+                           .sync_rounds = 4,
                            .sync_round_ms = 250};
     inet_pton(AF_INET, "224.1.1.1", &c->group);
     inet_pton(AF_INET, "127.0.0.1", &c->iface);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,14 +47,15 @@ struct node {
     char inbuf[PROTO_MAXTEXT * 2 + 2];
     size_t inlen;
     bool stdin_open, stdin_tty, quit, verbose;
+    bool expect_met;      /* joined: --join-ms passed and --expect peers were heard */
     int64_t cs_until;     /* while HELD: when we leave the section */
     const char *cs_text;  /* the line being sent */
     struct delayed *held; /* --delay queue */
     int nheld;
     int64_t join_until, next_hb, next_ckpt, next_check, next_ae, next_sync, last_sum_sent;
-    int sync_left;        /* rounds of the current `sync` still to run */
-    bool synced;          /* a `sync` ran: report history changes from now on */
-    bool hist_dirty;      /* changed since the last ev=history */
+    int sync_left;   /* rounds of the current `sync` still to run */
+    bool synced;     /* a `sync` ran: report history changes from now on */
+    bool hist_dirty; /* changed since the last ev=history */
     uint64_t rng;
     long long n_sent, n_delivered, n_cs, n_bad, n_retx, n_dead, n_ckpt;
 };
@@ -91,7 +93,8 @@ static void human(const struct node *n, const char *fmt, ...)
 static void bad(struct node *n, const char *why, const char *detail)
 {
     n->n_bad++;
-    evlog("lc=%" PRIu64 " ev=bad why=%s%s%s", n->ra.lc, why, detail ? " " : "", detail ? detail : "");
+    evlog("lc=%" PRIu64 " ev=bad why=%s%s%s", n->ra.lc, why, detail ? " " : "",
+          detail ? detail : "");
 }
 
 /* ---- sending ---------------------------------------------------------------------------- */
@@ -126,7 +129,8 @@ static void peer_addr(const struct node *n, int i, struct sockaddr_in *to)
 static void send_rep(struct node *n, int i, bool late)
 {
     struct ra_peer *p = &n->ra.peer[i];
-    struct proto_msg m = {.kind = P_REP, .req = late ? p->def_req : p->seen_req,
+    struct proto_msg m = {.kind = P_REP,
+                          .req = late ? p->def_req : p->seen_req,
                           .req_boot = late ? p->def_boot : p->seen_boot};
     struct sockaddr_in to;
     strcpy(m.to, p->name);
@@ -373,10 +377,27 @@ static void show_peers(struct node *n)
           len ? list : "-");
 }
 
+/* RA is only safe among members that know each other: a member that has not heard of a peer
+ * does not wait for its reply. So the first send waits --join-ms, and (with --expect N) until
+ * N-1 peers have been heard. */
+static bool joined(struct node *n, int64_t now)
+{
+    if (now < n->join_until)
+        return false;
+    int alive = 0;
+    for (int i = 0; i < n->ra.npeers; i++)
+        alive += n->ra.peer[i].alive;
+    if (alive + 1 >= n->cfg->expect) {
+        n->join_until = 0; /* joined once: later departures are the dead-peer rule's business */
+        n->expect_met = true;
+    }
+    return n->expect_met;
+}
+
 /* Run queued lines. A text line stays at the head until its message has been sent. */
 static void run_lines(struct node *n, int64_t now)
 {
-    while (n->lhead != n->ltail && n->ra.state == RA_RELEASED && !n->quit && now >= n->join_until) {
+    while (n->lhead != n->ltail && n->ra.state == RA_RELEASED && !n->quit && joined(n, now)) {
         char *s = n->line[n->lhead % MAXLINES];
         if (!strcmp(s, "quit") || !strcmp(s, "sair")) {
             n->quit = true;
@@ -461,8 +482,8 @@ static void on_req(struct node *n, int i, const struct proto_msg *m)
     bool repeat = p->seen_boot == m->boot && p->seen_req == m->req;
     enum ra_action a = ra_on_request(&n->ra, i, m->lc, m->boot, m->req);
     if (!repeat)
-        evlog("lc=%" PRIu64 " ev=req from=%s req=%s.%" PRIu32 ".%" PRIu32 " ts=%" PRIu64,
-              n->ra.lc, m->from, m->from, m->boot, m->req, m->lc);
+        evlog("lc=%" PRIu64 " ev=req from=%s req=%s.%" PRIu32 ".%" PRIu32 " ts=%" PRIu64, n->ra.lc,
+              m->from, m->from, m->boot, m->req, m->lc);
     if (a == RA_REPLY) {
         send_rep(n, i, false);
     } else if (a == RA_DEFER) {
@@ -598,8 +619,8 @@ static void receive(struct node *n, int fd, int64_t now)
     struct sockaddr_in src;
     socklen_t slen = sizeof src;
     /* MSG_TRUNC: the real length, so an oversize datagram is reported, not silently cut. */
-    ssize_t r = recvfrom(fd, buf, sizeof buf, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&src,
-                         &slen);
+    ssize_t r =
+        recvfrom(fd, buf, sizeof buf, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&src, &slen);
     if (r < 0)
         return;
     on_datagram(n, buf, r, &src, now);
@@ -620,8 +641,8 @@ static void tick_ra(struct node *n, int64_t now)
         human(n, "[peers] %s is silent: no longer waiting for it", n->ra.peer[dead[k]].name);
     }
     if (retx) {
-        struct proto_msg m = {.kind = P_REQ, .req = n->ra.my_req, .lc = n->ra.my_ts,
-                              .nmiss = nmiss};
+        struct proto_msg m = {
+            .kind = P_REQ, .req = n->ra.my_req, .lc = n->ra.my_ts, .nmiss = nmiss};
         memcpy(m.miss, miss, sizeof m.miss[0] * (size_t)nmiss);
         n->n_retx++;
         evlog("lc=%" PRIu64 " ev=retx req=%s.%" PRIu32 ".%" PRIu32 " missing=%d", n->ra.lc,
@@ -674,7 +695,9 @@ static void tick(struct node *n, int64_t now)
 static int64_t next_deadline(const struct node *n, int64_t now)
 {
     int64_t d = n->next_hb;
-    int64_t t[] = {n->next_ae, n->next_check, n->next_ckpt,
+    int64_t t[] = {n->next_ae,
+                   n->next_check,
+                   n->next_ckpt,
                    n->sync_left > 0 ? n->next_sync : INT64_MAX,
                    n->ra.state == RA_HELD ? n->cs_until : INT64_MAX,
                    n->lhead != n->ltail && now < n->join_until ? n->join_until : INT64_MAX};
@@ -711,8 +734,8 @@ static int open_group(struct node *n)
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
         return fail("SO_REUSEADDR/SO_REUSEPORT");
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port),
-                            .sin_addr = c->group};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)c->port), .sin_addr = c->group};
     if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
         return fail("bind group port");
     struct ip_mreq mr = {.imr_multiaddr = c->group, .imr_interface = c->iface};
@@ -732,8 +755,8 @@ static int open_unicast(struct node *n)
     if (fd < 0)
         return fail("socket");
     n->ufd = fd;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->uport),
-                            .sin_addr = c->iface};
+    struct sockaddr_in a = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)c->uport), .sin_addr = c->iface};
     if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
         return fail("bind unicast port");
     socklen_t len = sizeof n->self;
@@ -759,6 +782,8 @@ static int start(struct node *n, const struct node_cfg *cfg)
     n->held = calloc(MAXDELAYED, sizeof *n->held);
     if (!n->held)
         return fail("calloc");
+    if (mkdir(cfg->dir, 0755) < 0 && errno != EEXIST)
+        return fail(cfg->dir);
     snprintf(n->ckpt_path, sizeof n->ckpt_path, "%s/%s.ckpt", cfg->dir, cfg->user);
     ra_init(&n->ra, cfg->user, 1, cfg->retx_ms, cfg->dead_ms);
     restore(n);
@@ -771,7 +796,7 @@ static int start(struct node *n, const struct node_cfg *cfg)
     n->next_hb = n->next_ae = now;
     n->next_check = now + cfg->check_ms;
     n->next_ckpt = now + cfg->checkpoint_ms;
-    checkpoint(n); /* the new boot number is durable before we send with it */
+    checkpoint(n);             /* the new boot number is durable before we send with it */
     report_replicas(n, false); /* replicas written after the last checkpoint are repaired */
     char g[INET_ADDRSTRLEN], i[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &cfg->group, g, sizeof g);
@@ -786,8 +811,8 @@ static void finish(struct node *n)
     checkpoint(n);
     evlog("lc=%" PRIu64 " ev=stats sent=%lld delivered=%lld history=%zu cs=%lld bad=%lld "
           "retx=%lld dead=%lld checkpoints=%lld",
-          n->ra.lc, n->n_sent, n->n_delivered, n->hist.n, n->n_cs, n->n_bad, n->n_retx,
-          n->n_dead, n->n_ckpt);
+          n->ra.lc, n->n_sent, n->n_delivered, n->hist.n, n->n_cs, n->n_bad, n->n_retx, n->n_dead,
+          n->n_ckpt);
 }
 
 static void cleanup(struct node *n)
@@ -815,7 +840,9 @@ int node_run(const struct node_cfg *cfg, volatile sig_atomic_t *stop, int wake_f
         if (n.quit)
             break;
         int64_t wait = next_deadline(&n, now) - now;
-        struct pollfd p[4] = {{n.mfd, POLLIN, 0}, {n.ufd, POLLIN, 0}, {wake_fd, POLLIN, 0},
+        struct pollfd p[4] = {{n.mfd, POLLIN, 0},
+                              {n.ufd, POLLIN, 0},
+                              {wake_fd, POLLIN, 0},
                               {n.stdin_open ? 0 : -1, POLLIN, 0}};
         int r = poll(p, 4, wait < 0 ? 0 : wait > 60000 ? 60000 : (int)wait);
         if (r < 0 && errno != EINTR)

@@ -13,18 +13,19 @@
 
 struct node_cfg {
     char user[PROTO_NAMELEN + 1];
-    int id;                   /* node= in event lines */
-    struct in_addr group;     /* multicast group */
-    int port;                 /* group port */
-    struct in_addr iface;     /* where we join and send: 127.0.0.1 unless --iface */
-    int uport;                /* our unicast port (REPs and resends come here); 0 = any */
-    char dir[512];            /* replicas and checkpoint */
-    int replicas;             /* R */
-    int delay_ms;             /* artificial random delay before delivery, 0..delay_ms */
-    int cs_ms;                /* how long we hold the section (the send) */
+    int id;               /* node= in event lines */
+    struct in_addr group; /* multicast group */
+    int port;             /* group port */
+    struct in_addr iface; /* where we join and send: 127.0.0.1 unless --iface */
+    int uport;            /* our unicast port (REPs and resends come here); 0 = any */
+    char dir[512];        /* replicas and checkpoint */
+    int replicas;         /* R */
+    int delay_ms;         /* artificial random delay before delivery, 0..delay_ms */
+    int cs_ms;            /* how long we hold the section (the send) */
     int checkpoint_ms, check_ms, antientropy_ms, heartbeat_ms, dead_ms, retx_ms, join_ms;
     int sync_rounds, sync_round_ms;
-    int ckpt_slow_ms;         /* test-only: pause between fsync and rename */
+    int expect;       /* group size to wait for before the first send (0: don't) */
+    int ckpt_slow_ms; /* test-only: pause between fsync and rename */
     uint64_t seed;
     bool verbose;
 };

@@ -22,13 +22,13 @@ struct proto_sum {
 /* One decoded datagram. Which fields mean something depends on kind (README "The protocol"). */
 struct proto_msg {
     int kind;
-    uint32_t boot;                  /* sender's incarnation */
-    char from[PROTO_NAMELEN + 1];   /* who sends this datagram */
-    uint64_t lc;                    /* sender's Lamport clock (REQ: the request's timestamp) */
-    uint32_t req;                   /* REQ, REP: request number within req_boot */
-    uint32_t req_boot;              /* REP: the requester's boot the REP answers */
-    char to[PROTO_NAMELEN + 1];     /* REP: the requester */
-    int nmiss;                      /* REQ: 0 = everyone must answer; else only these */
+    uint32_t boot;                /* sender's incarnation */
+    char from[PROTO_NAMELEN + 1]; /* who sends this datagram */
+    uint64_t lc;                  /* sender's Lamport clock (REQ: the request's timestamp) */
+    uint32_t req;                 /* REQ, REP: request number within req_boot */
+    uint32_t req_boot;            /* REP: the requester's boot the REP answers */
+    char to[PROTO_NAMELEN + 1];   /* REP: the requester */
+    int nmiss;                    /* REQ: 0 = everyone must answer; else only these */
     char miss[PROTO_MAXLIST][PROTO_NAMELEN + 1];
     char author[PROTO_NAMELEN + 1]; /* MSG: who wrote it (differs from `from` on a resend) */
     uint32_t seq;                   /* MSG: author's sequence number, from 1 */

@@ -29,13 +29,13 @@ struct ra_peer {
 struct ra {
     char me[PROTO_NAMELEN + 1];
     uint32_t boot;
-    uint64_t lc;        /* Lamport clock */
+    uint64_t lc; /* Lamport clock */
     enum ra_state state;
-    uint64_t my_ts;     /* timestamp of our current request */
-    uint32_t my_req;    /* its number within this boot; counts from 1 */
-    int64_t asked_at;   /* when the request (or its last retransmission) went out */
-    int64_t retx_ms;    /* retransmit the REQ to silent peers after this long */
-    int64_t dead_ms;    /* a peer silent this long no longer has to answer */
+    uint64_t my_ts;   /* timestamp of our current request */
+    uint32_t my_req;  /* its number within this boot; counts from 1 */
+    int64_t asked_at; /* when the request (or its last retransmission) went out */
+    int64_t retx_ms;  /* retransmit the REQ to silent peers after this long */
+    int64_t dead_ms;  /* a peer silent this long no longer has to answer */
     int npeers;
     struct ra_peer peer[RA_MAXPEERS];
 };

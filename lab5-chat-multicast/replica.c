@@ -16,8 +16,8 @@ static void path_of(char *out, size_t cap, const char *dir, int k)
 
 static int format_line(char *buf, size_t cap, const struct chatmsg *m)
 {
-    int n = snprintf(buf, cap, "%" PRIu64 " %s %" PRIu32 " %s\n", m->lts, m->author, m->seq,
-                     m->text);
+    int n =
+        snprintf(buf, cap, "%" PRIu64 " %s %" PRIu32 " %s\n", m->lts, m->author, m->seq, m->text);
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 

@@ -13,11 +13,11 @@
 int replica_append(const char *dir, int r, const struct chatmsg *m);
 
 struct replica_report {
-    int agree;        /* every replica holds exactly the history's messages */
-    int repaired;     /* replicas rewritten */
-    int bad_lines;    /* unparseable lines found (a torn last line after a crash) */
-    size_t n;         /* messages in the history */
-    uint64_t digest;  /* digest of what the replicas hold after repair (== history's) */
+    int agree;       /* every replica holds exactly the history's messages */
+    int repaired;    /* replicas rewritten */
+    int bad_lines;   /* unparseable lines found (a torn last line after a crash) */
+    size_t n;        /* messages in the history */
+    uint64_t digest; /* digest of what the replicas hold after repair (== history's) */
 };
 
 /* Compare each replica (as a set of messages) with the history. With repair, a replica that

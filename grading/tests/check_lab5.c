@@ -140,6 +140,7 @@ static void restart_log(int restored)
     add("node=1 ev=checkpoint n=2 seq=1 t=35");
     snprintf(line, sizeof line, "node=1 ev=restored n=%d seq=1 t=60", restored);
     add_life(line, 1);
+    add_life("node=1 ev=ready t=60", 1);
     add_life("node=1 ev=replicas agree=1 n=2 digest=ab t=70", 1);
     add_life("node=1 ev=history n=2 digest=ab t=70", 1);
     R.applied[0] = (struct applied_fault){50, F_CRASH, 1};
@@ -157,6 +158,12 @@ START_TEST(restore_less_than_checkpoint_fails)
     v = check("kill-restart");
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
     ck_assert_ptr_nonnull(strstr(R.info, "restarted 1 times"));
+    /* a second life killed before it printed anything; the third restored too little */
+    add_life("node=1 ev=restored n=1 seq=1 t=90", 3);
+    add_life("node=1 ev=ready t=90", 3);
+    v = check("kill-restart");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "n=1 seq=1 after"));
 }
 END_TEST
 
@@ -165,6 +172,7 @@ START_TEST(fresh_start_after_kill_fails)
     two_members(20.5, 30, "ab");
     add("node=1 ev=checkpoint n=2 seq=1 t=35");
     add_life("node=1 ev=fresh boot=1 t=60", 1);
+    add_life("node=1 ev=ready t=60", 1);
     add_life("node=1 ev=replicas agree=1 n=2 digest=ab t=70", 1);
     add_life("node=1 ev=history n=2 digest=ab t=70", 1);
     R.applied[0] = (struct applied_fault){50, F_CRASH, 1};

@@ -44,7 +44,7 @@ START_TEST(tie_broken_by_name)
 {
     struct ra ra = setup();
     ra.lc = 9;
-    ra_request(&ra, 0); /* ts 10, name b */
+    ra_request(&ra, 0);                                          /* ts 10, name b */
     ck_assert_int_eq(ra_on_request(&ra, 0, 10, 1, 1), RA_REPLY); /* a < b: a goes first */
     ck_assert_int_eq(ra_on_request(&ra, 1, 10, 1, 1), RA_DEFER); /* b < c: c waits */
 }
@@ -56,7 +56,7 @@ START_TEST(held_defers_and_release_answers)
     int owed[RA_MAXPEERS];
     ck_assert(!ra_request(&ra, 0));
     ck_assert(!ra_on_reply(&ra, 0, 1, ra.my_req));
-    ck_assert(!ra_on_reply(&ra, 0, 1, ra.my_req)); /* a duplicate REP changes nothing */
+    ck_assert(!ra_on_reply(&ra, 0, 1, ra.my_req));     /* a duplicate REP changes nothing */
     ck_assert(!ra_on_reply(&ra, 1, 1, ra.my_req + 1)); /* a REP for another request */
     ck_assert(!ra_on_reply(&ra, 1, 2, ra.my_req));     /* ... or another boot */
     ck_assert(ra_on_reply(&ra, 1, 1, ra.my_req));

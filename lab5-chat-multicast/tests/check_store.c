@@ -141,7 +141,8 @@ START_TEST(replica_garbage_lines)
     FILE *f = fopen(p, "w");
     ck_assert_ptr_nonnull(f);
     fputs("x al 1 t\n1 al 0 t\n1  1 t\n1 bad!name 1 t\n99999999999999999999999 al 1 t\n"
-          "1 al 1 ok\n", f);
+          "1 al 1 ok\n",
+          f);
     fclose(f);
     struct store st;
     store_init(&st);
