@@ -599,6 +599,11 @@ static void on_datagram(struct node *n, const uint8_t *buf, ssize_t len,
     int i = identify(n, &m, src);
     if (i < 0)
         return;
+    int inc = ra_incarnation(&n->ra, i, m.boot);
+    if (inc < 0)
+        return; /* delayed from a previous life of that member: it means nothing now */
+    if (inc > 0)
+        evlog("lc=%" PRIu64 " ev=peer-restarted peer=%s boot=%" PRIu32, n->ra.lc, m.from, m.boot);
     ra_observe(&n->ra, m.lc);
     if (ra_heard(&n->ra, i, now)) {
         evlog("lc=%" PRIu64 " ev=peer-alive peer=%s", n->ra.lc, m.from);

@@ -41,6 +41,20 @@ bool ra_heard(struct ra *ra, int i, int64_t now)
     return !was;
 }
 
+int ra_incarnation(struct ra *ra, int i, uint32_t boot)
+{
+    struct ra_peer *p = &ra->peer[i];
+    if (boot < p->boot)
+        return -1;
+    if (boot == p->boot)
+        return 0;
+    int restarted = p->boot != 0;
+    p->boot = boot;
+    p->replied = false; /* its REP came from a life that no longer holds to it: ask again */
+    p->deferred = false;
+    return restarted;
+}
+
 bool ra_before(uint64_t ts_a, const char *a, uint64_t ts_b, const char *b)
 {
     return ts_a < ts_b || (ts_a == ts_b && strcmp(a, b) < 0);

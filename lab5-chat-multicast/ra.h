@@ -17,6 +17,7 @@ struct ra_peer {
     char name[PROTO_NAMELEN + 1];
     uint32_t ip;   /* network order; where its datagrams come from (REPs go there) */
     uint16_t port; /* network order */
+    uint32_t boot; /* its incarnation, as last heard */
     int64_t last_heard;
     bool alive;    /* heard within dead_ms; only alive peers must answer our request */
     bool replied;  /* answered our current request */
@@ -50,6 +51,10 @@ void ra_observe(struct ra *ra, uint64_t ts);
 int ra_peer(struct ra *ra, const char *name);
 /* Any datagram from peer i at now: it is alive. Returns true if it was dead or unknown before. */
 bool ra_heard(struct ra *ra, int i, int64_t now);
+/* A datagram from peer i's incarnation boot. Returns -1 if it is from an older incarnation (a
+ * stale datagram: drop it), 1 if the peer restarted: whatever its previous life granted or asked
+ * is forgotten (a restarted member does not remember granting our request), 0 otherwise. */
+int ra_incarnation(struct ra *ra, int i, uint32_t boot);
 /* Start a request: stamps it (lc+1) and returns true if it is granted at once (no live peer). */
 bool ra_request(struct ra *ra, int64_t now);
 /* A REQ from peer i. RA_REPLY: send a REP now; RA_DEFER: owe one; RA_DUP: nothing new. */

@@ -131,6 +131,24 @@ START_TEST(dead_peer_is_dropped_and_readded)
 }
 END_TEST
 
+/* b asks; a grants, then restarts with an older clock and asks first: its grant is void. */
+START_TEST(restarted_peer_must_grant_again)
+{
+    struct ra ra = setup();
+    ck_assert_int_eq(ra_incarnation(&ra, 0, 1), 0); /* first heard: not a restart */
+    ck_assert_int_eq(ra_incarnation(&ra, 1, 1), 0);
+    ra.lc = 99;
+    ra_request(&ra, 0); /* ts 100 */
+    ck_assert(!ra_on_reply(&ra, 0, 1, ra.my_req));
+    ck_assert_int_eq(ra_incarnation(&ra, 0, 2), 1);
+    ck_assert_int_eq(ra_incarnation(&ra, 0, 1), -1); /* a stale datagram of the old life */
+    ck_assert_int_eq(ra_on_request(&ra, 0, 51, 2, 1), RA_REPLY); /* its new request is older */
+    ck_assert(!ra_on_reply(&ra, 1, 1, ra.my_req)); /* c's REP alone is not enough now */
+    ck_assert(!ra_all_replied(&ra));
+    ck_assert(ra_on_reply(&ra, 0, 1, ra.my_req)); /* a's new life grants again */
+}
+END_TEST
+
 START_TEST(alone_is_granted_at_once)
 {
     struct ra ra;
@@ -161,6 +179,7 @@ int main(void)
     tcase_add_test(tc, lost_rep_is_answered_again);
     tcase_add_test(tc, retransmits_only_to_silent_peers);
     tcase_add_test(tc, dead_peer_is_dropped_and_readded);
+    tcase_add_test(tc, restarted_peer_must_grant_again);
     tcase_add_test(tc, alone_is_granted_at_once);
     tcase_add_test(tc, clock_rule);
     suite_add_tcase(s, tc);
