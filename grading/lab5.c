@@ -250,6 +250,11 @@ static void check_chat(struct run *r, struct verdict *v)
     check_mutex(r, v);
     check_granted(r, v);
     check_converged(r, v);
+    int retx = 0, bad = 0;
+    for (int i = 0; i < r->n; i++)
+        retx += run_count(r, i, "retx"), bad += run_count(r, i, "bad");
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; %d REQ retransmissions, %d ev=bad", retx, bad);
 }
 
 /* ---- exactly 2(N-1) control messages per entry, without faults ---- */
@@ -339,7 +344,11 @@ static void check_restart(struct run *r, struct verdict *v)
     check_restores(r, VICTIM, v, &lives);
     if (lives == 0)
         verdict_fail(v, V_HARNESS, "node %d was never restarted", VICTIM);
-    int bad = run_count(r, VICTIM, "checkpoint-bad");
+    int bad = run_count(r, VICTIM, "checkpoint-bad"), prev = 0;
+    for (int j = 0; j < r->node[VICTIM].n; j++) {
+        const char *from = event_get(&r->node[VICTIM].ev[j], "from");
+        prev += !strcmp(r->node[VICTIM].ev[j].ev, "restored") && from && !strcmp(from, "previous");
+    }
     size_t len = strlen(r->info);
     snprintf(r->info + len, sizeof r->info - len,
              "; node %d restarted %d times, restored each "
@@ -353,10 +362,16 @@ static void check_dead_peer(struct run *r, struct verdict *v)
 {
     check_chat(r, v);
     int noticed = 0;
+    double worst = 0;
+    const struct applied_fault *kill = run_fault(r, F_CRASH, 2);
     for (int i = 0; i < r->n; i++)
         for (int j = 0; i != 2 && j < r->node[i].n; j++) {
             const char *p = event_get(&r->node[i].ev[j], "peer");
-            noticed += !strcmp(r->node[i].ev[j].ev, "peer-dead") && p && !strcmp(p, "u2");
+            if (strcmp(r->node[i].ev[j].ev, "peer-dead") || !p || strcmp(p, "u2"))
+                continue;
+            noticed++;
+            if (kill && r->node[i].ev[j].t - kill->t > worst)
+                worst = r->node[i].ev[j].t - kill->t;
         }
     if (noticed < r->n - 1)
         verdict_fail(v, V_LIVENESS,
@@ -364,7 +379,10 @@ static void check_dead_peer(struct run *r, struct verdict *v)
                      "dead (ev=peer-dead peer=u2)",
                      noticed, r->n - 1);
     size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; %d survivors dropped u2", noticed);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d survivors dropped u2, the last %.0f ms "
+             "after the kill",
+             noticed, worst);
 }
 
 /* ---- bad input ---- */
