@@ -351,9 +351,9 @@ static void check_restart(struct run *r, struct verdict *v)
     }
     size_t len = strlen(r->info);
     snprintf(r->info + len, sizeof r->info - len,
-             "; node %d restarted %d times, restored each "
-             "time, %d checkpoint files rejected",
-             VICTIM, lives, bad);
+             "; node %d restarted %d times, restored each time (%d from .prev), %d checkpoint "
+             "files rejected",
+             VICTIM, lives, prev, bad);
 }
 
 /* ---- a member crashed while the others request ---- */
