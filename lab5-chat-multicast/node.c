@@ -48,7 +48,9 @@ struct node {
     char inbuf[PROTO_MAXTEXT * 2 + 2];
     size_t inlen;
     bool stdin_open, stdin_tty, quit, verbose;
-    bool expect_met;      /* joined: --join-ms passed and --expect peers were heard */
+    bool expect_met;       /* joined: --join-ms passed and --expect peers were heard */
+    char startlog[3][256]; /* what restore() found: printed after ev=ready, which comes first */
+    int nstart;
     int64_t cs_until;     /* while HELD: when we leave the section */
     const char *cs_text;  /* the line being sent */
     struct delayed *held; /* --delay queue */
@@ -258,6 +260,16 @@ static void checkpoint(struct node *n)
     free(st);
 }
 
+static void later(struct node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void later(struct node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (n->nstart < 3)
+        vsnprintf(n->startlog[n->nstart++], sizeof n->startlog[0], fmt, ap);
+    va_end(ap);
+}
+
 static int try_load(struct node *n, const char *path, struct ckpt_state *st)
 {
     const char *why = NULL;
@@ -268,7 +280,7 @@ static int try_load(struct node *n, const char *path, struct ckpt_state *st)
         return 0;
     if (strcmp(why, "missing") != 0) {
         fprintf(stderr, "chat: checkpoint %s is unusable (%s): ignoring it\n", path, why);
-        evlog("ev=checkpoint-bad file=%s why=\"%s\"", strrchr(path, '/') + 1, why);
+        later(n, "ev=checkpoint-bad file=%s why=\"%s\"", strrchr(path, '/') + 1, why);
     }
     return -1;
 }
@@ -285,7 +297,7 @@ static void restore(struct node *n)
         rc = try_load(n, prev, st), which = "previous";
     if (rc < 0) {
         n->ra.boot = 1, n->next_seq = 1;
-        evlog("ev=fresh boot=1");
+        later(n, "ev=fresh boot=1");
         free(st);
         return;
     }
@@ -298,7 +310,7 @@ static void restore(struct node *n)
             n->ra.peer[k].ip = st->peer[i].ip, n->ra.peer[k].port = st->peer[i].port;
     }
     n->hist = st->history;
-    evlog("lc=%" PRIu64 " ev=restored from=%s n=%zu seq=%" PRIu32 " boot=%" PRIu32 " peers=%d",
+    later(n, "lc=%" PRIu64 " ev=restored from=%s n=%zu seq=%" PRIu32 " boot=%" PRIu32 " peers=%d",
           n->ra.lc, which, n->hist.n, n->next_seq - 1, n->ra.boot, st->npeers);
     human(n, "[checkpoint] restored %zu messages, %d peers, next seq %" PRIu32, n->hist.n,
           st->npeers, n->next_seq);
@@ -801,13 +813,15 @@ static int start(struct node *n, const struct node_cfg *cfg)
     n->next_hb = n->next_ae = now;
     n->next_check = now + cfg->check_ms;
     n->next_ckpt = now + cfg->checkpoint_ms;
-    checkpoint(n);             /* the new boot number is durable before we send with it */
-    report_replicas(n, false); /* replicas written after the last checkpoint are repaired */
     char g[INET_ADDRSTRLEN], i[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &cfg->group, g, sizeof g);
     inet_ntop(AF_INET, &cfg->iface, i, sizeof i);
     evlog("lc=%" PRIu64 " ev=ready user=%s group=%s:%d iface=%s uport=%d boot=%" PRIu32, n->ra.lc,
           cfg->user, g, cfg->port, i, ntohs(n->self.sin_port), n->ra.boot);
+    for (int k = 0; k < n->nstart; k++)
+        evlog("%s", n->startlog[k]);
+    checkpoint(n);             /* the new boot number is durable before we send with it */
+    report_replicas(n, false); /* replicas written after the last checkpoint are repaired */
     return 0;
 }
 
