@@ -1,0 +1,624 @@
+/* lab5.c - lab5-chat-multicast's grading tests: mutual exclusion, liveness, message count,
+ * convergence after sync, checkpoints across kill -9, loss, a dead member, bad input. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "grader.h"
+
+/* ---- helpers ---- */
+
+/* Did node i end the run killed (its last crash not followed by a restart)? */
+static bool ended_dead(const struct run *r, int i)
+{
+    bool dead = false;
+    for (int k = 0; k < r->napplied; k++)
+        if (r->applied[k].node == i && r->applied[k].kind == F_CRASH)
+            dead = true;
+        else if (r->applied[k].node == i && r->applied[k].kind == F_RESTART)
+            dead = false;
+    return dead;
+}
+
+static int last_life(const struct nodelog *nl)
+{
+    return nl->n ? nl->ev[nl->n - 1].life : 0;
+}
+
+/* The last event named ev of node i's life (NULL if none). */
+static const struct event *last_in_life(const struct nodelog *nl, int life, const char *ev)
+{
+    for (int j = nl->n - 1; j >= 0; j--)
+        if (nl->ev[j].life == life && !strcmp(nl->ev[j].ev, ev))
+            return &nl->ev[j];
+    return NULL;
+}
+
+static bool same_req(const struct event *a, const struct event *b)
+{
+    const char *x = event_get(a, "req"), *y = event_get(b, "req");
+    return x && y && !strcmp(x, y);
+}
+
+/* ---- mutual exclusion: no two members' critical sections overlap in time ---- */
+
+struct interval {
+    const struct event *enter;
+    double from, to;
+};
+
+/* A section's end: its cs-exit, or (killed inside it) the last line of that life. */
+static double section_end(const struct nodelog *nl, int j)
+{
+    const struct event *e = &nl->ev[j];
+    double end = e->t;
+    for (int k = j + 1; k < nl->n && nl->ev[k].life == e->life; k++) {
+        end = nl->ev[k].t;
+        if (!strcmp(nl->ev[k].ev, "cs-exit") && same_req(e, &nl->ev[k]))
+            return end;
+        if (!strcmp(nl->ev[k].ev, "cs-enter"))
+            break;
+    }
+    return end;
+}
+
+static int collect_sections(struct run *r, struct interval *iv, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n && n < cap; j++)
+            if (!strcmp(r->node[i].ev[j].ev, "cs-enter"))
+                iv[n].enter = &r->node[i].ev[j], iv[n].from = r->node[i].ev[j].t,
+                iv[n].to = section_end(&r->node[i], j), n++;
+    return n;
+}
+
+static void check_mutex(struct run *r, struct verdict *v)
+{
+    int cap = 0;
+    for (int i = 0; i < r->n; i++)
+        cap += run_count(r, i, "cs-enter");
+    struct interval *iv = calloc((size_t)cap + 1, sizeof *iv);
+    if (!iv) {
+        verdict_fail(v, V_HARNESS, "out of memory");
+        return;
+    }
+    int n = collect_sections(r, iv, cap);
+    char a[512], b[512];
+    for (int x = 0; x < n; x++)
+        for (int y = x + 1; y < n; y++) {
+            const struct interval *p = &iv[x], *q = &iv[y];
+            if (p->enter->node == q->enter->node || p->from >= q->to || q->from >= p->to)
+                continue;
+            verdict_fail(v, V_SAFETY,
+                         "mutual exclusion violated: two members were in the critical section "
+                         "at once (%.3f ms of overlap)\n      %s  (inside t=%.3f..%.3f)\n"
+                         "      %s  (inside t=%.3f..%.3f)\n      a member must not enter "
+                         "before every live peer has replied, and must defer replies while it "
+                         "holds or has the older request",
+                         (p->to < q->to ? p->to : q->to) - (p->from > q->from ? p->from : q->from),
+                         event_str(p->enter, a, sizeof a), p->from, p->to,
+                         event_str(q->enter, b, sizeof b), q->from, q->to);
+            free(iv);
+            return;
+        }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "%s%d critical sections, none overlapping",
+             len ? "; " : "", n);
+    free(iv);
+}
+
+/* ---- liveness: every request is granted ---- */
+
+static void check_granted(struct run *r, struct verdict *v)
+{
+    char a[512];
+    int requests = 0;
+    for (int i = 0; i < r->n; i++) {
+        const struct nodelog *nl = &r->node[i];
+        for (int j = 0; j < nl->n; j++) {
+            const struct event *e = &nl->ev[j];
+            /* a request cut short by a kill -9 of its own member is not owed a grant */
+            if (strcmp(e->ev, "request") != 0 || e->life != last_life(nl) || ended_dead(r, i))
+                continue;
+            requests++;
+            bool ok = false;
+            for (int k = j + 1; k < nl->n && !ok; k++)
+                ok = !strcmp(nl->ev[k].ev, "cs-enter") && same_req(e, &nl->ev[k]);
+            if (!ok)
+                verdict_fail(v, V_LIVENESS,
+                             "a request was never granted (no cs-enter with its "
+                             "req=): %s",
+                             event_str(e, a, sizeof a));
+        }
+    }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "%s%d requests of surviving members, all "
+             "granted",
+             len ? "; " : "", requests);
+}
+
+/* ---- convergence: after sync, every live member holds every message, replicas agree ---- */
+
+/* Distinct message ids ever sent (ev=send msg=), over every member and life. */
+static int count_sent(struct run *r)
+{
+    struct msgmap *m = msgmap_new();
+    int n = 0;
+    for (int i = 0; m && i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *id = event_get(e, "msg");
+            if (!strcmp(e->ev, "send") && id && msgmap_put(m, id, e))
+                n++;
+        }
+    msgmap_free(m);
+    return n;
+}
+
+/* Writes what is still missing into why; alive(i) tells which members must have converged. */
+static bool converged(struct run *r, bool running, char *why, size_t cap)
+{
+    int want = count_sent(r);
+    const char *digest = NULL;
+    for (int i = 0; i < r->n; i++) {
+        const struct nodelog *nl = &r->node[i];
+        if (running ? !nl->pid : ended_dead(r, i))
+            continue;
+        int life = running ? nl->life : last_life(nl);
+        const struct event *h = last_in_life(nl, life, "history");
+        const struct event *rep = last_in_life(nl, life, "replicas");
+        long long n = -1, agree = 0;
+        if (!h || !event_int(h, "n", &n) || n != want) {
+            snprintf(why, cap,
+                     "node %d: after sync its history holds %lld messages, not the "
+                     "%d that were sent%s",
+                     i, n, want, h ? "" : " (no ev=history after sync)");
+            return false;
+        }
+        if (!digest)
+            digest = event_get(h, "digest");
+        if (!digest || !event_get(h, "digest") || strcmp(digest, event_get(h, "digest"))) {
+            snprintf(why, cap,
+                     "node %d's history (digest=%s) differs from node 0's or the "
+                     "first live member's (digest=%s): same messages, different content or order",
+                     i, event_get(h, "digest"), digest);
+            return false;
+        }
+        if (!rep || !event_int(rep, "agree", &agree) || agree != 1 || !event_get(rep, "digest") ||
+            strcmp(event_get(rep, "digest"), digest)) {
+            snprintf(why, cap,
+                     "node %d: its replicas do not agree with its history (last "
+                     "ev=replicas agree=%lld digest=%s)",
+                     i, agree, rep && event_get(rep, "digest") ? event_get(rep, "digest") : "-");
+            return false;
+        }
+    }
+    snprintf(why, cap, "%d messages", want);
+    return true;
+}
+
+static bool until_converged(struct run *r, char *why, size_t cap)
+{
+    return converged(r, true, why, cap);
+}
+
+/* Members that never restarted must have printed ev=deliver for every message sent. */
+static void check_delivered(struct run *r, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (last_life(&r->node[i]) != 0 || ended_dead(r, i))
+            continue;
+        struct msgmap *m = msgmap_new();
+        for (int j = 0; m && j < r->node[i].n; j++)
+            if (!strcmp(r->node[i].ev[j].ev, "deliver") && event_get(&r->node[i].ev[j], "msg"))
+                msgmap_put(m, event_get(&r->node[i].ev[j], "msg"), &r->node[i].ev[j]);
+        for (int k = 0; m && k < r->n; k++)
+            for (int j = 0; j < r->node[k].n; j++) {
+                const struct event *e = &r->node[k].ev[j];
+                char a[512];
+                if (!strcmp(e->ev, "send") && event_get(e, "msg") &&
+                    !msgmap_get(m, event_get(e, "msg"))) {
+                    verdict_fail(v, V_LIVENESS, "node %d never delivered a message: %s", i,
+                                 event_str(e, a, sizeof a));
+                    msgmap_free(m);
+                    return;
+                }
+            }
+        msgmap_free(m);
+    }
+}
+
+static void check_converged(struct run *r, struct verdict *v)
+{
+    char why[600];
+    if (!converged(r, false, why, sizeof why))
+        verdict_fail(v, V_LIVENESS, "after sync the members disagree: %s", why);
+    check_delivered(r, v);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "%sconverged: %s", len ? "; " : "", why);
+}
+
+static void check_chat(struct run *r, struct verdict *v)
+{
+    check_mutex(r, v);
+    check_granted(r, v);
+    check_converged(r, v);
+    int retx = 0, bad = 0;
+    for (int i = 0; i < r->n; i++)
+        retx += run_count(r, i, "retx"), bad += run_count(r, i, "bad");
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; %d REQ retransmissions, %d ev=bad", retx, bad);
+}
+
+/* ---- exactly 2(N-1) control messages per entry, without faults ---- */
+
+static void count_for(struct run *r, const struct event *enter, int *reqs, int *reps)
+{
+    *reqs = *reps = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; i != enter->node && j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            *reqs += !strcmp(e->ev, "req") && same_req(e, enter);
+            *reps += !strcmp(e->ev, "rep") && same_req(e, enter);
+        }
+}
+
+static void check_count(struct run *r, struct verdict *v)
+{
+    check_chat(r, v);
+    int entries = 0, retx = 0, want = 2 * (r->n - 1);
+    char a[512];
+    for (int i = 0; i < r->n; i++) {
+        retx += run_count(r, i, "retx");
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (strcmp(e->ev, "cs-enter") != 0)
+                continue;
+            int reqs, reps;
+            count_for(r, e, &reqs, &reps);
+            entries++;
+            if (reqs + reps != want)
+                verdict_fail(v, V_SAFETY,
+                             "an entry used %d control messages (%d REQ received, "
+                             "%d REP sent), not 2(N-1) = %d: %s",
+                             reqs + reps, reqs, reps, want, event_str(e, a, sizeof a));
+        }
+    }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d entries x %d control messages = %d "
+             "(N-1 REQ deliveries + N-1 REP), %d retransmissions",
+             entries, want, entries * want, retx);
+}
+
+/* ---- kill -9 and restart: the restored state is the last checkpoint ---- */
+
+/* Every later life of node i that got as far as ev=ready started from a checkpoint at least as
+ * new as the last one any earlier life completed (never from nothing, never from a damaged file).
+ * A life killed before it printed anything (a slow start under valgrind) says nothing. */
+static void check_restores(struct run *r, int i, struct verdict *v, int *lives)
+{
+    const struct nodelog *nl = &r->node[i];
+    const struct event *c = NULL;
+    char a[512], b[512];
+    for (int life = 0; life <= last_life(nl); life++) {
+        const struct event *s = last_in_life(nl, life, "restored");
+        if (life > 0 && last_in_life(nl, life, "ready")) {
+            long long cn = 0, cs = 0, sn = -1, ss = -1;
+            (*lives)++;
+            if (!s) {
+                const struct event *f = last_in_life(nl, life, "fresh");
+                verdict_fail(v, V_SAFETY,
+                             "node %d restarted (life %d) without restoring a "
+                             "checkpoint%s%s",
+                             i, life, f ? ": " : "", f ? event_str(f, a, sizeof a) : "");
+                return;
+            }
+            if (c && event_int(c, "n", &cn) && event_int(c, "seq", &cs) && event_int(s, "n", &sn) &&
+                event_int(s, "seq", &ss) && (sn < cn || ss < cs))
+                verdict_fail(v, V_SAFETY,
+                             "node %d restored less than its last checkpoint "
+                             "(n=%lld seq=%lld before the kill, n=%lld seq=%lld after)\n      "
+                             "checkpoint: %s\n      restored:   %s",
+                             i, cn, cs, sn, ss, event_str(c, a, sizeof a),
+                             event_str(s, b, sizeof b));
+        }
+        const struct event *lc = last_in_life(nl, life, "checkpoint");
+        c = lc ? lc : c;
+    }
+}
+
+#define VICTIM 1
+
+static void check_restart(struct run *r, struct verdict *v)
+{
+    check_chat(r, v);
+    int lives = 0;
+    check_restores(r, VICTIM, v, &lives);
+    if (lives == 0)
+        verdict_fail(v, V_HARNESS, "node %d was never restarted", VICTIM);
+    int bad = run_count(r, VICTIM, "checkpoint-bad"), prev = 0;
+    for (int j = 0; j < r->node[VICTIM].n; j++) {
+        const char *from = event_get(&r->node[VICTIM].ev[j], "from");
+        prev += !strcmp(r->node[VICTIM].ev[j].ev, "restored") && from && !strcmp(from, "previous");
+    }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; node %d restarted %d times, restored each time (%d from .prev), %d checkpoint "
+             "files rejected",
+             VICTIM, lives, prev, bad);
+}
+
+/* ---- a member crashed while the others request ---- */
+
+static void check_dead_peer(struct run *r, struct verdict *v)
+{
+    check_chat(r, v);
+    int noticed = 0;
+    double worst = 0;
+    const struct applied_fault *kill = run_fault(r, F_CRASH, 2);
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; i != 2 && j < r->node[i].n; j++) {
+            const char *p = event_get(&r->node[i].ev[j], "peer");
+            if (strcmp(r->node[i].ev[j].ev, "peer-dead") || !p || strcmp(p, "u2"))
+                continue;
+            noticed++;
+            if (kill && r->node[i].ev[j].t - kill->t > worst)
+                worst = r->node[i].ev[j].t - kill->t;
+        }
+    if (noticed < r->n - 1)
+        verdict_fail(v, V_LIVENESS,
+                     "only %d of the %d survivors declared the killed member u2 "
+                     "dead (ev=peer-dead peer=u2)",
+                     noticed, r->n - 1);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d survivors dropped u2, the last %.0f ms "
+             "after the kill",
+             noticed, worst);
+}
+
+/* ---- bad input ---- */
+
+#define NGARBAGE 10
+
+/* The chat's header, written independently of the lab's code (README "The protocol"):
+ * 'R' 'A' version kind | boot u32 | name (len u8 + bytes) | lc u64. Returns the length. */
+static size_t hdr(uint8_t *b, int version, int kind, const char *name, uint64_t lc)
+{
+    size_t p = 0, n = strlen(name);
+    b[p++] = 'R', b[p++] = 'A', b[p++] = (uint8_t)version, b[p++] = (uint8_t)kind;
+    b[p++] = 0, b[p++] = 0, b[p++] = 0, b[p++] = 1;
+    b[p++] = (uint8_t)n;
+    memcpy(b + p, name, n), p += n;
+    for (int k = 0; k < 8; k++)
+        b[p++] = (uint8_t)(lc >> (56 - 8 * k));
+    return p;
+}
+
+static size_t put_u32(uint8_t *b, size_t p, uint32_t x)
+{
+    for (int k = 0; k < 4; k++)
+        b[p++] = (uint8_t)(x >> (24 - 8 * k));
+    return p;
+}
+
+/* A MSG claiming to come from (and be written by) name, seq 999999. */
+static size_t forged_msg(uint8_t *b, const char *name)
+{
+    size_t p = hdr(b, 1, 4, name, 5), n = strlen(name);
+    b[p++] = (uint8_t)n;
+    memcpy(b + p, name, n), p += n;
+    p = put_u32(b, p, 999999);
+    for (int k = 0; k < 8; k++)
+        b[p++] = k == 7 ? 5 : 0;
+    b[p++] = 0, b[p++] = 6;
+    memcpy(b + p, "forged", 6);
+    return p + 6;
+}
+
+static void inject_garbage(struct run *r, int node, struct verdict *v)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        verdict_fail(v, V_HARNESS, "socket: %m");
+        return;
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)r->node[node].port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    static uint8_t b[NGARBAGE][3000];
+    size_t len[NGARBAGE];
+    char me[16], other[16];
+    snprintf(me, sizeof me, "u%d", node);
+    snprintf(other, sizeof other, "u%d", (node + 1) % r->n);
+    uint64_t x = r->seed * 2654435761u + (uint64_t)node;
+    for (size_t k = 0; k < sizeof b[0]; k++, x = x * 6364136223846793005ULL + 1)
+        b[0][k] = b[1][k] = (uint8_t)(x >> 33);
+    len[0] = 37;                                       /* random bytes */
+    len[1] = sizeof b[1];                              /* oversize */
+    len[2] = 0;                                        /* empty */
+    len[3] = hdr(b[3], 1, 1, other, 1) - 5;            /* truncated header */
+    len[4] = hdr(b[4], 1, 1, other, 1), b[4][0] = 'X'; /* bad magic */
+    len[5] = hdr(b[5], 7, 1, other, 1);                /* bad version */
+    len[6] = hdr(b[6], 1, 2, other, 1ULL << 60);       /* REQ, absurd timestamp */
+    len[6] = put_u32(b[6], len[6], 1), b[6][len[6]++] = 0;
+    len[7] = hdr(b[7], 1, 3, other, 3); /* REP for someone else */
+    len[7] = put_u32(b[7], len[7], 1), len[7] = put_u32(b[7], len[7], 1);
+    b[7][len[7]++] = 3, memcpy(b[7] + len[7], "zzz", 3), len[7] += 3;
+    len[8] = forged_msg(b[8], other); /* forged sender: a live peer */
+    len[9] = forged_msg(b[9], me);    /* forged sender: the node itself */
+    for (int k = 0; k < NGARBAGE; k++)
+        if (sendto(fd, b[k], len[k], 0, (struct sockaddr *)&to, sizeof to) < 0)
+            verdict_fail(v, V_HARNESS, "sendto node %d: %m", node);
+    close(fd);
+}
+
+static void check_bad(struct run *r, struct verdict *v)
+{
+    check_chat(r, v);
+    char a[512];
+    for (int i = 0; i < r->n; i++) {
+        int bad = run_count(r, i, "bad");
+        if (bad < NGARBAGE)
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad lines for the %d bad datagrams it "
+                         "was sent: some bad input was accepted or ignored silently",
+                         i, bad, NGARBAGE);
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *id = event_get(e, "msg");
+            if (!strcmp(e->ev, "deliver") && id && strstr(id, ":999999"))
+                verdict_fail(v, V_SAFETY, "node %d delivered a forged message: %s", i,
+                             event_str(e, a, sizeof a));
+        }
+    }
+}
+
+/* ---- the table ---- */
+
+/* {aux} is a free port per run, so runs never hear each other; 239.255/16 is admin-scoped. */
+#define BASE                                                                                       \
+    "u{id} --id {id} --group 239.255.77.1 --port {aux} --uport {port} --dir {dir} "                \
+    "--seed {seed} --join-ms 800 --heartbeat-ms 200 --dead-ms 3000 --retx-ms 400 "                 \
+    "--checkpoint-ms 500 --check-ms 1000 --antientropy-ms 500 --sync-round-ms 150 "
+#define ARGS BASE "--cs-ms 20"
+#define IN3 "hello from {id}\nsecond from {id}\nthird from {id}\n"
+#define IN8 IN3 "four {id}\nfive {id}\nsix {id}\nseven {id}\neight {id}\n"
+#define IN20 IN8 IN8 "n17 {id}\nn18 {id}\nn19 {id}\nn20 {id}\n"
+#define CHAT "no two critical sections overlap, every request is granted, all members converge"
+
+static const struct gtest tests[] = {
+    {.name = "mutual-exclusion",
+     .points = 15,
+     .nodes = 3,
+     .args = ARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .until = until_converged,
+     .check = check_chat,
+     .timeout_ms = 90000,
+     .what = CHAT ": 3 members sending 8 messages each at once"},
+    {.name = "all-granted",
+     .points = 10,
+     .nodes = 4,
+     .args = ARGS " --expect 4",
+     .net = "delay 0 10\nreorder 0.3 20",
+     .input = IN8 "sync\n",
+     .until = until_converged,
+     .check = check_chat,
+     .timeout_ms = 90000,
+     .what = "every request is eventually granted (4 members, delayed and reordered datagrams)"},
+    {.name = "two-n-minus-one",
+     .points = 10,
+     .nodes = 4,
+     .args = BASE "--cs-ms 20 --retx-ms 5000 --expect 4",
+     .net = "",
+     .input = IN8 "sync\n",
+     .until = until_converged,
+     .check = check_count,
+     .timeout_ms = 90000,
+     .what = "exactly 2(N-1) control messages per entry without faults: N-1 REQ, N-1 REP"},
+    {.name = "sync-replicas",
+     .points = 15,
+     .nodes = 4,
+     .args = ARGS " --delay 60 --expect 4",
+     .net = "delay 0 20\nreorder 0.3 30\ndup 0.1",
+     .input = IN8 "sync\n",
+     .until = until_converged,
+     .check = check_chat,
+     .timeout_ms = 90000,
+     .what = "after sync every member has every message in the same order and its R replicas "
+             "are identical (artificial delay, reordering, duplicates)"},
+    {.name = "kill-restart",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .faults = {{2500, F_CRASH, VICTIM, NULL}, {3000, F_RESTART, VICTIM, NULL}},
+     .nfaults = 2,
+     .until = until_converged,
+     .check = check_restart,
+     .timeout_ms = 90000,
+     .what = "kill -9 then restart restores history, sequence numbers and peers from the last "
+             "checkpoint; the member catches up by sync"},
+    {.name = "kill-during-checkpoint",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS " --checkpoint-ms 120 --ckpt-slow-ms 80 --expect 3",
+     .net = "",
+     .input = IN20 "sync\n",
+     .faults = {{900, F_CRASH, VICTIM, NULL},
+                {950, F_RESTART, VICTIM, NULL},
+                {2030, F_CRASH, VICTIM, NULL},
+                {2080, F_RESTART, VICTIM, NULL},
+                {3170, F_CRASH, VICTIM, NULL},
+                {3220, F_RESTART, VICTIM, NULL},
+                {4290, F_CRASH, VICTIM, NULL},
+                {4340, F_RESTART, VICTIM, NULL},
+                {5450, F_CRASH, VICTIM, NULL},
+                {5500, F_RESTART, VICTIM, NULL}},
+     .nfaults = 10,
+     .until = until_converged,
+     .check = check_restart,
+     .timeout_ms = 120000,
+     .what = "kill -9 at varied moments of slowed checkpoint writes: every restart loads a "
+             "checkpoint at least as new as the last completed one"},
+    {.name = "loss-20",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS " --expect 3",
+     .net = "drop 0.2",
+     .input = IN8 "sync\n",
+     .until = until_converged,
+     .check = check_chat,
+     .timeout_ms = 120000,
+     .what = CHAT ", 20% of datagrams lost (REQ/REP retransmitted, sync fills gaps)"},
+    {.name = "dead-member",
+     .points = 10,
+     .nodes = 3,
+     .args = BASE "--cs-ms 50 --expect 3",
+     .net = "",
+     .input = IN20 "sync\n",
+     .faults = {{1500, F_CRASH, 2, NULL}},
+     .nfaults = 1,
+     .until = until_converged,
+     .check = check_dead_peer,
+     .timeout_ms = 120000,
+     .what = "a member killed while the others request: dropped after the timeout, the others "
+             "go on safely"},
+    {.name = "ten-members",
+     .points = 5,
+     .nodes = 10,
+     .args = ARGS " --expect 10",
+     .net = "",
+     .input = IN3 "sync\n",
+     .until = until_converged,
+     .check = check_chat,
+     .timeout_ms = 120000,
+     .what = CHAT ", 10 members"},
+    {.name = "bad-input",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .faults = {{300, F_CALL, 0, NULL}, {300, F_CALL, 1, NULL}, {300, F_CALL, 2, NULL}},
+     .nfaults = 3,
+     .inject = inject_garbage,
+     .until = until_converged,
+     .check = check_bad,
+     .timeout_ms = 90000,
+     .what = "malformed, oversize, misaddressed, absurd and forged datagrams are logged as "
+             "ev=bad; never a crash or a broken section"},
+};
+
+const struct lab lab5_chat = {"lab5-chat-multicast", "chat", tests, sizeof tests / sizeof *tests};

@@ -1,0 +1,246 @@
+/* check_lab5.c - lab5's checkers on hand-made logs: each must pass the good log and fail the
+ * bad one with the right verdict. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader.h"
+
+static struct run R;
+
+static void run_reset(int n)
+{
+    for (int i = 0; i < G_MAXNODES; i++) {
+        for (int j = 0; j < R.node[i].n; j++)
+            event_free(&R.node[i].ev[j]);
+        free(R.node[i].ev);
+    }
+    memset(&R, 0, sizeof R);
+    R.n = n;
+}
+
+static void add_life(const char *line, int life)
+{
+    struct event e;
+    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
+    struct nodelog *nl = &R.node[e.node];
+    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
+    e.seq = nl->n;
+    e.life = life;
+    nl->ev[nl->n++] = e;
+}
+
+static void add(const char *line)
+{
+    add_life(line, 0);
+}
+
+static struct verdict check(const char *name)
+{
+    struct verdict v = {V_PASS, ""};
+    for (int l = 0; l < g_nlabs; l++)
+        for (int t = 0; strcmp(g_labs[l]->dir, "lab5-chat-multicast") == 0 && t < g_labs[l]->ntests;
+             t++)
+            if (strcmp(g_labs[l]->tests[t].name, name) == 0)
+                R.test = &g_labs[l]->tests[t];
+    ck_assert_ptr_nonnull(R.test);
+    R.test->check(&R, &v);
+    return v;
+}
+
+/* Node 0's section is [10, 20]; node 1's starts at enter1 and ends at exit1. Both converge. */
+static void two_members(double enter1, double exit1, const char *digest1)
+{
+    char line[256];
+    run_reset(2);
+    add("node=0 ev=request req=u0.1.1 t=9");
+    add("node=1 ev=req from=u0 req=u0.1.1 t=9.5");
+    add("node=1 ev=rep to=u0 req=u0.1.1 t=9.6");
+    add("node=0 ev=cs-enter req=u0.1.1 t=10");
+    add("node=0 ev=send msg=u0:1 lts=3 t=10.1");
+    add("node=0 ev=deliver msg=u0:1 lts=3 t=10.2");
+    add("node=0 ev=cs-exit req=u0.1.1 t=20");
+    add("node=1 ev=request req=u1.1.1 t=11");
+    add("node=0 ev=req from=u1 req=u1.1.1 t=11.5");
+    add("node=0 ev=defer to=u1 req=u1.1.1 t=11.6");
+    add("node=0 ev=rep to=u1 req=u1.1.1 deferred=1 t=20.1");
+    snprintf(line, sizeof line, "node=1 ev=cs-enter req=u1.1.1 t=%.1f", enter1);
+    add(line);
+    add("node=1 ev=send msg=u1:1 lts=5 t=21");
+    add("node=1 ev=deliver msg=u1:1 lts=5 t=21");
+    add("node=1 ev=deliver msg=u0:1 lts=3 t=21");
+    add("node=0 ev=deliver msg=u1:1 lts=5 t=22");
+    snprintf(line, sizeof line, "node=1 ev=cs-exit req=u1.1.1 t=%.1f", exit1);
+    add(line);
+    add("node=0 ev=replicas agree=1 n=2 digest=ab t=40");
+    add("node=0 ev=history n=2 digest=ab t=40");
+    snprintf(line, sizeof line, "node=1 ev=replicas agree=1 n=2 digest=%s t=40", digest1);
+    add(line);
+    snprintf(line, sizeof line, "node=1 ev=history n=2 digest=%s t=40", digest1);
+    add(line);
+}
+
+START_TEST(good_log_passes)
+{
+    two_members(20.5, 30, "ab");
+    struct verdict v = check("mutual-exclusion");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "2 critical sections"));
+    v = check("two-n-minus-one"); /* N=2: 1 REQ + 1 REP per entry */
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+START_TEST(overlap_fails)
+{
+    two_members(15, 30, "ab"); /* node 1 entered while node 0 was inside */
+    struct verdict v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "mutual exclusion violated"));
+    ck_assert_ptr_nonnull(strstr(v.msg, "req=u1.1.1"));
+}
+END_TEST
+
+START_TEST(different_histories_fail)
+{
+    two_members(20.5, 30, "cd");
+    struct verdict v = check("sync-replicas");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_ptr_nonnull(strstr(v.msg, "differs"));
+}
+END_TEST
+
+START_TEST(ungranted_request_fails)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=request req=u1.1.2 t=50");
+    struct verdict v = check("all-granted");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_ptr_nonnull(strstr(v.msg, "req=u1.1.2"));
+}
+END_TEST
+
+START_TEST(extra_reply_breaks_the_count)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=rep to=u0 req=u0.1.1 t=12"); /* a second REP for one request */
+    struct verdict v = check("two-n-minus-one");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "not 2(N-1) = 2"));
+}
+END_TEST
+
+/* Node 1 checkpointed n=2 seq=1, was killed and restarted, and restored n=restored. */
+static void restart_log(int restored)
+{
+    char line[128];
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=checkpoint n=2 seq=1 t=35");
+    snprintf(line, sizeof line, "node=1 ev=restored n=%d seq=1 t=60", restored);
+    add_life(line, 1);
+    add_life("node=1 ev=ready t=60", 1);
+    add_life("node=1 ev=replicas agree=1 n=2 digest=ab t=70", 1);
+    add_life("node=1 ev=history n=2 digest=ab t=70", 1);
+    R.applied[0] = (struct applied_fault){50, F_CRASH, 1};
+    R.applied[1] = (struct applied_fault){55, F_RESTART, 1};
+    R.napplied = 2;
+}
+
+START_TEST(restore_less_than_checkpoint_fails)
+{
+    restart_log(1);
+    struct verdict v = check("kill-restart");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "restored less"));
+    restart_log(2);
+    v = check("kill-restart");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "restarted 1 times"));
+    /* a second life killed before it printed anything; the third restored too little */
+    add_life("node=1 ev=restored n=1 seq=1 t=90", 3);
+    add_life("node=1 ev=ready t=90", 3);
+    v = check("kill-restart");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "n=1 seq=1 after"));
+}
+END_TEST
+
+START_TEST(fresh_start_after_kill_fails)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=checkpoint n=2 seq=1 t=35");
+    add_life("node=1 ev=fresh boot=1 t=60", 1);
+    add_life("node=1 ev=ready t=60", 1);
+    add_life("node=1 ev=replicas agree=1 n=2 digest=ab t=70", 1);
+    add_life("node=1 ev=history n=2 digest=ab t=70", 1);
+    R.applied[0] = (struct applied_fault){50, F_CRASH, 1};
+    R.applied[1] = (struct applied_fault){55, F_RESTART, 1};
+    R.napplied = 2;
+    struct verdict v = check("kill-during-checkpoint");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "without restoring"));
+}
+END_TEST
+
+START_TEST(silent_bad_input_fails)
+{
+    two_members(20.5, 30, "ab");
+    for (int i = 0; i < 9; i++)
+        add("node=0 ev=bad why=x t=5");
+    for (int i = 0; i < 10; i++)
+        add("node=1 ev=bad why=x t=5");
+    struct verdict v = check("bad-input");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 0 logged 9"));
+    add("node=0 ev=bad why=x t=5");
+    v = check("bad-input");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=1 ev=deliver msg=u0:999999 lts=5 t=50");
+    v = check("bad-input");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "forged"));
+}
+END_TEST
+
+START_TEST(dead_member_must_be_noticed)
+{
+    run_reset(3);
+    add("node=0 ev=replicas agree=1 n=0 digest=e t=40");
+    add("node=0 ev=history n=0 digest=e t=40");
+    add("node=1 ev=replicas agree=1 n=0 digest=e t=40");
+    add("node=1 ev=history n=0 digest=e t=40");
+    add("node=0 ev=peer-dead peer=u2 t=30");
+    R.applied[0] = (struct applied_fault){10, F_CRASH, 2};
+    R.napplied = 1;
+    struct verdict v = check("dead-member");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    add("node=1 ev=peer-dead peer=u2 t=30");
+    v = check("dead-member");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lab5");
+    TCase *tc = tcase_create("checkers");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, good_log_passes);
+    tcase_add_test(tc, overlap_fails);
+    tcase_add_test(tc, different_histories_fail);
+    tcase_add_test(tc, ungranted_request_fails);
+    tcase_add_test(tc, extra_reply_breaks_the_count);
+    tcase_add_test(tc, restore_less_than_checkpoint_fails);
+    tcase_add_test(tc, fresh_start_after_kill_fails);
+    tcase_add_test(tc, silent_bad_input_fails);
+    tcase_add_test(tc, dead_member_must_be_noticed);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    run_reset(0);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,324 @@
+/* check_node.c - integration tests: real chat processes on one machine's multicast, driven
+ * through their stdin and read through their stdout, as the grader does. */
+#define _GNU_SOURCE /* pipe2 */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CHAT_BIN
+#define CHAT_BIN "build/chat"
+#endif
+
+#define WAIT_MS 30000 /* generous: valgrind and sanitizer builds are slow */
+
+struct proc {
+    pid_t pid;
+    int in, out;
+    char buf[65536];
+    size_t len;
+    char log[1 << 17]; /* every line read so far */
+    size_t loglen;
+};
+
+static char dir[64];
+static int group_port;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    ck_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/check_node.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    group_port = free_port();
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Start `chat user` with the test's group and its own directory under dir. */
+static void start(struct proc *p, const char *user, const char *extra)
+{
+    int in[2], out[2];
+    char sub[128], port[16], cmd[1024];
+    snprintf(sub, sizeof sub, "%s/%s", dir, user);
+    mkdir(sub, 0755);
+    snprintf(port, sizeof port, "%d", group_port);
+    snprintf(cmd, sizeof cmd,
+             "exec %s %s --group 239.255.77.2 --port %s --dir %s --join-ms 300 "
+             "--heartbeat-ms 100 --sync-round-ms 100 --checkpoint-ms 300 --cs-ms 5 %s "
+             "2>>%s/stderr.log",
+             CHAT_BIN, user, port, sub, extra, dir);
+    ck_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
+    memset(p, 0, sizeof *p);
+    p->pid = fork();
+    ck_assert(p->pid >= 0);
+    if (p->pid == 0) {
+        dup2(in[0], 0), dup2(out[1], 1);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]), close(out[1]);
+    p->in = in[1], p->out = out[0];
+}
+
+/* Read until a line contains every word of want (space-separated); copy it into line. */
+static bool wait_line(struct proc *p, const char *want, char *line, size_t cap)
+{
+    long long end = now_ms() + WAIT_MS;
+    for (;;) {
+        char *nl;
+        while ((nl = memchr(p->buf, '\n', p->len))) {
+            *nl = '\0';
+            bool all = true;
+            char w[256];
+            snprintf(w, sizeof w, "%s", want);
+            for (char *s, *tok = strtok_r(w, " ", &s); tok && all; tok = strtok_r(NULL, " ", &s))
+                all = strstr(p->buf, tok) != NULL;
+            if (all && line && cap > 0) {
+                size_t ln = strlen(p->buf) < cap - 1 ? strlen(p->buf) : cap - 1;
+                memcpy(line, p->buf, ln);
+                line[ln] = '\0';
+            }
+            size_t ll = strlen(p->buf);
+            if (p->loglen + ll + 2 < sizeof p->log) {
+                memcpy(p->log + p->loglen, p->buf, ll);
+                p->log[p->loglen + ll] = '\n';
+                p->loglen += ll + 1;
+                p->log[p->loglen] = '\0';
+            }
+            size_t used = (size_t)(nl - p->buf) + 1;
+            memmove(p->buf, p->buf + used, p->len - used);
+            p->len -= used;
+            if (all)
+                return true;
+        }
+        long long left = end - now_ms();
+        struct pollfd pf = {p->out, POLLIN, 0};
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            return false;
+        ssize_t r = read(p->out, p->buf + p->len, sizeof p->buf - p->len - 1);
+        if (r <= 0)
+            return false;
+        p->len += (size_t)r;
+    }
+}
+
+static void say(struct proc *p, const char *text)
+{
+    ck_assert(write(p->in, text, strlen(text)) == (ssize_t)strlen(text));
+}
+
+/* SIGTERM: ev=stats, then exit 0. */
+static void stop(struct proc *p)
+{
+    int st;
+    kill(p->pid, SIGTERM);
+    ck_assert_msg(wait_line(p, "ev=stats", NULL, 0), "no ev=stats after SIGTERM");
+    ck_assert(waitpid(p->pid, &st, 0) == p->pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d", st);
+    close(p->in), close(p->out);
+}
+
+static void crash(struct proc *p)
+{
+    int st;
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, &st, 0);
+    close(p->in), close(p->out);
+}
+
+static const char *field(const char *line, const char *key, char *out, size_t cap)
+{
+    const char *s = strstr(line, key);
+    ck_assert_msg(s != NULL, "no %s in: %s", key, line);
+    s += strlen(key);
+    size_t n = strcspn(s, " ");
+    snprintf(out, cap, "%.*s", (int)n, s);
+    return out;
+}
+
+START_TEST(two_members_chat_and_sync)
+{
+    struct proc a, b;
+    char la[512], lb[512], da[64], db[64];
+    start(&a, "ana", ""), start(&b, "bia", "");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    say(&a, "oi, bia\n");
+    say(&b, "oi, ana\nsync\n");
+    ck_assert_msg(wait_line(&a, "ev=deliver msg=bia:1", NULL, 0), "ana never got bia's message");
+    ck_assert_msg(wait_line(&b, "ev=deliver msg=ana:1", NULL, 0), "bia never got ana's message");
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history n=2", la, sizeof la));
+    ck_assert(wait_line(&b, "ev=history n=2", lb, sizeof lb));
+    ck_assert_str_eq(field(la, "digest=", da, sizeof da), field(lb, "digest=", db, sizeof db));
+    say(&a, "peers\n");
+    ck_assert(wait_line(&a, "ev=peers alive=1 list=bia", NULL, 0));
+    stop(&a), stop(&b);
+}
+END_TEST
+
+/* Every request is granted through the REQ/REP exchange, and sections never overlap in time. */
+START_TEST(sections_do_not_overlap)
+{
+    struct proc a, b;
+    char line[512];
+    start(&a, "ana", "--cs-ms 20"), start(&b, "bia", "--cs-ms 20");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    say(&a, "1\n2\n3\nsync\n");
+    say(&b, "1\n2\n3\nsync\n");
+    ck_assert(wait_line(&a, "ev=history n=6", NULL, 0));
+    ck_assert(wait_line(&b, "ev=history n=6", NULL, 0));
+    stop(&a), stop(&b);
+    /* Section times from both logs (t= is CLOCK_MONOTONIC, shared by both processes). */
+    double in[2][8], out[2][8];
+    int n[2] = {0, 0}, m[2] = {0, 0};
+    struct proc *ps[2] = {&a, &b};
+    for (int k = 0; k < 2; k++)
+        for (char *s = ps[k]->log; (s = strstr(s, "ev=cs-")); s++) {
+            char *t = strstr(s, " t=");
+            ck_assert_ptr_nonnull(t);
+            if (!strncmp(s, "ev=cs-enter", 11) && n[k] < 8)
+                in[k][n[k]++] = atof(t + 3);
+            else if (!strncmp(s, "ev=cs-exit", 10) && m[k] < 8)
+                out[k][m[k]++] = atof(t + 3);
+        }
+    ck_assert_int_eq(n[0], 3);
+    ck_assert_int_eq(n[1], 3);
+    ck_assert_int_eq(m[0], 3);
+    ck_assert_int_eq(m[1], 3);
+    for (int x = 0; x < 3; x++)
+        for (int y = 0; y < 3; y++)
+            ck_assert_msg(out[0][x] <= in[1][y] || out[1][y] <= in[0][x],
+                          "sections overlap: ana [%.3f, %.3f] bia [%.3f, %.3f]", in[0][x],
+                          out[0][x], in[1][y], out[1][y]);
+    (void)line;
+}
+END_TEST
+
+START_TEST(restart_restores_checkpoint)
+{
+    struct proc a, b;
+    char line[512], v[32];
+    start(&a, "ana", ""), start(&b, "bia", "");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    say(&a, "um\ndois\ntres\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:3", NULL, 0));
+    ck_assert(wait_line(&a, "ev=checkpoint n=3 seq=3", NULL, 0));
+    crash(&a);
+    start(&a, "ana", "");
+    ck_assert(wait_line(&a, "ev=restored", line, sizeof line));
+    ck_assert_str_eq(field(line, " n=", v, sizeof v), "3");
+    ck_assert_str_eq(field(line, "seq=", v, sizeof v), "3");
+    ck_assert_str_eq(field(line, "peers=", v, sizeof v), "1");
+    ck_assert_str_eq(field(line, "boot=", v, sizeof v), "2");
+    say(&a, "quatro\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:4", NULL, 0)); /* the sequence goes on */
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:4", NULL, 0));
+    stop(&a), stop(&b);
+}
+END_TEST
+
+START_TEST(corrupted_checkpoint_gives_clean_start)
+{
+    char path[128];
+    struct proc a;
+    snprintf(path, sizeof path, "%s/ana", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/ana/ana.ckpt", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("RACK\0\1 this is not a checkpoint", f);
+    fclose(f);
+    start(&a, "ana", "");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0)); /* always the first line */
+    ck_assert(wait_line(&a, "ev=checkpoint-bad file=ana.ckpt", NULL, 0));
+    ck_assert(wait_line(&a, "ev=fresh", NULL, 0));
+    stop(&a);
+}
+END_TEST
+
+START_TEST(garbage_is_logged)
+{
+    struct proc a;
+    start(&a, "ana", "");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0));
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)group_port)};
+    inet_pton(AF_INET, "239.255.77.2", &to.sin_addr);
+    struct in_addr lo = {htonl(INADDR_LOOPBACK)};
+    ck_assert(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo) == 0);
+    static char big[4000];
+    ck_assert(sendto(fd, "hello", 5, 0, (struct sockaddr *)&to, sizeof to) == 5);
+    ck_assert(wait_line(&a, "ev=bad why=bad-magic", NULL, 0));
+    ck_assert(sendto(fd, big, sizeof big, 0, (struct sockaddr *)&to, sizeof to) > 0);
+    ck_assert(wait_line(&a, "ev=bad why=oversize", NULL, 0));
+    close(fd);
+    say(&a, "still here\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:1", NULL, 0));
+    stop(&a);
+}
+END_TEST
+
+START_TEST(command_line)
+{
+    ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " --help >/dev/null")), 0);
+    ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " 2>/dev/null")), 2);
+    ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " 'bad name' 2>/dev/null")), 2);
+    ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " ana --port 0 2>/dev/null")), 2);
+    ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " ana --group 10.0.0.1 2>/dev/null")), 2);
+    ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " ana --bogus 1 2>/dev/null")), 2);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("node");
+    TCase *tc = tcase_create("processes");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, two_members_chat_and_sync);
+    tcase_add_test(tc, sections_do_not_overlap);
+    tcase_add_test(tc, restart_restores_checkpoint);
+    tcase_add_test(tc, corrupted_checkpoint_gives_clean_start);
+    tcase_add_test(tc, garbage_is_logged);
+    tcase_add_test(tc, command_line);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
