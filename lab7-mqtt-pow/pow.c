@@ -129,8 +129,9 @@ static void ctx_init(struct pow_ctx *c, const char *data, size_t len)
 /* ---- STEP 2: one thread's batch, the part shared by 65536 nonces ---- */
 
 #define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-#define CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
-#define MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+/* Ch and Maj of §4.1.2 with one operation fewer each (same truth tables). */
+#define CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
 #define BSIG0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))
 #define BSIG1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))
 #define SSIG0(x) (ROTR(x, 7) ^ ROTR(x, 18) ^ ((x) >> 3))
@@ -151,7 +152,8 @@ struct lane {
     bool ready;
     int vb;                /* first block holding one of the last 4 digits */
     uint32_t st[8];        /* chaining value going into block vb (constant in the batch) */
-    uint32_t pre[8];       /* working variables after block vb's rounds 0..vlo-1 */
+    int from;              /* block vb's rounds before this (vlo rounded down to 8) are done */
+    uint32_t pre[8];       /* working variables after those rounds */
     struct plan plan[2];
 };
 
@@ -160,21 +162,30 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Rounds [from, to) of FIPS 180-4 §6.2.2 step 3 on the working variables s. */
+/* One round of FIPS 180-4 §6.2.2 step 3. Instead of moving all eight working variables down
+ * one place per round, the caller renames them (each round is written with the names rotated
+ * by one), so nothing moves and the compiler keeps all eight in registers. */
+#define ROUND(a, b, c, d, e, f, g, h, t)                                                       \
+    do {                                                                                       \
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + sha256_k[t] + w[t];                         \
+        d += t1;                                                                               \
+        h = t1 + BSIG0(a) + MAJ(a, b, c);                                                      \
+    } while (0)
+
+/* Rounds [from, to) on the working variables s; from and to are multiples of 8, so that the
+ * names are back in place at the end of each pass of the loop. */
 static void rounds(uint32_t s[8], const uint32_t w[64], int from, int to)
 {
     uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
-    for (int t = from; t < to; t++) {
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + sha256_k[t] + w[t];
-        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
+    for (int t = from; t < to; t += 8) {
+        ROUND(a, b, c, d, e, f, g, h, t);
+        ROUND(h, a, b, c, d, e, f, g, t + 1);
+        ROUND(g, h, a, b, c, d, e, f, t + 2);
+        ROUND(f, g, h, a, b, c, d, e, t + 3);
+        ROUND(e, f, g, h, a, b, c, d, t + 4);
+        ROUND(d, e, f, g, h, a, b, c, t + 5);
+        ROUND(c, d, e, f, g, h, a, b, t + 6);
+        ROUND(b, c, d, e, f, g, h, a, t + 7);
     }
     s[0] = a, s[1] = b, s[2] = c, s[3] = d, s[4] = e, s[5] = f, s[6] = g, s[7] = h;
 }
@@ -238,8 +249,9 @@ static void lane_batch(struct lane *l, uint64_t nonce)
                    hi > 63 ? 63 : hi);
     }
     /* Block vb's rounds before its first changing word only see words fixed in the batch. */
+    l->from = l->plan[l->vb].vlo / 8 * 8;
     memcpy(l->pre, l->st, sizeof l->pre);
-    rounds(l->pre, l->plan[l->vb].w, 0, l->plan[l->vb].vlo);
+    rounds(l->pre, l->plan[l->vb].w, 0, l->from);
 }
 
 /* ---- STEP 3: one nonce ---- */
@@ -265,7 +277,7 @@ static void lane_hash(struct lane *l, uint64_t nonce, uint32_t out[8])
         expand(p->w, p->dep);
         if (b == l->vb) { /* input fixed in the batch: start after the rounds done already */
             memcpy(s, l->pre, sizeof s);
-            rounds(s, p->w, p->vlo, 64);
+            rounds(s, p->w, l->from, 64);
         } else {
             memcpy(s, out, sizeof s);
             rounds(s, p->w, 0, 64);
