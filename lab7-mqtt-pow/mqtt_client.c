@@ -114,8 +114,10 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
     p->retain = retain;
     p->id = new_id(c);
     c->ninflight++;
-    /* Disconnected: it goes out (DUP) on the next connection. */
-    return c->net ? send_publish(c, topic, payload, len, 1, retain, false, p->id) : 0;
+    /* Disconnected (or the send fails): it goes out (DUP) on the next connection. */
+    if (c->net)
+        send_publish(c, topic, payload, len, 1, retain, false, p->id);
+    return 0;
 }
 
 static void acked(struct mqtt_client *c, uint16_t id)

@@ -66,7 +66,7 @@ int mqtt_client_fd(const struct mqtt_client *c); /* -1 when disconnected */
 
 /* Publish. QoS 1 messages are kept until PUBACKed and survive a reconnection; while
  * disconnected they are only queued. QoS 0 while disconnected is dropped. 0, or -1 if the
- * message could not be queued or the connection failed (it is then closed). */
+ * message could not be queued (QoS 1) or sent (QoS 0). A failed send closes the connection. */
 int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *payload, size_t len,
                         int qos, bool retain);
 

@@ -48,7 +48,7 @@ struct node {
     enum phase phase;
     double discover_end, vote_end, next_init, retry_at, next_challenge;
     int backoff_ms, attempts;
-    bool ready;
+    bool ready, up; /* up: subscribed on the current connection */
     /* the leader this node follows */
     bool have_leader, am_leader;
     uint32_t leader, leader_epoch;
@@ -293,14 +293,19 @@ static int votes_in(const struct election *e)
     return k;
 }
 
-/* STEP 3: decide once every live participant voted. In the first epoch also wait for K votes,
- * so that a node which has not yet heard of everyone cannot decide on too few. */
+/* STEP 3: decide once every live participant voted, and never on too few votes: in the first
+ * epoch all K (a node that has not yet heard of everyone must not decide without them), later
+ * a majority of K. The majority matters when the broker shuts down: it publishes the Wills of
+ * the clients it drops first to the ones still connected, so a node may briefly believe it is
+ * alone; without a majority it waits, and after reconnecting its vote pulls the others into the
+ * same epoch. Only the vote timeout decides on fewer (say K=2 and one died). */
 static void check_election(struct node *n, bool timeout)
 {
     struct election *e = &n->el;
     if (n->phase != PH_VOTE)
         return;
-    int need = e->epoch == 1 ? n->cfg->participants : 1;
+    int k = n->cfg->participants, dead = e->n - election_alive(e);
+    int need = e->epoch == 1 ? k - dead : k / 2 + 1; /* epoch 1: not those whose Will we saw */
     if (!timeout && !(election_complete(e) && votes_in(e) >= need))
         return;
     if (timeout)
@@ -498,6 +503,7 @@ static void on_subscribed(void *ctx)
 {
     struct node *n = ctx;
     n->backoff_ms = BACKOFF_MIN_MS;
+    n->up = true;
     if (!n->ready) { /* STEP 0: subscribed, so we can receive: the first event line */
         evlog("ev=ready participants=%d difficulty=%u threads=%d seed=%" PRIu64,
               n->cfg->participants, n->cfg->difficulty, n->cfg->threads, n->cfg->seed);
@@ -522,6 +528,7 @@ static void on_subscribed(void *ctx)
 
 static void lost(struct node *n, const char *why)
 {
+    n->up = false;
     evlog("ev=disconnected why=\"%s\"", why);
     n->retry_at = evlog_now_ms() + n->backoff_ms;
 }
@@ -581,6 +588,8 @@ static int loop(struct node *n, volatile int *stop, int wake_fd)
     char err[512];
     while (!*stop) {
         double now = evlog_now_ms();
+        if (n->up && !mqtt_client_connected(&n->mq)) /* a send failed somewhere */
+            lost(n, "send failed");
         if (!mqtt_client_connected(&n->mq) && now >= n->retry_at && try_connect(n) < 0)
             return 1;
         if (mqtt_client_tick(&n->mq, now, err, sizeof err) < 0)
