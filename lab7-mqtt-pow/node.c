@@ -150,15 +150,14 @@ static void send_solution(struct node *n, uint64_t tx, const char *data, uint64_
 static void miner_done(struct node *n)
 {
     struct miner *m = &n->miner;
-    uint64_t hashes = m->hashes;
-    miner_join(n);
+    miner_join(n); /* after this, the thread's answer is ours to read */
     if (m->found != 1 || !n->open.open || m->tx != n->open.tx || strcmp(m->data, n->open.data))
         return;
     n->solved = true;
     n->solved_nonce = m->nonce;
     n->solutions++;
     evlog("ev=solution tx=%" PRIu64 " nonce=%" PRIu64 " from=%u hashes=%" PRIu64, m->tx, m->nonce,
-          n->cfg->id, hashes);
+          n->cfg->id, m->hashes);
     send_solution(n, m->tx, m->data, m->nonce);
 }
 
