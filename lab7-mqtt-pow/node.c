@@ -662,7 +662,8 @@ int node_run(const struct node_cfg *cfg, volatile int *stop, int wake_fd)
     n.miner.wake_fd = n.pipe[1];
     int rc = loop(&n, stop, wake_fd);
     leave(&n);
-    evlog("ev=stats results=%llu solutions=%llu hashes=%llu rejects=%llu bad=%llu sent=%llu "
+    if (n.ready || rc == 0) /* a node that never started prints no events at all */
+        evlog("ev=stats results=%llu solutions=%llu hashes=%llu rejects=%llu bad=%llu sent=%llu "
           "received=%llu resent=%llu connects=%llu",
           n.results, n.solutions, n.hashes, n.rejects, n.bad, n.mq.sent, n.mq.received,
           n.mq.resent, n.mq.connects);
