@@ -36,11 +36,13 @@ int election_add(struct election *e, uint32_t id)
     return 1;
 }
 
-void election_remove(struct election *e, uint32_t id)
+bool election_remove(struct election *e, uint32_t id)
 {
     int i = find(e, id);
-    if (i >= 0)
-        e->alive[i] = false;
+    if (i < 0 || !e->alive[i])
+        return false;
+    e->alive[i] = false;
+    return true;
 }
 
 int election_alive(const struct election *e)

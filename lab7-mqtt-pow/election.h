@@ -28,8 +28,8 @@ void election_init(struct election *e, uint32_t self);
 /* A participant was heard of (init, vote, ...): 1 if new or back from the dead, 0 if known,
  * -1 if the table is full. */
 int election_add(struct election *e, uint32_t id);
-/* Its Last Will arrived: no longer waited for. */
-void election_remove(struct election *e, uint32_t id);
+/* Its Last Will arrived: no longer waited for. True if it was alive until now. */
+bool election_remove(struct election *e, uint32_t id);
 int election_alive(const struct election *e);
 /* Start epoch (> current): forget the votes and the decision. */
 void election_start(struct election *e, uint32_t epoch);

@@ -303,7 +303,9 @@ int mqtt_client_tick(struct mqtt_client *c, double now, char *err, size_t cap)
 void mqtt_client_disconnect(struct mqtt_client *c)
 {
     uint8_t buf[2];
-    if (c->net)
-        send_raw(c, buf, mqtt_encode_empty(buf, sizeof buf, MQTT_DISCONNECT));
+    if (c->net && send_raw(c, buf, mqtt_encode_empty(buf, sizeof buf, MQTT_DISCONNECT)) == 0) {
+        net_close_gracefully(c->net, 1000); /* 3.14.4: the broker closes once it has read it */
+        c->net = NULL;
+    }
     mqtt_client_drop(c);
 }

@@ -211,6 +211,22 @@ bool net_is_tls(const struct net *n)
 #endif
 }
 
+void net_close_gracefully(struct net *n, int timeout_ms)
+{
+    if (!n)
+        return;
+#ifdef WITH_TLS
+    if (n->ssl)
+        SSL_shutdown(n->ssl); /* close_notify; we do not wait for the peer's */
+#endif
+    shutdown(n->fd, SHUT_WR);
+    char buf[512];
+    struct pollfd pfd = {n->fd, POLLIN, 0};
+    while (poll(&pfd, 1, timeout_ms) > 0 && recv(n->fd, buf, sizeof buf, 0) > 0)
+        ;
+    net_close(n);
+}
+
 void net_close(struct net *n)
 {
     if (!n)

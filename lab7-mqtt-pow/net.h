@@ -22,6 +22,10 @@ int net_fd(const struct net *n);
 bool net_pending(const struct net *n);
 bool net_is_tls(const struct net *n);
 void net_close(struct net *n);
+/* Close after our last write was read: half-close, then read until the peer closes (or
+ * timeout_ms). Closing with unread input would send a reset, and the peer may then drop what
+ * we sent last (an MQTT DISCONNECT, and the broker would publish our Will). */
+void net_close_gracefully(struct net *n, int timeout_ms);
 /* Whether this binary was built with TLS (make TLS=1). */
 bool net_tls_built(void);
 

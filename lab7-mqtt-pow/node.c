@@ -393,9 +393,8 @@ static void on_leader(struct node *n, const struct msg *m)
 
 static void on_leave(struct node *n, const struct msg *m)
 {
-    if (m->node == n->cfg->id)
-        return;
-    election_remove(&n->el, m->node);
+    if (m->node == n->cfg->id || !election_remove(&n->el, m->node))
+        return; /* not us; and a Will after a goodbye says nothing new */
     evlog("ev=leave peer=%u known=%d", m->node, election_alive(&n->el));
     if (n->phase == PH_RUN && n->have_leader && m->node == n->leader)
         start_election(n, n->el.epoch + 1); /* STEP 6: the leader's Last Will fired */
