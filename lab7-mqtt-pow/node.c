@@ -58,6 +58,7 @@ struct node {
     bool solved;         /* miner: we found open's solution (re-sent if the challenge repeats) */
     uint64_t solved_nonce;
     bool done;
+    uint64_t my_vote; /* this epoch's, re-sent to a node that appears during the vote */
     struct miner miner;
     int pipe[2];
     uint64_t rng;
@@ -313,6 +314,13 @@ static void check_election(struct node *n, bool timeout)
         follow(n, e->leader, e->epoch, e->leader_vote, timeout ? "timeout" : "votes");
 }
 
+static void send_vote(struct node *n)
+{
+    struct msg m = {.type = MSG_VOTE, .node = n->cfg->id, .epoch = n->el.epoch, .value = n->my_vote};
+    publish(n, &m, false);
+}
+
+/* STEP 2: a new epoch: forget the leader, stop mining, publish a random vote. */
 static void start_election(struct node *n, uint32_t epoch)
 {
     miner_stop(n);
@@ -322,10 +330,10 @@ static void start_election(struct node *n, uint32_t epoch)
     n->phase = PH_VOTE;
     election_start(&n->el, epoch);
     uint64_t v = n->cfg->fixed_vote ? n->cfg->vote : rnd(n) % UINT32_MAX;
+    n->my_vote = v;
     election_vote(&n->el, n->cfg->id, epoch, v);
     evlog("ev=vote epoch=%u value=%" PRIu64 " known=%d", epoch, v, election_alive(&n->el));
-    struct msg m = {.type = MSG_VOTE, .node = n->cfg->id, .epoch = epoch, .value = v};
-    publish(n, &m, false);
+    send_vote(n);
     n->vote_end = evlog_now_ms() + n->cfg->init_timeout_ms;
     check_election(n, false);
 }
@@ -352,6 +360,8 @@ static void on_init(struct node *n, const struct msg *m)
         return;
     evlog("ev=peer peer=%u known=%d", m->node, election_alive(&n->el));
     send_init(n); /* so that a newcomer learns about us without waiting */
+    if (n->phase == PH_VOTE)
+        send_vote(n); /* it subscribed after our vote went out (votes are not retained) */
     if (n->phase == PH_DISCOVER && election_alive(&n->el) >= n->cfg->participants)
         start_election(n, n->el.epoch + 1);
 }
@@ -531,7 +541,8 @@ static void lost(struct node *n, const char *why)
     n->retry_at = evlog_now_ms() + n->backoff_ms;
 }
 
-/* Returns -1 when retrying cannot help. */
+/* STEP 7: (re)connect; on failure try again after 100 ms, 200 ms, ... up to 2 s. Returns -1
+ * when retrying cannot help (a refused certificate). */
 static int try_connect(struct node *n)
 {
     char err[512];
