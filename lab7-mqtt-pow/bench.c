@@ -33,6 +33,7 @@ static double clock_s(clockid_t id)
 struct rate {
     double wall; /* nonces per second of wall-clock time */
     double cpu;  /* nonces per second of CPU time used by the process (the miners) */
+    double stop; /* seconds from setting the cancel flag to pow_mine returning */
 };
 
 struct run {
@@ -70,10 +71,12 @@ static struct rate measure(enum pow_impl impl, int threads, size_t len, double s
     }
     while (nanosleep(&nap, &nap) != 0 && errno == EINTR)
         ;
+    double s0 = clock_s(CLOCK_MONOTONIC);
     atomic_store(&r.cancel, 1);
     pthread_join(t, NULL);
-    double w = clock_s(CLOCK_MONOTONIC) - w0, c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-    return (struct rate){(double)r.hashes / w, (double)r.hashes / (c > 0 ? c : w)};
+    double end = clock_s(CLOCK_MONOTONIC), c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    return (struct rate){(double)r.hashes / (end - w0), (double)r.hashes / (c > 0 ? c : end - w0),
+                         end - s0};
 }
 
 /* OpenSSL's 64-byte SHA-256 rate in hashes per CPU-second, or 0 when openssl is missing. */
@@ -171,6 +174,8 @@ int main(int argc, char **argv)
                "(target >= 1.8x: %s); per CPU-s %.2fx\n",
                name, two.wall / 1e6, two.wall / one.wall, one.wall / 1e6,
                verdict(two.wall / one.wall, 1.8), two.cpu / one.cpu);
+        printf("%-8s cancel -> pow_mine returned in %.2f ms (1 thread), %.2f ms (2 threads)\n",
+               name, one.stop * 1e3, two.stop * 1e3);
     }
     loadavg(load, sizeof load);
     printf("bench: load %s at the end (with other jobs running, two threads cannot get two CPUs)\n",

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define BATCH_BITS 16     /* nonces sharing all but the last 4 hex digits */
-#define CHECK_EVERY 4096  /* nonces between two looks at the cancel flag (~1 ms portable) */
+#define CHECK_EVERY 1024  /* nonces between two looks at the cancel flag (< 1 ms portable) */
 #define MAX_THREADS 256
 
 unsigned pow_zero_bits(const uint8_t h[32])

@@ -220,7 +220,8 @@ static void *bg_mine(void *arg)
     return NULL;
 }
 
-/* A difficulty-40 job (about 10^12 hashes: never found here) stops promptly when cancelled. */
+/* A difficulty-40 job (about 10^12 hashes: never found here) stops promptly when cancelled,
+ * with one thread and with two. */
 START_TEST(test_cancel)
 {
     struct bg bg = {.job = {"cancel me", 9, 40, 1 + _i, 0}, .rc = -5};
@@ -235,7 +236,9 @@ START_TEST(test_cancel)
     double took = now() - t0;
     ck_assert_int_eq(bg.rc, 0);
     ck_assert(bg.hashes > 0);
-    ck_assert_msg(took < 2.0, "took %.3f s to stop after cancel", took); /* ~1 ms unloaded */
+    /* ~1 ms natively (make bench prints it); seconds only under valgrind on a loaded machine,
+     * while finding a nonce would take hours: this tells "stops" from "runs on" */
+    ck_assert_msg(took < 5.0, "took %.3f s to stop after cancel", took);
 }
 END_TEST
 
