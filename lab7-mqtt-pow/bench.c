@@ -115,9 +115,10 @@ static const char *verdict(double ratio, double target)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bench [--seconds S] [--len N]\n"
-               "  --seconds S  time per measurement (default 2)\n"
-               "  --len N      challenge data length, 0..%d (default 32: one block per nonce)\n",
+    fprintf(f,
+            "usage: bench [--seconds S] [--len N]\n"
+            "  --seconds S  time per measurement (default 2)\n"
+            "  --len N      challenge data length, 0..%d (default 32: one block per nonce)\n",
             POW_MAX_DATA);
 }
 
@@ -147,9 +148,9 @@ int main(int argc, char **argv)
 
     char load[32];
     loadavg(load, sizeof load);
-    printf("bench: %ld bytes of data, %s per nonce, %.1f s per figure, %ld CPUs, load %s\n",
-           len, len % 64 <= 39 ? "one block" : "two blocks", seconds,
-           sysconf(_SC_NPROCESSORS_ONLN), load);
+    printf("bench: %ld bytes of data, %s per nonce, %.1f s per figure, %ld CPUs, load %s\n", len,
+           len % 64 <= 39 ? "one block" : "two blocks", seconds, sysconf(_SC_NPROCESSORS_ONLN),
+           load);
 
     double ossl = openssl_rate(seconds);
     if (ossl > 0)

@@ -18,8 +18,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#define BATCH_BITS 16     /* nonces sharing all but the last 4 hex digits */
-#define CHECK_EVERY 1024  /* nonces between two looks at the cancel flag (< 1 ms portable) */
+#define BATCH_BITS 16    /* nonces sharing all but the last 4 hex digits */
+#define CHECK_EVERY 1024 /* nonces between two looks at the cancel flag (< 1 ms portable) */
 #define MAX_THREADS 256
 
 unsigned pow_zero_bits(const uint8_t h[32])
@@ -147,13 +147,13 @@ struct plan {
 struct lane {
     const struct pow_ctx *c;
     enum pow_impl impl;
-    uint8_t blk[128];      /* ctx tail with this batch's first 12 digits written in */
-    uint64_t batch;        /* nonce >> BATCH_BITS of the batch set up, valid when ready */
+    uint8_t blk[128]; /* ctx tail with this batch's first 12 digits written in */
+    uint64_t batch;   /* nonce >> BATCH_BITS of the batch set up, valid when ready */
     bool ready;
-    int vb;                /* first block holding one of the last 4 digits */
-    uint32_t st[8];        /* chaining value going into block vb (constant in the batch) */
-    int from;              /* block vb's rounds before this (vlo rounded down to 8) are done */
-    uint32_t pre[8];       /* working variables after those rounds */
+    int vb;          /* first block holding one of the last 4 digits */
+    uint32_t st[8];  /* chaining value going into block vb (constant in the batch) */
+    int from;        /* block vb's rounds before this (vlo rounded down to 8) are done */
+    uint32_t pre[8]; /* working variables after those rounds */
     struct plan plan[2];
 };
 
@@ -165,11 +165,11 @@ static uint32_t be32(const uint8_t *p)
 /* One round of FIPS 180-4 §6.2.2 step 3. Instead of moving all eight working variables down
  * one place per round, the caller renames them (each round is written with the names rotated
  * by one), so nothing moves and the compiler keeps all eight in registers. */
-#define ROUND(a, b, c, d, e, f, g, h, t)                                                       \
-    do {                                                                                       \
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + sha256_k[t] + w[t];                         \
-        d += t1;                                                                               \
-        h = t1 + BSIG0(a) + MAJ(a, b, c);                                                      \
+#define ROUND(a, b, c, d, e, f, g, h, t)                                                           \
+    do {                                                                                           \
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + sha256_k[t] + w[t];                             \
+        d += t1;                                                                                   \
+        h = t1 + BSIG0(a) + MAJ(a, b, c);                                                          \
     } while (0)
 
 /* Rounds [from, to) on the working variables s; from and to are multiples of 8, so that the
@@ -196,14 +196,15 @@ static void expand(uint32_t w[64], int from)
         w[t] = SSIG1(w[t - 2]) + w[t - 7] + SSIG0(w[t - 15]) + w[t - 16];
 }
 
-/* Block b's words, which of them hold the last 4 digits, and what can be computed now. */
-static void plan_block(struct plan *p, const uint8_t *block, int vfirst, int vlast)
+/* A block's words, which of them hold the last 4 digits (bytes lo..hi of the block; none when
+ * lo > hi), and the schedule words that can be computed now. */
+static void plan_block(struct plan *p, const uint8_t *block, int lo, int hi)
 {
     bool dep[64] = {false};
     for (int t = 0; t < 16; t++)
         p->w[t] = be32(block + 4 * t);
-    p->vlo = vfirst < 0 ? 0 : vfirst / 4;
-    p->vhi = vlast < 0 ? 0 : vlast / 4 + 1;
+    p->vlo = lo > hi ? 0 : lo / 4;
+    p->vhi = lo > hi ? 0 : hi / 4 + 1;
     for (int t = 0; t < 64; t++) {
         if (t < 16)
             dep[t] = t >= p->vlo && t < p->vhi;
@@ -241,12 +242,9 @@ static void lane_batch(struct lane *l, uint64_t nonce)
         compress_block(l->impl, l->st, l->blk);
     if (l->impl == POW_IMPL_NI)
         return;
-    for (int b = l->vb; b < c->nblocks; b++) {
+    for (int b = l->vb; b < c->nblocks; b++) { /* the last 4 digits may straddle the blocks */
         int lo = vfirst - 64 * b, hi = vlast - 64 * b;
-        if (hi < 0)
-            lo = hi = -1; /* no digit of the batch's last 4 in this block */
-        plan_block(&l->plan[b], l->blk + 64 * b, lo < 0 ? (hi < 0 ? -1 : 0) : lo,
-                   hi > 63 ? 63 : hi);
+        plan_block(&l->plan[b], l->blk + 64 * b, lo < 0 ? 0 : lo, hi > 63 ? 63 : hi);
     }
     /* Block vb's rounds before its first changing word only see words fixed in the batch. */
     l->from = l->plan[l->vb].vlo / 8 * 8;
@@ -309,13 +307,13 @@ void pow_fast_hashes(const char *data, size_t len, enum pow_impl impl, uint64_t 
 
 /* Shared by the threads of one pow_mine call. */
 struct miner {
-    struct pow_ctx ctx;      /* read-only once the threads start */
+    struct pow_ctx ctx; /* read-only once the threads start */
     enum pow_impl impl;
     unsigned difficulty;
     uint64_t start, step;
-    atomic_int *cancel;      /* the caller's: the transaction closed */
-    atomic_int found;        /* set once, by the thread whose CAS wins */
-    uint64_t nonce;          /* written by that thread before it returns; read after join */
+    atomic_int *cancel; /* the caller's: the transaction closed */
+    atomic_int found;   /* set once, by the thread whose CAS wins */
+    uint64_t nonce;     /* written by that thread before it returns; read after join */
     atomic_uint_least64_t hashes;
 };
 

@@ -26,7 +26,7 @@ bool sha256_ni_available(void)
 }
 
 __attribute__((target("sha,sse4.1"))) void sha256_compress_ni(uint32_t h[8],
-                                                                const uint8_t block[64])
+                                                              const uint8_t block[64])
 {
     /* Big-endian words: reverse the bytes inside each 32-bit lane. */
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
@@ -47,8 +47,7 @@ __attribute__((target("sha,sse4.1"))) void sha256_compress_ni(uint32_t h[8],
         s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(w, 0x0E));
         if (i >= 3 && i < 15) { /* W[t] = msg1(..) + W[t-7], then + sigma1(W[t-2]) */
             __m128i w7 = _mm_alignr_epi8(m[i % 4], m[(i + 3) % 4], 4);
-            m[(i + 1) % 4] =
-                _mm_sha256msg2_epu32(_mm_add_epi32(m[(i + 1) % 4], w7), m[i % 4]);
+            m[(i + 1) % 4] = _mm_sha256msg2_epu32(_mm_add_epi32(m[(i + 1) % 4], w7), m[i % 4]);
         }
         if (i >= 1 && i < 13) /* W[t-16] + sigma0(W[t-15]) for group i+3 */
             m[(i + 3) % 4] = _mm_sha256msg1_epu32(m[(i + 3) % 4], m[i % 4]);
@@ -56,10 +55,10 @@ __attribute__((target("sha,sse4.1"))) void sha256_compress_ni(uint32_t h[8],
 
     s0 = _mm_add_epi32(s0, abef);
     s1 = _mm_add_epi32(s1, cdgh);
-    tmp = _mm_shuffle_epi32(s0, 0x1B);    /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);     /* DCHG */
-    s0 = _mm_blend_epi16(tmp, s1, 0xF0);  /* DCBA */
-    s1 = _mm_alignr_epi8(s1, tmp, 8);     /* HGFE */
+    tmp = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);    /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0); /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);    /* HGFE */
     _mm_storeu_si128((__m128i *)&h[0], s0);
     _mm_storeu_si128((__m128i *)&h[4], s1);
 }

@@ -33,9 +33,8 @@ START_TEST(test_zero_bits_hand_made)
         uint8_t value; /* its value */
         unsigned bits;
     } cases[] = {
-        {0, 0xff, 0}, {0, 0x80, 0}, {0, 0x7f, 1}, {0, 0x40, 1}, {0, 0x01, 7},
-        {1, 0x80, 8}, {1, 0xff, 8}, {1, 0x40, 9}, {1, 0x7f, 9}, {31, 0x01, 255},
-        {31, 0x80, 248}, {32, 0, 256},
+        {0, 0xff, 0}, {0, 0x80, 0}, {0, 0x7f, 1}, {0, 0x40, 1},    {0, 0x01, 7},    {1, 0x80, 8},
+        {1, 0xff, 8}, {1, 0x40, 9}, {1, 0x7f, 9}, {31, 0x01, 255}, {31, 0x80, 248}, {32, 0, 256},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         uint8_t h[32];
@@ -142,8 +141,8 @@ START_TEST(test_fast_path_matches_plain)
                 for (int j = 0; j < 8; j++)
                     for (int b = 0; b < 4; b++)
                         w[4 * j + b] = (uint8_t)(out[i][j] >> (24 - 8 * b));
-                ck_assert_msg(memcmp(h, w, 32) == 0, "%s len %zu nonce #%zu",
-                              pow_impl_name(impl), len, i);
+                ck_assert_msg(memcmp(h, w, 32) == 0, "%s len %zu nonce #%zu", pow_impl_name(impl),
+                              len, i);
             }
         }
     }

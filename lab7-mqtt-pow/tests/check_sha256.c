@@ -42,8 +42,8 @@ START_TEST(test_nist_vectors)
     char hex[65];
     for (size_t v = 0; v < sizeof vectors / sizeof *vectors; v++) {
         hash_hex(_i, vectors[v].msg, strlen(vectors[v].msg), hex);
-        ck_assert_msg(strcmp(hex, vectors[v].digest) == 0, "vector %zu (ni=%d): got %s", v,
-                      _i == 0, hex);
+        ck_assert_msg(strcmp(hex, vectors[v].digest) == 0, "vector %zu (ni=%d): got %s", v, _i == 0,
+                      hex);
     }
 }
 END_TEST
