@@ -246,6 +246,8 @@ static int handle(struct mqtt_client *c, const struct mqtt_packet *p)
 
 int mqtt_client_readable(struct mqtt_client *c, char *err, size_t cap)
 {
+    if (!c->net) /* dropped since poll() looked (a failed send in between) */
+        return snprintf(err, cap, "connection lost"), -1;
     do {
         ssize_t r = net_read(c->net, c->in + c->inlen, sizeof c->in - c->inlen);
         if (r == 0 || r == -1) {

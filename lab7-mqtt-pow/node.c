@@ -525,6 +525,9 @@ static void on_subscribed(void *ctx)
         n->discover_end = evlog_now_ms() + n->cfg->init_timeout_ms;
         n->next_init = evlog_now_ms();
     }
+    /* A broker that shuts down may acknowledge our vote and die before forwarding it. */
+    if (n->phase == PH_VOTE)
+        send_vote(n);
     if (n->am_leader) { /* a restarted broker lost the retained state: give it back */
         announce(n);
         if (n->chain.n)
@@ -611,7 +614,9 @@ static int loop(struct node *n, volatile int *stop, int wake_fd)
             return fprintf(stderr, "pownode: poll: %s\n", strerror(errno)), 1;
         if (pfd[1].revents & POLLIN)
             miner_done(n);
-        if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+        /* miner_done may have published, failed, and dropped the connection: check again. */
+        if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            mqtt_client_connected(&n->mq)) {
             if (mqtt_client_readable(&n->mq, err, sizeof err) < 0)
                 lost(n, err);
         }

@@ -55,6 +55,12 @@ static const char *field(const struct proc *p, const char *what, int k, const ch
     return val;
 }
 
+/* The end of a node's output, for failure messages (Check cuts long ones). */
+static const char *tail(const struct proc *p)
+{
+    return p->len > 1500 ? p->buf + p->len - 1500 : p->buf;
+}
+
 static void stop_all(void)
 {
     for (int i = 0; i < N; i++) {
@@ -101,8 +107,7 @@ START_TEST(three_nodes_one_leader_same_results)
     for (int i = 0; i < N; i++)
         start_node(i, 4, NULL);
     for (int i = 0; i < N; i++)
-        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d never finished:\n%s", i,
-                      node[i].buf);
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d never finished:\n%s", i, tail(&node[i]));
     ck_assert_msg(!strncmp(node[0].buf, "node=0 ev=ready", 15), "ev=ready is not first");
     const char *leader = field(&node[0], "ev=leader", 0, "leader");
     ck_assert_str_ne(leader, "");
@@ -127,8 +132,8 @@ START_TEST(leader_killed_chain_goes_on)
     ck_assert(proc_wait(&node[1], "ev=result tx=2 ", 1));
     proc_stop(&node[0], true); /* the Last Will fires */
     for (int i = 1; i < N; i++) {
-        ck_assert_msg(proc_wait(&node[i], "epoch=2 vote=", 1), "no new leader:\n%s", node[i].buf);
-        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d stuck:\n%s", i, node[i].buf);
+        ck_assert_msg(proc_wait(&node[i], "epoch=2 vote=", 1), "no new leader:\n%s", tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d stuck:\n%s", i, tail(&node[i]));
         ck_assert_str_ne(field(&node[i], "ev=leader", 1, "leader"), "0");
     }
     stop_all();
@@ -143,8 +148,8 @@ START_TEST(broker_restart_reconnects)
     broker_stop(&broker);
     ck_assert_int_eq(broker_start(&broker, NULL), 0); /* same port, same config */
     for (int i = 0; i < N; i++) {
-        ck_assert_msg(proc_wait(&node[i], "ev=connected", 2), "node %d:\n%s", i, node[i].buf);
-        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, node[i].buf);
+        ck_assert_msg(proc_wait(&node[i], "ev=connected", 2), "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
     }
     stop_all();
 }
