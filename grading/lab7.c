@@ -25,16 +25,14 @@
 /* ---- a plain SHA-256 (FIPS 180-4), so the checker re-hashes every winner itself ---- */
 
 static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 #define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
 
@@ -102,8 +100,8 @@ static int pow_bits(const char *data, unsigned long long nonce, char hex[65])
 /* ---- the checkers ---- */
 
 struct lab7_state {
-    int slot;          /* the broker's harness slot */
-    double restart_t;  /* when the injector restarted the broker, 0 if never */
+    int slot;         /* the broker's harness slot */
+    double restart_t; /* when the injector restarted the broker, 0 if never */
     char conf[600];
 };
 
@@ -118,8 +116,8 @@ static void check_leaders(struct run *r, struct verdict *v)
             long long epoch, leader, l0;
             if (strcmp(e->ev, "leader") != 0)
                 continue;
-            if (!event_int(e, "epoch", &epoch) || !event_int(e, "leader", &leader) ||
-                epoch < 0 || epoch >= 1024) {
+            if (!event_int(e, "epoch", &epoch) || !event_int(e, "leader", &leader) || epoch < 0 ||
+                epoch >= 1024) {
                 verdict_fail(v, V_SAFETY, "ev=leader without a usable epoch= and leader=: %s",
                              event_str(e, a, sizeof a));
                 return;
@@ -160,8 +158,10 @@ static void check_results(struct run *r, struct verdict *v, int *ntx)
             const char *data = event_get(e, "data"), *snonce = event_get(e, "nonce");
             if (!event_int(e, "tx", &tx) || !event_int(e, "winner", &winner) || !snonce ||
                 !event_int(e, "difficulty", &diff) || !data || tx < 1 || tx >= MAXTX) {
-                verdict_fail(v, V_SAFETY, "ev=result without tx= winner= nonce= difficulty= "
-                                          "data=: %s", event_str(e, a, sizeof a));
+                verdict_fail(v, V_SAFETY,
+                             "ev=result without tx= winner= nonce= difficulty= "
+                             "data=: %s",
+                             event_str(e, a, sizeof a));
                 return;
             }
             nonce = (long long)strtoull(snonce, NULL, 10);
@@ -186,8 +186,10 @@ static void check_results(struct run *r, struct verdict *v, int *ntx)
                              tx, winner, data, (unsigned long long)nonce, hex, bits, diff,
                              event_str(e, a, sizeof a));
             if (winner >= 0 && winner < r->n && cheater[winner])
-                verdict_fail(v, V_SAFETY, "tx=%lld was won by node %lld, which cheats "
-                                          "(ev=cheat): %s", tx, winner, event_str(e, a, sizeof a));
+                verdict_fail(v, V_SAFETY,
+                             "tx=%lld was won by node %lld, which cheats "
+                             "(ev=cheat): %s",
+                             tx, winner, event_str(e, a, sizeof a));
         }
 }
 
@@ -241,8 +243,10 @@ static void check_one_leader(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         int k = run_count(r, i, "leader");
         if (k != 1) {
-            verdict_fail(v, V_SAFETY, "node %d printed %d ev=leader lines in a run without "
-                                      "faults (expected exactly one)", i, k);
+            verdict_fail(v, V_SAFETY,
+                         "node %d printed %d ev=leader lines in a run without "
+                         "faults (expected exactly one)",
+                         i, k);
             continue;
         }
         for (int j = 0; j < r->node[i].n; j++) {
@@ -250,7 +254,8 @@ static void check_one_leader(struct run *r, struct verdict *v)
             if (!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != best_id)
                 verdict_fail(v, V_SAFETY,
                              "node %d follows %lld, but node %lld cast the highest vote (%lld) "
-                             "in epoch 1: %s", i, leader, best_id, best, event_str(e, a, sizeof a));
+                             "in epoch 1: %s",
+                             i, leader, best_id, best, event_str(e, a, sizeof a));
         }
     }
 }
@@ -268,8 +273,10 @@ static void check_cheater(struct run *r, struct verdict *v)
     if (run_count(r, 0, "cheat") == 0)
         verdict_fail(v, V_LIVENESS, "node 0 (--cheat) never cheated: the test proved nothing");
     else if (rejects == 0)
-        verdict_fail(v, V_SAFETY, "node 0 cheated %d times but the leader never printed "
-                                  "ev=reject from=0", run_count(r, 0, "cheat"));
+        verdict_fail(v, V_SAFETY,
+                     "node 0 cheated %d times but the leader never printed "
+                     "ev=reject from=0",
+                     run_count(r, 0, "cheat"));
 }
 
 /* The last tx node i had accepted before time t, and whether it accepted one after. */
@@ -305,11 +312,15 @@ static void check_leader_killed(struct run *r, struct verdict *v)
         }
         results_around(r, i, f->t, &before, &after);
         if (!new_leader)
-            verdict_fail(v, V_LIVENESS, "node %d never followed a new leader after leader 0 "
-                                        "was killed at t=%.0f", i, f->t);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never followed a new leader after leader 0 "
+                         "was killed at t=%.0f",
+                         i, f->t);
         else if (!after)
-            verdict_fail(v, V_LIVENESS, "node %d accepted no result after leader 0 was killed "
-                                        "(last before: tx=%lld)", i, before);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d accepted no result after leader 0 was killed "
+                         "(last before: tx=%lld)",
+                         i, before);
     }
 }
 
@@ -322,17 +333,21 @@ static void check_broker_restart(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         int reconnects = 0;
         for (int j = 0; j < r->node[i].n; j++)
-            reconnects += !strcmp(r->node[i].ev[j].ev, "connected") &&
-                          r->node[i].ev[j].t > s->restart_t;
+            reconnects +=
+                !strcmp(r->node[i].ev[j].ev, "connected") && r->node[i].ev[j].t > s->restart_t;
         long long before;
         bool after;
         results_around(r, i, s->restart_t, &before, &after);
         if (!reconnects)
-            verdict_fail(v, V_LIVENESS, "node %d never reconnected (ev=connected) after the "
-                                        "broker restarted at t=%.0f", i, s->restart_t);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never reconnected (ev=connected) after the "
+                         "broker restarted at t=%.0f",
+                         i, s->restart_t);
         else if (!after)
-            verdict_fail(v, V_LIVENESS, "node %d accepted no result after the broker restarted "
-                                        "(last before: tx=%lld)", i, before);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d accepted no result after the broker restarted "
+                         "(last before: tx=%lld)",
+                         i, before);
     }
 }
 
@@ -350,8 +365,9 @@ static void check_late_joiner(struct run *r, struct verdict *v)
     if (!run_fault(r, F_RESTART, 2))
         verdict_fail(v, V_HARNESS, "node 2 was never restarted");
     else if (!leader)
-        verdict_fail(v, V_LIVENESS, "the late joiner (node 2, restarted) never learned the "
-                                    "leader (no ev=leader)");
+        verdict_fail(v, V_LIVENESS,
+                     "the late joiner (node 2, restarted) never learned the "
+                     "leader (no ev=leader)");
     else if (!results)
         verdict_fail(v, V_LIVENESS, "the late joiner (node 2) accepted no result");
 }
@@ -362,8 +378,9 @@ static void check_bad(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         int k = run_count(r, i, "bad");
         if (k < 5)
-            verdict_fail(v, V_SAFETY, "node %d logged %d ev=bad for the 8 malformed or forged "
-                                      "messages (expected at least 5: every node decodes them)",
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad for the 8 malformed or forged "
+                         "messages (expected at least 5: every node decodes them)",
                          i, k);
     }
 }
@@ -377,8 +394,9 @@ static void check_tls(struct run *r, struct verdict *v)
         tls |= !strcmp(r->node[0].ev[j].ev, "connected") && t && !strcmp(t, "1");
     }
     if (!tls)
-        verdict_fail(v, V_SAFETY, "node 0 (pownode-tls --cafile) never printed ev=connected "
-                                  "tls=1");
+        verdict_fail(v, V_SAFETY,
+                     "node 0 (pownode-tls --cafile) never printed ev=connected "
+                     "tls=1");
 }
 
 /* ---- the broker ---- */
@@ -386,7 +404,8 @@ static void check_tls(struct run *r, struct verdict *v)
 static bool port_accepts(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     if (fd >= 0)
@@ -416,7 +435,8 @@ static int spawn_broker(struct run *r, struct verdict *v)
         nap(20);
     }
     return verdict_fail(v, V_HARNESS, "mosquitto did not accept on port %d (see %s/broker.log)",
-                        r->aux_port, r->dir), -1;
+                        r->aux_port, r->dir),
+           -1;
 }
 
 static int write_conf(struct run *r, struct verdict *v, const char *extra)
@@ -431,8 +451,8 @@ static int write_conf(struct run *r, struct verdict *v, const char *extra)
     if (!f)
         return verdict_fail(v, V_HARNESS, "%s: %s", s->conf, strerror(errno)), -1;
     /* As root mosquitto would drop to user mosquitto, which cannot read our key files. */
-    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n%s%s",
-            r->aux_port, geteuid() == 0 ? "user root\n" : "", extra ? extra : "");
+    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n%s%s", r->aux_port,
+            geteuid() == 0 ? "user root\n" : "", extra ? extra : "");
     fclose(f);
     return 0;
 }
@@ -444,7 +464,6 @@ static int setup_broker(struct run *r, struct verdict *v)
                -1;
     return write_conf(r, v, NULL) < 0 ? -1 : spawn_broker(r, v);
 }
-
 
 /* F_CALL: stop the broker (its clients lose their connections), start it again. */
 static void inject_restart(struct run *r, int node, struct verdict *v)
@@ -500,13 +519,14 @@ static int mqtt_publish0(int fd, const char *topic, const char *payload)
 static int mqtt_open(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
         return fd >= 0 ? close(fd), -1 : -1;
-    static const uint8_t connect_pkt[] = {0x10, 23, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 30,
-                                          0, 11, 'g', 'r', 'a', 'd', 'e', 'r', '-', 'f', 'a',
-                                          'k', 'e'};
+    static const uint8_t connect_pkt[] = {0x10, 23,  0,   4,   'M', 'Q', 'T', 'T', 4,
+                                          0x02, 0,   30,  0,   11,  'g', 'r', 'a', 'd',
+                                          'e',  'r', '-', 'f', 'a', 'k', 'e'};
     uint8_t ack[4];
     struct pollfd pfd = {fd, POLLIN, 0};
     if (send_all(fd, connect_pkt, sizeof connect_pkt) < 0 || poll(&pfd, 1, 5000) <= 0 ||
@@ -594,14 +614,17 @@ static int need_tls_binary(struct run *r, struct verdict *v)
     snprintf(bin, sizeof bin, "%s/%s/pownode-tls", lab, r->opt->build);
     if (access(bin, X_OK) == 0)
         return 0;
-    const char *san = strstr(r->opt->build, "asan") ? "SAN=asan"
-                      : strstr(r->opt->build, "tsan") ? "SAN=tsan" : "";
-    snprintf(cmd, sizeof cmd, "make -s -C '%s' TLS=1 %s '%s/pownode-tls'", lab, san,
-             r->opt->build);
+    const char *san = strstr(r->opt->build, "asan")   ? "SAN=asan"
+                      : strstr(r->opt->build, "tsan") ? "SAN=tsan"
+                                                      : "";
+    snprintf(cmd, sizeof cmd, "make -s -C '%s' TLS=1 %s '%s/pownode-tls'", lab, san, r->opt->build);
     if (sh(r, cmd, "make-tls.log") != 0 || access(bin, X_OK) != 0)
-        return verdict_fail(v, V_HARNESS, "the TLS test needs %s, and `make TLS=1` could not "
-                                          "build it (OpenSSL's libssl-dev missing?): see %s/"
-                                          "make-tls.log", bin, r->dir), -1;
+        return verdict_fail(v, V_HARNESS,
+                            "the TLS test needs %s, and `make TLS=1` could not "
+                            "build it (OpenSSL's libssl-dev missing?): see %s/"
+                            "make-tls.log",
+                            bin, r->dir),
+               -1;
     return 0;
 }
 
@@ -610,8 +633,9 @@ static int wrong_ca_refused(struct run *r, struct verdict *v, int tls_port)
 {
     char lab[700], cmd[2000], path[700], text[2048] = "";
     lab_path(r, lab, sizeof lab);
-    snprintf(cmd, sizeof cmd, "timeout 60 '%s/%s/pownode-tls' --id 9 --port %d --cafile "
-                              "tls/wrong.pem; echo \"exit=$?\"",
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 '%s/%s/pownode-tls' --id 9 --port %d --cafile "
+             "tls/wrong.pem; echo \"exit=$?\"",
              lab, r->opt->build, tls_port);
     sh(r, cmd, "wrong-ca.log");
     snprintf(path, sizeof path, "%s/wrong-ca.log", r->dir);
@@ -622,9 +646,12 @@ static int wrong_ca_refused(struct run *r, struct verdict *v, int tls_port)
         fclose(f);
     }
     if (!strstr(text, "exit=1") || !strstr(text, "certificate"))
-        return verdict_fail(v, V_SAFETY, "pownode-tls with a CA that did not sign the broker's "
-                                         "certificate must exit 1 with a message naming the "
-                                         "certificate; it said: %.300s", text), -1;
+        return verdict_fail(v, V_SAFETY,
+                            "pownode-tls with a CA that did not sign the broker's "
+                            "certificate must exit 1 with a message naming the "
+                            "certificate; it said: %.300s",
+                            text),
+               -1;
     return 0;
 }
 
@@ -635,14 +662,18 @@ static int setup_tls(struct run *r, struct verdict *v)
     if (need_tls_binary(r, v) < 0)
         return -1;
     if (sh(r, make_certs, "openssl.log") != 0)
-        return verdict_fail(v, V_HARNESS, "openssl could not make the test certificates: see "
-                                          "%s/openssl.log", r->dir), -1;
+        return verdict_fail(v, V_HARNESS,
+                            "openssl could not make the test certificates: see "
+                            "%s/openssl.log",
+                            r->dir),
+               -1;
     /* The TLS listener takes node 0's reserved port: {port} in args0 names it. */
     int tls_port = r->node[0].port;
     char extra[2048];
     snprintf(extra, sizeof extra,
              "listener %d 127.0.0.1\ncafile %s/tls/ca.pem\ncertfile %s/tls/server.pem\n"
-             "keyfile %s/tls/server.key\n", tls_port, r->dir, r->dir, r->dir);
+             "keyfile %s/tls/server.key\n",
+             tls_port, r->dir, r->dir, r->dir);
     if (write_conf(r, v, extra) < 0 || spawn_broker(r, v) < 0)
         return -1;
     for (int waited = 0; !port_accepts(tls_port); waited += 20) {
@@ -658,55 +689,118 @@ static int setup_tls(struct run *r, struct verdict *v)
 /* --participants is always the number of nodes the test starts: K is the contract of discovery
  * (README, "Election"), and a node never decides epoch 1 on fewer than K votes. */
 #define COMMON "--difficulty 12 --init-timeout 20000 --keepalive 5 --seed {seed}"
-#define ARGSK(k, rounds, pause) \
+#define ARGSK(k, rounds, pause)                                                                    \
     "--id {id} --port {aux} --participants " #k " --rounds " #rounds " --pause " #pause " " COMMON
 #define ARGS(rounds, pause) ARGSK(3, rounds, pause)
 #define LEADS "--vote 4294967295 " /* node 0 casts the highest vote possible: it leads */
 
 static const struct gtest tests[] = {
-    {.name = "one-leader", .points = 15, .nodes = 3, .args = ARGS(8, 30), .net = "",
-     .check = check_one_leader, .setup = setup_broker,
+    {.name = "one-leader",
+     .points = 15,
+     .nodes = 3,
+     .args = ARGS(8, 30),
+     .net = "",
+     .check = check_one_leader,
+     .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "every node elects the same leader, the highest vote (ties: higher id)"},
-    {.name = "valid-winners", .points = 10, .nodes = 4,
-     .args = ARGSK(4, 15, 20) " --threads 2", .net = "", .check = check_chain,
-     .setup = setup_broker, .timeout_ms = 90000,
+    {.name = "valid-winners",
+     .points = 10,
+     .nodes = 4,
+     .args = ARGSK(4, 15, 20) " --threads 2",
+     .net = "",
+     .check = check_chain,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
      .what = "each transaction has one winner whose proof re-hashes to >= difficulty zero bits"},
-    {.name = "same-lists", .points = 10, .nodes = 5, .args = ARGSK(5, 20, 10), .net = "",
-     .check = check_chain, .setup = setup_broker,
-     .timeout_ms = 90000, .what = "every node keeps the same list of results, in tx order"},
-    {.name = "cheat-invalid", .points = 10, .nodes = 3, .args = ARGS(10, 30), .net = "",
-     .args0 = ARGS(10, 30) " --cheat invalid --vote 0", .check = check_cheater,
-     .setup = setup_broker, .timeout_ms = 90000,
+    {.name = "same-lists",
+     .points = 10,
+     .nodes = 5,
+     .args = ARGSK(5, 20, 10),
+     .net = "",
+     .check = check_chain,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "every node keeps the same list of results, in tx order"},
+    {.name = "cheat-invalid",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(10, 30),
+     .net = "",
+     .args0 = ARGS(10, 30) " --cheat invalid --vote 0",
+     .check = check_cheater,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
      .what = "a node sending random nonces is rejected and never wins"},
-    {.name = "cheat-stale", .points = 10, .nodes = 3, .args = ARGS(10, 30), .net = "",
-     .args0 = ARGS(10, 30) " --cheat stale --vote 0", .check = check_cheater,
-     .setup = setup_broker, .timeout_ms = 90000,
+    {.name = "cheat-stale",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(10, 30),
+     .net = "",
+     .args0 = ARGS(10, 30) " --cheat stale --vote 0",
+     .check = check_cheater,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
      .what = "a node re-sending old proofs (stale, closed tx) is rejected and never wins"},
-    {.name = "leader-killed", .points = 15, .nodes = 3, .args = ARGS(30, 100), .net = "",
-     .args0 = LEADS ARGS(30, 100), .faults = {{1000, F_CRASH, 0, NULL}}, .nfaults = 1,
-     .check = check_leader_killed, .setup = setup_broker,
+    {.name = "leader-killed",
+     .points = 15,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .args0 = LEADS ARGS(30, 100),
+     .faults = {{1000, F_CRASH, 0, NULL}},
+     .nfaults = 1,
+     .check = check_leader_killed,
+     .setup = setup_broker,
      .timeout_ms = 120000,
      .what = "the leader is killed: its Will fires, the others elect a new one, the chain goes on"},
-    {.name = "broker-restart", .points = 10, .nodes = 3, .args = ARGS(30, 100), .net = "",
-     .faults = {{1000, F_CALL, 0, NULL}}, .nfaults = 1, .inject = inject_restart,
-     .check = check_broker_restart, .setup = setup_broker,
-     .timeout_ms = 120000, .what = "the broker restarts: every node reconnects and goes on"},
-    {.name = "late-joiner", .points = 10, .nodes = 3, .args = ARGS(30, 100), .net = "",
+    {.name = "broker-restart",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .faults = {{1000, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_restart,
+     .check = check_broker_restart,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "the broker restarts: every node reconnects and goes on"},
+    {.name = "late-joiner",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
      .args0 = LEADS ARGS(30, 100),
-     .faults = {{300, F_CRASH, 2, NULL}, {1500, F_RESTART, 2, NULL}}, .nfaults = 2,
-     .check = check_late_joiner, .setup = setup_broker,
+     .faults = {{300, F_CRASH, 2, NULL}, {1500, F_RESTART, 2, NULL}},
+     .nfaults = 2,
+     .check = check_late_joiner,
+     .setup = setup_broker,
      .timeout_ms = 120000,
      .what = "a node joining late learns the leader and the chain's end, and follows it"},
-    {.name = "bad-input", .points = 5, .nodes = 3, .args = ARGS(12, 50), .net = "",
-     .faults = {{200, F_CALL, 0, NULL}}, .nfaults = 1, .inject = inject_forged,
-     .check = check_bad, .setup = setup_broker, .timeout_ms = 90000,
+    {.name = "bad-input",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 50),
+     .net = "",
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_forged,
+     .check = check_bad,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
      .what = "malformed payloads and forged challenges/results/solutions: logged, rejected"},
-    {.name = "tls", .points = 5, .nodes = 3, .args = ARGS(8, 30), .net = "",
+    {.name = "tls",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(8, 30),
+     .net = "",
      .bin0 = "pownode-tls",
      .args0 = "--id {id} --broker 127.0.0.1 --port {port} --cafile {dir}/../tls/ca.pem "
               "--participants 3 --rounds 8 --pause 30 " COMMON,
-     .check = check_tls, .setup = setup_tls, .timeout_ms = 120000,
+     .check = check_tls,
+     .setup = setup_tls,
+     .timeout_ms = 120000,
      .what = "node 0 over TLS (make TLS=1, --cafile); a wrong CA is refused with a message"},
 };
 

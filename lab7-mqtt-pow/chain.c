@@ -49,7 +49,8 @@ enum chain_verdict chain_check(const struct chain *c, const struct msg *m)
 
 const char *chain_verdict_name(enum chain_verdict v)
 {
-    static const char *const names[] = {"accept", "duplicate", "conflict", "gap", "old", "invalid_pow"};
+    static const char *const names[] = {"accept", "duplicate", "conflict",
+                                        "gap",    "old",       "invalid_pow"};
     return (unsigned)v < sizeof names / sizeof *names ? names[v] : "?";
 }
 

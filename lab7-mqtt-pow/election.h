@@ -14,10 +14,10 @@
 struct election {
     uint32_t self;
     uint32_t epoch;
-    int n;                           /* participants known (self included) */
+    int n; /* participants known (self included) */
     uint32_t id[ELECTION_MAX];
-    bool alive[ELECTION_MAX];        /* false after its Last Will arrived */
-    bool voted[ELECTION_MAX];        /* a vote for `epoch` arrived */
+    bool alive[ELECTION_MAX]; /* false after its Last Will arrived */
+    bool voted[ELECTION_MAX]; /* a vote for `epoch` arrived */
     uint64_t vote[ELECTION_MAX];
     bool decided;
     uint32_t leader;

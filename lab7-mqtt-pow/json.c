@@ -43,7 +43,9 @@ static int unescape(struct parser *p)
         return -1;
     char c = p->s[p->pos++];
     switch (c) {
-    case '"': case '\\': case '/': return c;
+    case '"':
+    case '\\':
+    case '/': return c;
     case 'b': return '\b';
     case 'f': return '\f';
     case 'n': return '\n';

@@ -1,4 +1,5 @@
-/* json.h - a small parser for the flat JSON objects of this lab's payloads: {"k": "str", "n": 12}. */
+/* json.h - a small parser for the flat JSON objects of this lab's payloads: {"k": "str", "n": 12}.
+ */
 #ifndef JSON_H
 #define JSON_H
 
@@ -18,9 +19,9 @@ struct json_field {
     enum json_kind kind;
     const char *str; /* JSON_STRING: NUL-terminated, in the object's pool */
     size_t str_len;
-    uint64_t num;  /* JSON_UINT */
-    bool huge;     /* JSON_UINT that does not fit in 64 bits */
-    bool boolean;  /* JSON_BOOL */
+    uint64_t num; /* JSON_UINT */
+    bool huge;    /* JSON_UINT that does not fit in 64 bits */
+    bool boolean; /* JSON_BOOL */
 };
 
 struct json_obj {

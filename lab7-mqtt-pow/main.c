@@ -66,8 +66,13 @@ static unsigned long long number(const char *flag, const char *s, unsigned long 
 static void parse(int argc, char **argv, struct node_cfg *c)
 {
     bool have_id = false, have_seed = false;
-    *c = (struct node_cfg){.broker = "127.0.0.1", .port = 1883, .participants = 3, .threads = 1,
-                           .difficulty = 16, .init_timeout_ms = 5000, .pause_ms = 1000,
+    *c = (struct node_cfg){.broker = "127.0.0.1",
+                           .port = 1883,
+                           .participants = 3,
+                           .threads = 1,
+                           .difficulty = 16,
+                           .init_timeout_ms = 5000,
+                           .pause_ms = 1000,
                            .keepalive = 5};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -165,8 +165,8 @@ static void consume(struct mqtt_client *c, size_t n)
 static int handshake(struct mqtt_client *c, char *err, size_t cap)
 {
     uint8_t buf[512];
-    struct mqtt_connect cn = {c->client_id, c->keepalive, true, c->will_topic, c->will_msg,
-                              strlen(c->will_msg), 1, false};
+    struct mqtt_connect cn = {c->client_id, c->keepalive,        true, c->will_topic,
+                              c->will_msg,  strlen(c->will_msg), 1,    false};
     size_t n = mqtt_encode_connect(buf, sizeof buf, &cn);
     if (send_raw(c, buf, n) < 0)
         return snprintf(err, cap, "sending CONNECT failed"), -1;
@@ -177,7 +177,8 @@ static int handshake(struct mqtt_client *c, char *err, size_t cap)
     consume(c, (size_t)got);
     if (p.u.connack.rc != 0) /* 3.2.2.3: 1..5 are refusals (bad protocol, id, auth, ...) */
         return snprintf(err, cap, "the broker refused the connection: CONNACK code %u",
-                        p.u.connack.rc), -2;
+                        p.u.connack.rc),
+               -2;
     return 0;
 }
 

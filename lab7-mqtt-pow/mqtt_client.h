@@ -40,7 +40,7 @@ struct mqtt_client {
     void *ctx;
     /* state */
     struct net *net;
-    bool subscribed;  /* SUBACK seen on this connection */
+    bool subscribed; /* SUBACK seen on this connection */
     uint16_t sub_id;
     uint8_t in[MQTT_IN_MAX];
     size_t inlen;

@@ -128,7 +128,7 @@ size_t mqtt_encode_connect(uint8_t *buf, size_t cap, const struct mqtt_connect *
     if (c->clean_session)
         flags |= 0x02; /* 3.1.2.4 Clean Session */
     if (will) {
-        flags |= 0x04;                    /* 3.1.2.5 Will Flag */
+        flags |= 0x04;                        /* 3.1.2.5 Will Flag */
         flags |= (uint8_t)(c->will_qos << 3); /* 3.1.2.6 Will QoS */
         if (c->will_retain)
             flags |= 0x20; /* 3.1.2.7 Will Retain */
@@ -149,13 +149,13 @@ size_t mqtt_encode_publish(uint8_t *buf, size_t cap, const struct mqtt_publish *
     if (p->qos > 2 || p->topic_len == 0 || (p->qos > 0 && p->id == 0))
         return 0;
     /* 3.3.1: DUP (bit 3), QoS (bits 2-1), RETAIN (bit 0). */
-    uint8_t first = (uint8_t)(MQTT_PUBLISH << 4 | (p->dup ? 0x08 : 0) | p->qos << 1 |
-                              (p->retain ? 0x01 : 0));
+    uint8_t first =
+        (uint8_t)(MQTT_PUBLISH << 4 | (p->dup ? 0x08 : 0) | p->qos << 1 | (p->retain ? 0x01 : 0));
     size_t body = 2 + p->topic_len + (p->qos ? 2 : 0) + p->payload_len;
     put_header(&w, first, body);
     put_bytes16(&w, p->topic, p->topic_len); /* 3.3.2.1 Topic Name */
     if (p->qos)
-        put_u16(&w, p->id); /* 3.3.2.2 Packet Identifier */
+        put_u16(&w, p->id);              /* 3.3.2.2 Packet Identifier */
     put(&w, p->payload, p->payload_len); /* 3.3.3 Payload */
     return done(&w);
 }

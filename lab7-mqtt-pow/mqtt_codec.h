@@ -51,7 +51,8 @@ struct mqtt_connect {
     bool will_retain;
 };
 
-/* 3.3 PUBLISH, both directions. topic/payload point into the decoded buffer (not NUL-terminated). */
+/* 3.3 PUBLISH, both directions. topic/payload point into the decoded buffer (not NUL-terminated).
+ */
 struct mqtt_publish {
     const char *topic;
     size_t topic_len;
@@ -75,8 +76,8 @@ struct mqtt_packet {
         uint16_t id; /* PUBACK */
         struct {
             uint16_t id;
-            int n;          /* return codes in the packet (up to 8 kept) */
-            uint8_t rc[8];  /* 3.9.3: 0..2 granted QoS, 0x80 failure */
+            int n;         /* return codes in the packet (up to 8 kept) */
+            uint8_t rc[8]; /* 3.9.3: 0..2 granted QoS, 0x80 failure */
         } suback;
     } u;
 };

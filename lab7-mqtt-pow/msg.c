@@ -69,20 +69,23 @@ static bool get_uint(const struct json_obj *o, const char *key, uint64_t max, ui
 static int decode_fields(const struct json_obj *o, unsigned f, struct msg *m, const char **why)
 {
     uint64_t v = 0;
-    if ((f & F_NODE) && !(get_uint(o, "node", MSG_MAX_NODE, &v, why) && ((m->node = (uint32_t)v), 1)))
+    if ((f & F_NODE) &&
+        !(get_uint(o, "node", MSG_MAX_NODE, &v, why) && ((m->node = (uint32_t)v), 1)))
         return -1;
-    if ((f & F_EPOCH) && !(get_uint(o, "epoch", UINT32_MAX, &v, why) && ((m->epoch = (uint32_t)v), 1)))
+    if ((f & F_EPOCH) &&
+        !(get_uint(o, "epoch", UINT32_MAX, &v, why) && ((m->epoch = (uint32_t)v), 1)))
         return -1;
     if ((f & F_VALUE) && !get_uint(o, "value", UINT32_MAX, &m->value, why))
         return -1;
     if ((f & F_TX) && !get_uint(o, "tx", UINT32_MAX, &m->tx, why))
         return -1;
-    if ((f & F_DIFF) &&
-        !(get_uint(o, "difficulty", MSG_MAX_DIFFICULTY, &v, why) && ((m->difficulty = (uint32_t)v), 1)))
+    if ((f & F_DIFF) && !(get_uint(o, "difficulty", MSG_MAX_DIFFICULTY, &v, why) &&
+                          ((m->difficulty = (uint32_t)v), 1)))
         return -1;
     if ((f & F_NONCE) && !get_uint(o, "nonce", UINT64_MAX, &m->nonce, why))
         return -1;
-    if ((f & F_WINNER) && !(get_uint(o, "winner", MSG_MAX_NODE, &v, why) && ((m->winner = (uint32_t)v), 1)))
+    if ((f & F_WINNER) &&
+        !(get_uint(o, "winner", MSG_MAX_NODE, &v, why) && ((m->winner = (uint32_t)v), 1)))
         return -1;
     if (f & F_DATA) {
         const char *s;
@@ -130,7 +133,8 @@ size_t msg_encode(const struct msg *m, char *buf, size_t cap)
         return 0;
     unsigned f = types[m->type].fields;
     size_t pos = 0;
-    bool ok = add(buf, cap, &pos, "{\"type\": ", 0) && json_put_str(buf, cap, &pos, types[m->type].name);
+    bool ok =
+        add(buf, cap, &pos, "{\"type\": ", 0) && json_put_str(buf, cap, &pos, types[m->type].name);
     ok = ok && (!(f & F_NODE) || add(buf, cap, &pos, ", \"node\": %llu", m->node));
     ok = ok && (!(f & F_EPOCH) || add(buf, cap, &pos, ", \"epoch\": %llu", m->epoch));
     ok = ok && (!(f & F_VALUE) || add(buf, cap, &pos, ", \"value\": %llu", m->value));

@@ -19,15 +19,23 @@
 #define MSG_MAX_DIFFICULTY 64 /* bits; beyond that no one would ever finish */
 #define MSG_MAX_PAYLOAD 512   /* the longest message encodes to far less */
 
-enum msg_type { MSG_INIT, MSG_VOTE, MSG_LEADER, MSG_CHALLENGE, MSG_SOLUTION, MSG_RESULT, MSG_LEAVE };
+enum msg_type {
+    MSG_INIT,
+    MSG_VOTE,
+    MSG_LEADER,
+    MSG_CHALLENGE,
+    MSG_SOLUTION,
+    MSG_RESULT,
+    MSG_LEAVE
+};
 
 /* Every field any message has; which ones a type uses is in msg.c's table and the README. */
 struct msg {
     enum msg_type type;
-    uint32_t node;   /* sender (for leave: the node that went away) */
-    uint32_t epoch;  /* election round: vote, leader, challenge, result */
-    uint64_t value;  /* vote: the random vote; leader: the winning vote */
-    uint64_t tx;     /* challenge, solution, result; leader: the last result's tx */
+    uint32_t node;  /* sender (for leave: the node that went away) */
+    uint32_t epoch; /* election round: vote, leader, challenge, result */
+    uint64_t value; /* vote: the random vote; leader: the winning vote */
+    uint64_t tx;    /* challenge, solution, result; leader: the last result's tx */
     uint32_t difficulty;
     uint64_t nonce;  /* solution, result */
     uint32_t winner; /* result */

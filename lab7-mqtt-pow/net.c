@@ -104,8 +104,9 @@ static int tls_start(struct net *n, const char *host, const char *cafile, bool *
         return 0;
     long v = SSL_get_verify_result(n->ssl);
     if (v != X509_V_OK) {
-        snprintf(err, cap, "TLS: the broker's certificate was refused: %s (is %s the CA that "
-                           "signed it, and is it issued for %s?)",
+        snprintf(err, cap,
+                 "TLS: the broker's certificate was refused: %s (is %s the CA that "
+                 "signed it, and is it issued for %s?)",
                  X509_verify_cert_error_string(v), cafile, host);
         *fatal = true;
     } else {

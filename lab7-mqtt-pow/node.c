@@ -31,14 +31,14 @@ enum phase { PH_START, PH_DISCOVER, PH_VOTE, PH_RUN };
 
 struct miner {
     pthread_t th;
-    bool running;      /* a thread exists and has not been joined */
-    atomic_int cancel; /* set by the loop: the transaction closed */
+    bool running;       /* a thread exists and has not been joined */
+    atomic_int cancel;  /* set by the loop: the transaction closed */
     struct pow_job job; /* written before pthread_create, read-only while running */
     char data[MSG_MAX_DATA + 1];
     uint64_t tx;
-    int found;          /* written by the miner thread, read by the loop after pthread_join */
+    int found; /* written by the miner thread, read by the loop after pthread_join */
     uint64_t nonce, hashes;
-    int wake_fd;        /* write end of the loop's pipe */
+    int wake_fd; /* write end of the loop's pipe */
 };
 
 struct node {
@@ -129,8 +129,8 @@ static void miner_start(struct node *n)
     miner_stop(n);
     memcpy(m->data, n->open.data, sizeof m->data);
     m->tx = n->open.tx;
-    m->job = (struct pow_job){m->data, strlen(m->data), n->open.difficulty, n->cfg->threads,
-                              rnd(n)};
+    m->job =
+        (struct pow_job){m->data, strlen(m->data), n->open.difficulty, n->cfg->threads, rnd(n)};
     m->found = 0;
     m->hashes = 0;
     atomic_store(&m->cancel, 0);
@@ -184,23 +184,34 @@ static void cheat(struct node *n)
 
 static void announce(struct node *n)
 {
-    struct msg m = {.type = MSG_LEADER, .node = n->cfg->id, .epoch = n->leader_epoch,
-                    .value = n->leader_vote, .tx = chain_last_tx(&n->chain)};
+    struct msg m = {.type = MSG_LEADER,
+                    .node = n->cfg->id,
+                    .epoch = n->leader_epoch,
+                    .value = n->leader_vote,
+                    .tx = chain_last_tx(&n->chain)};
     publish(n, &m, true);
 }
 
 static void publish_challenge(struct node *n)
 {
-    struct msg m = {.type = MSG_CHALLENGE, .node = n->cfg->id, .epoch = n->leader_epoch,
-                    .tx = n->open.tx, .difficulty = n->open.difficulty};
+    struct msg m = {.type = MSG_CHALLENGE,
+                    .node = n->cfg->id,
+                    .epoch = n->leader_epoch,
+                    .tx = n->open.tx,
+                    .difficulty = n->open.difficulty};
     memcpy(m.data, n->open.data, sizeof m.data);
     publish(n, &m, true); /* retained: a node that joins later gets it at once */
 }
 
 static void publish_result(struct node *n, const struct result *r)
 {
-    struct msg m = {.type = MSG_RESULT, .node = n->cfg->id, .epoch = n->leader_epoch, .tx = r->tx,
-                    .difficulty = r->difficulty, .nonce = r->nonce, .winner = r->winner};
+    struct msg m = {.type = MSG_RESULT,
+                    .node = n->cfg->id,
+                    .epoch = n->leader_epoch,
+                    .tx = r->tx,
+                    .difficulty = r->difficulty,
+                    .nonce = r->nonce,
+                    .winner = r->winner};
     memcpy(m.data, r->data, sizeof m.data);
     publish(n, &m, true);
 }
@@ -246,12 +257,17 @@ static void on_solution(struct node *n, const struct msg *m)
     enum sol_verdict v = chain_judge(&n->chain, &n->open, m);
     if (v != SOL_WIN) {
         n->rejects++;
-        evlog("ev=reject tx=%" PRIu64 " from=%u nonce=%" PRIu64 " why=%s", m->tx, m->node,
-              m->nonce, sol_verdict_name(v));
+        evlog("ev=reject tx=%" PRIu64 " from=%u nonce=%" PRIu64 " why=%s", m->tx, m->node, m->nonce,
+              sol_verdict_name(v));
         return;
     }
-    struct msg r = {.type = MSG_RESULT, .node = n->cfg->id, .epoch = n->leader_epoch, .tx = m->tx,
-                    .difficulty = n->open.difficulty, .nonce = m->nonce, .winner = m->node};
+    struct msg r = {.type = MSG_RESULT,
+                    .node = n->cfg->id,
+                    .epoch = n->leader_epoch,
+                    .tx = m->tx,
+                    .difficulty = n->open.difficulty,
+                    .nonce = m->nonce,
+                    .winner = m->node};
     memcpy(r.data, n->open.data, sizeof r.data);
     if (chain_append(&n->chain, &r) < 0)
         return (void)fprintf(stderr, "pownode: out of memory\n");
@@ -316,7 +332,8 @@ static void check_election(struct node *n, bool timeout)
 
 static void send_vote(struct node *n)
 {
-    struct msg m = {.type = MSG_VOTE, .node = n->cfg->id, .epoch = n->el.epoch, .value = n->my_vote};
+    struct msg m = {
+        .type = MSG_VOTE, .node = n->cfg->id, .epoch = n->el.epoch, .value = n->my_vote};
     publish(n, &m, false);
 }
 
@@ -516,8 +533,8 @@ static void on_subscribed(void *ctx)
         evlog("ev=ready participants=%d difficulty=%u threads=%d seed=%" PRIu64,
               n->cfg->participants, n->cfg->difficulty, n->cfg->threads, n->cfg->seed);
     }
-    evlog("ev=connected broker=%s:%d tls=%d attempt=%d", n->cfg->broker, n->cfg->port,
-          n->mq.tls, n->attempts);
+    evlog("ev=connected broker=%s:%d tls=%d attempt=%d", n->cfg->broker, n->cfg->port, n->mq.tls,
+          n->attempts);
     n->attempts = 0;
     if (!n->ready) {
         n->ready = true;
@@ -608,8 +625,8 @@ static int loop(struct node *n, volatile int *stop, int wake_fd)
             lost(n, err);
         double next = timers(n, now);
         int timeout = next <= 0 ? -1 : next <= now ? 0 : (int)(next - now) + 1;
-        struct pollfd pfd[3] = {{wake_fd, POLLIN, 0}, {n->pipe[0], POLLIN, 0},
-                                {mqtt_client_fd(&n->mq), POLLIN, 0}};
+        struct pollfd pfd[3] = {
+            {wake_fd, POLLIN, 0}, {n->pipe[0], POLLIN, 0}, {mqtt_client_fd(&n->mq), POLLIN, 0}};
         if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
             return fprintf(stderr, "pownode: poll: %s\n", strerror(errno)), 1;
         if (pfd[1].revents & POLLIN)
@@ -658,7 +675,7 @@ static void setup(struct node *n, const struct node_cfg *cfg)
     c->will_topic = TOPIC_LEAVE;
     struct msg will = {.type = MSG_LEAVE, .node = cfg->id};
     msg_encode(&will, c->will_msg, sizeof c->will_msg);
-    static const char *const topics[] = {TOPIC_LEADER, TOPIC_INIT, TOPIC_VOTE, TOPIC_CHALLENGE,
+    static const char *const topics[] = {TOPIC_LEADER,   TOPIC_INIT,   TOPIC_VOTE, TOPIC_CHALLENGE,
                                          TOPIC_SOLUTION, TOPIC_RESULT, TOPIC_LEAVE};
     for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
         c->topics[c->ntopics++] = topics[i];
@@ -679,9 +696,9 @@ int node_run(const struct node_cfg *cfg, volatile int *stop, int wake_fd)
     leave(&n);
     if (n.ready || rc == 0) /* a node that never started prints no events at all */
         evlog("ev=stats results=%llu solutions=%llu hashes=%llu rejects=%llu bad=%llu sent=%llu "
-          "received=%llu resent=%llu connects=%llu",
-          n.results, n.solutions, n.hashes, n.rejects, n.bad, n.mq.sent, n.mq.received,
-          n.mq.resent, n.mq.connects);
+              "received=%llu resent=%llu connects=%llu",
+              n.results, n.solutions, n.hashes, n.rejects, n.bad, n.mq.sent, n.mq.received,
+              n.mq.resent, n.mq.connects);
     mqtt_client_free(&n.mq);
     chain_free(&n.chain);
     close(n.pipe[0]);

@@ -11,17 +11,17 @@ struct node_cfg {
     uint32_t id;
     const char *broker;
     int port;
-    const char *cafile;   /* NULL: plain TCP */
-    int participants;     /* K: discovery ends when this many are known */
-    int threads;          /* mining threads */
-    unsigned difficulty;  /* leading zero bits a solution needs */
+    const char *cafile;  /* NULL: plain TCP */
+    int participants;    /* K: discovery ends when this many are known */
+    int threads;         /* mining threads */
+    unsigned difficulty; /* leading zero bits a solution needs */
     uint64_t seed;
-    int init_timeout_ms;  /* discovery (and each vote round) gives up after this */
-    int pause_ms;         /* leader: wait between a result and the next challenge */
-    uint64_t rounds;      /* leader: stop after this tx; every node prints ev=done at it. 0: never */
-    int keepalive;        /* seconds */
+    int init_timeout_ms; /* discovery (and each vote round) gives up after this */
+    int pause_ms;        /* leader: wait between a result and the next challenge */
+    uint64_t rounds;     /* leader: stop after this tx; every node prints ev=done at it. 0: never */
+    int keepalive;       /* seconds */
     enum cheat cheat;
-    bool fixed_vote;      /* --vote: a chosen vote instead of a random one (tests) */
+    bool fixed_vote; /* --vote: a chosen vote instead of a random one (tests) */
     uint64_t vote;
 };
 

@@ -20,15 +20,15 @@ int free_port(void);
 /* Start mosquitto with a generated config in a fresh temp dir; tls_extra, if not NULL, is
  * appended to the config (a TLS listener). Waits until the plain port accepts. -1 on failure. */
 int broker_start(struct broker *b, const char *tls_extra);
-void broker_stop(struct broker *b); /* the config stays: broker_start again restarts it */
+void broker_stop(struct broker *b);    /* the config stays: broker_start again restarts it */
 void broker_cleanup(struct broker *b); /* stop, and remove the temp dir */
 /* The broker's temp dir (for certificates), removed by broker_cleanup. */
 const char *broker_dir(const struct broker *b);
 
 struct proc {
     pid_t pid;
-    int out;            /* its stdout */
-    char buf[1 << 16];  /* everything it printed so far */
+    int out;           /* its stdout */
+    char buf[1 << 16]; /* everything it printed so far */
     size_t len;
 };
 

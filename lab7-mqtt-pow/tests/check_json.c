@@ -119,8 +119,14 @@ END_TEST
 
 static struct msg sample(enum msg_type t)
 {
-    struct msg m = {.type = t, .node = 7, .epoch = 2, .value = 4000000000u, .tx = 12,
-                    .difficulty = 14, .nonce = 18446744073709551615ULL, .winner = 3};
+    struct msg m = {.type = t,
+                    .node = 7,
+                    .epoch = 2,
+                    .value = 4000000000u,
+                    .tx = 12,
+                    .difficulty = 14,
+                    .nonce = 18446744073709551615ULL,
+                    .winner = 3};
     strcpy(m.data, "tx12-e2-00ff00ff00ff00ff");
     return m;
 }
@@ -157,15 +163,18 @@ static const struct {
     {"{\"type\": \"init\", \"node\": 1000001}", "out_of_range"},
     {"{\"type\": \"vote\", \"node\": 1, \"epoch\": 1, \"value\": 4294967296}", "out_of_range"},
     {"{\"type\": \"solution\", \"node\": 1, \"tx\": 1, \"nonce\": 18446744073709551616, "
-     "\"data\": \"a\"}", "out_of_range"},
+     "\"data\": \"a\"}",
+     "out_of_range"},
     {"{\"type\": \"solution\", \"node\": 1, \"tx\": 1, \"nonce\": 5, \"data\": \"a b\"}",
      "bad_data"},
     {"{\"type\": \"solution\", \"node\": 1, \"tx\": 1, \"nonce\": 5, \"data\": \"\"}", "bad_data"},
     {"{\"type\": \"solution\", \"node\": 1, \"tx\": 1, \"nonce\": 5, \"data\": "
-     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "bad_data"},
+     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+     "bad_data"},
     {"{\"type\": \"solution\", \"node\": 1, \"tx\": 1, \"nonce\": 5, \"data\": 5}", "wrong_type"},
     {"{\"type\": \"challenge\", \"node\": 1, \"epoch\": 1, \"tx\": 1, \"difficulty\": 65, "
-     "\"data\": \"a\"}", "out_of_range"},
+     "\"data\": \"a\"}",
+     "out_of_range"},
     {"{\"type\": \"bribe\", \"node\": 1}", "unknown_type"},
     {"not json", "malformed_json"},
     {"{\"type\": \"init\", \"node\": 1", "malformed_json"},

@@ -63,7 +63,7 @@ START_TEST(dead_nodes_are_not_waited_for_nor_elected)
     election_vote(&e, 1, 1, 10);
     ck_assert(election_remove(&e, 3));
     ck_assert(!election_remove(&e, 3)); /* a second Will, or a goodbye and then the Will */
-    ck_assert(!election_complete(&e)); /* still 2 */
+    ck_assert(!election_complete(&e));  /* still 2 */
     election_vote(&e, 2, 1, 20);
     ck_assert(election_complete(&e));
     ck_assert_int_eq(election_alive(&e), 2);
@@ -111,8 +111,13 @@ static uint64_t bad_nonce(const char *data)
 
 static struct msg result(uint64_t tx, const char *data, uint64_t nonce)
 {
-    struct msg m = {.type = MSG_RESULT, .node = 1, .epoch = 1, .tx = tx, .difficulty = DIFF,
-                    .nonce = nonce, .winner = 2};
+    struct msg m = {.type = MSG_RESULT,
+                    .node = 1,
+                    .epoch = 1,
+                    .tx = tx,
+                    .difficulty = DIFF,
+                    .nonce = nonce,
+                    .winner = 2};
     strcpy(m.data, data);
     return m;
 }

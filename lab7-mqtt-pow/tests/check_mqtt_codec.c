@@ -10,8 +10,8 @@
 static const struct {
     uint32_t len;
     int bytes;
-} rl_table[] = {{0, 1},       {127, 1},     {128, 2},       {16383, 2},
-                {16384, 3},   {2097151, 3}, {2097152, 4},   {268435455, 4}};
+} rl_table[] = {{0, 1},     {127, 1},     {128, 2},     {16383, 2},
+                {16384, 3}, {2097151, 3}, {2097152, 4}, {268435455, 4}};
 
 START_TEST(rl_boundaries)
 {
@@ -63,11 +63,11 @@ START_TEST(connect_bytes_with_will)
     uint8_t b[128];
     struct mqtt_connect c = {"n1", 5, true, "w", "x", 1, 1, false};
     size_t n = mqtt_encode_connect(b, sizeof b, &c);
-    const uint8_t want[] = {0x10, 20,                            /* CONNECT, remaining 20 */
-                            0, 4, 'M', 'Q', 'T', 'T', 4,         /* 3.1.2.1-2 name, level */
-                            0x0e,                                /* clean | will | will QoS 1 */
-                            0, 5,                                /* keep alive */
-                            0, 2, 'n', '1', 0, 1, 'w', 0, 1, 'x'};
+    const uint8_t want[] = {0x10, 20,                        /* CONNECT, remaining 20 */
+                            0,    4,  'M', 'Q', 'T', 'T', 4, /* 3.1.2.1-2 name, level */
+                            0x0e,                            /* clean | will | will QoS 1 */
+                            0,    5,                         /* keep alive */
+                            0,    2,  'n', '1', 0,   1,   'w', 0, 1, 'x'};
     ck_assert_uint_eq(n, sizeof want);
     ck_assert(memcmp(b, want, n) == 0);
     for (size_t cap = 0; cap < n; cap++) /* too small: nothing, never a partial packet */
@@ -114,8 +114,9 @@ START_TEST(publish_round_trip)
 {
     uint8_t b[128];
     int qos = _i % 2;
-    struct mqtt_publish in = {"system/result", 13, (const uint8_t *)"{\"a\":1}", 7,
-                              (uint8_t)qos, _i >= 2, qos && _i == 3, qos ? 77 : 0};
+    struct mqtt_publish in = {
+        "system/result", 13,          (const uint8_t *)"{\"a\":1}", 7, (uint8_t)qos, _i >= 2,
+        qos && _i == 3,  qos ? 77 : 0};
     size_t n = mqtt_encode_publish(b, sizeof b, &in);
     ck_assert_uint_gt(n, 0);
     struct mqtt_packet p;

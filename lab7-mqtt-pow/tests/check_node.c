@@ -107,7 +107,8 @@ START_TEST(three_nodes_one_leader_same_results)
     for (int i = 0; i < N; i++)
         start_node(i, 4, NULL);
     for (int i = 0; i < N; i++)
-        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d never finished:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d never finished:\n%s", i,
+                      tail(&node[i]));
     ck_assert_msg(!strncmp(node[0].buf, "node=0 ev=ready", 15), "ev=ready is not first");
     const char *leader = field(&node[0], "ev=leader", 0, "leader");
     ck_assert_str_ne(leader, "");
@@ -132,7 +133,8 @@ START_TEST(leader_killed_chain_goes_on)
     ck_assert(proc_wait(&node[1], "ev=result tx=2 ", 1));
     proc_stop(&node[0], true); /* the Last Will fires */
     for (int i = 1; i < N; i++) {
-        ck_assert_msg(proc_wait(&node[i], "epoch=2 vote=", 1), "no new leader:\n%s", tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "epoch=2 vote=", 1), "no new leader:\n%s",
+                      tail(&node[i]));
         ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d stuck:\n%s", i, tail(&node[i]));
         ck_assert_str_ne(field(&node[i], "ev=leader", 1, "leader"), "0");
     }

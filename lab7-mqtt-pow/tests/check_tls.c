@@ -70,12 +70,27 @@ START_TEST(tls_node_mines_with_a_plain_node)
     char tport[16], pport[16];
     snprintf(tport, sizeof tport, "%d", broker.tls_port);
     snprintf(pport, sizeof pport, "%d", broker.port);
-    char *a0[] = {POWNODE_TLS_BIN, "--id", "0", "--port", tport, "--cafile", ca,
-                  "--participants", "2", "--difficulty", "10", "--pause", "20", "--rounds", "3",
-                  "--init-timeout", "30000", NULL};
-    char *a1[] = {POWNODE_BIN, "--id", "1", "--port", pport, "--participants", "2",
-                  "--difficulty", "10", "--pause", "20", "--rounds", "3", "--init-timeout",
-                  "30000", NULL};
+    char *a0[] = {POWNODE_TLS_BIN,
+                  "--id",
+                  "0",
+                  "--port",
+                  tport,
+                  "--cafile",
+                  ca,
+                  "--participants",
+                  "2",
+                  "--difficulty",
+                  "10",
+                  "--pause",
+                  "20",
+                  "--rounds",
+                  "3",
+                  "--init-timeout",
+                  "30000",
+                  NULL};
+    char *a1[] = {POWNODE_BIN, "--id",           "1",     "--port",  pport, "--participants",
+                  "2",         "--difficulty",   "10",    "--pause", "20",  "--rounds",
+                  "3",         "--init-timeout", "30000", NULL};
     struct proc p0, p1;
     ck_assert_int_eq(proc_start(&p0, a0), 0);
     ck_assert_int_eq(proc_start(&p1, a1), 0);
@@ -106,8 +121,8 @@ START_TEST(missing_ca_file)
 {
     char tport[16], out[4096], err[4096];
     snprintf(tport, sizeof tport, "%d", broker.tls_port);
-    char *argv[] = {POWNODE_TLS_BIN, "--id", "5", "--port", tport, "--cafile", "/nonexistent.pem",
-                    NULL};
+    char *argv[] = {POWNODE_TLS_BIN,    "--id", "5", "--port", tport, "--cafile",
+                    "/nonexistent.pem", NULL};
     int st = run_collect(argv, out, sizeof out, err, sizeof err);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     ck_assert_msg(strstr(err, "cannot load CA file") != NULL, "stderr: %s", err);
