@@ -26,6 +26,13 @@
 #define INIT_EVERY_MS 250
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* A Will is believed only if our own connection stays up this long after it: a broker that
+ * shuts down publishes the Wills of the clients it drops first to those it has not dropped yet,
+ * and then drops us too. Those Wills say nothing about the nodes. */
+#define LEAVE_GRACE_MS 500
+/* After a reconnection, a follower that hears nothing from its leader for this long elects
+ * again (the leader may have died while the broker was down: then no Will ever comes). */
+#define LEADER_SILENCE_MS 5000
 
 enum phase { PH_START, PH_DISCOVER, PH_VOTE, PH_RUN };
 
@@ -59,6 +66,12 @@ struct node {
     uint64_t solved_nonce;
     bool done;
     uint64_t my_vote; /* this epoch's, re-sent to a node that appears during the vote */
+    struct {
+        uint32_t id;
+        double at; /* when the Will is believed (LEAVE_GRACE_MS) */
+    } leaving[ELECTION_MAX];
+    int nleaving;
+    double leader_deadline; /* LEADER_SILENCE_MS after a reconnection; 0: not waiting */
     struct miner miner;
     int pipe[2];
     uint64_t rng;
@@ -418,15 +431,49 @@ static void on_leader(struct node *n, const struct msg *m)
     }
 }
 
-static void on_leave(struct node *n, const struct msg *m)
+/* A node said goodbye or its Will arrived, and LEAVE_GRACE_MS later we are still connected. */
+static void left(struct node *n, uint32_t id)
 {
-    if (m->node == n->cfg->id || !election_remove(&n->el, m->node))
-        return; /* not us; and a Will after a goodbye says nothing new */
-    evlog("ev=leave peer=%u known=%d", m->node, election_alive(&n->el));
-    if (n->phase == PH_RUN && n->have_leader && m->node == n->leader)
+    if (!election_remove(&n->el, id))
+        return; /* a Will after a goodbye says nothing new */
+    evlog("ev=leave peer=%u known=%d", id, election_alive(&n->el));
+    if (n->phase == PH_RUN && n->have_leader && id == n->leader)
         start_election(n, n->el.epoch + 1); /* STEP 6: the leader's Last Will fired */
     else
         check_election(n, false); /* one vote fewer to wait for */
+}
+
+static void on_leave(struct node *n, const struct msg *m)
+{
+    if (m->node == n->cfg->id || n->nleaving == ELECTION_MAX)
+        return;
+    n->leaving[n->nleaving].id = m->node;
+    n->leaving[n->nleaving++].at = evlog_now_ms() + LEAVE_GRACE_MS;
+}
+
+/* A message from id: it is alive, whatever a Will said a moment ago. */
+static void alive(struct node *n, uint32_t id)
+{
+    for (int i = 0; i < n->nleaving; i++)
+        if (n->leaving[i].id == id)
+            n->leaving[i--] = n->leaving[--n->nleaving];
+    if (n->have_leader && id == n->leader)
+        n->leader_deadline = 0;
+}
+
+static void leave_timers(struct node *n, double now)
+{
+    for (int i = 0; i < n->nleaving; i++)
+        if (now >= n->leaving[i].at) {
+            uint32_t id = n->leaving[i].id;
+            n->leaving[i--] = n->leaving[--n->nleaving];
+            left(n, id);
+        }
+    if (n->leader_deadline > 0 && now >= n->leader_deadline && !n->am_leader) {
+        n->leader_deadline = 0;
+        evlog("ev=leader_silent leader=%u epoch=%u", n->leader, n->leader_epoch);
+        start_election(n, n->el.epoch + 1);
+    }
 }
 
 /* ---- challenges and results ---- */
@@ -511,6 +558,8 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
         return bad(n, "wrong_topic", topic, m.node);
     if (m.node == n->cfg->id && (m.type == MSG_INIT || m.type == MSG_VOTE))
         return; /* our own, echoed back */
+    if (m.type != MSG_LEAVE && m.type != MSG_SOLUTION && m.node != n->cfg->id)
+        alive(n, m.node);
     switch (m.type) {
     case MSG_INIT: on_init(n, &m); break;
     case MSG_VOTE: on_vote(n, &m); break;
@@ -542,6 +591,8 @@ static void on_subscribed(void *ctx)
         n->discover_end = evlog_now_ms() + n->cfg->init_timeout_ms;
         n->next_init = evlog_now_ms();
     }
+    if (n->phase == PH_RUN && !n->am_leader && n->have_leader) /* a reconnection */
+        n->leader_deadline = evlog_now_ms() + LEADER_SILENCE_MS;
     /* A broker that shuts down may acknowledge our vote and die before forwarding it. */
     if (n->phase == PH_VOTE)
         send_vote(n);
@@ -557,7 +608,8 @@ static void on_subscribed(void *ctx)
 static void lost(struct node *n, const char *why)
 {
     n->up = false;
-    evlog("ev=disconnected why=\"%s\"", why);
+    evlog("ev=disconnected why=\"%s\" wills_ignored=%d", why, n->nleaving);
+    n->nleaving = 0; /* see LEAVE_GRACE_MS */
     n->retry_at = evlog_now_ms() + n->backoff_ms;
 }
 
@@ -587,6 +639,7 @@ static double earliest(double a, double b)
 
 static double timers(struct node *n, double now)
 {
+    leave_timers(n, now);
     if (n->phase == PH_DISCOVER && now >= n->discover_end) {
         evlog("ev=discovery_timeout known=%d", election_alive(&n->el));
         start_election(n, n->el.epoch + 1);
@@ -609,6 +662,9 @@ static double timers(struct node *n, double now)
         next = earliest(next, n->next_challenge);
     if (!mqtt_client_connected(&n->mq))
         next = earliest(next, n->retry_at);
+    for (int i = 0; i < n->nleaving; i++)
+        next = earliest(next, n->leaving[i].at);
+    next = earliest(next, n->leader_deadline);
     return earliest(next, mqtt_client_deadline(&n->mq));
 }
 
