@@ -13,7 +13,8 @@ CORE_TESTS = $(B)/check_sha256 $(B)/check_pow
 CORE_TEST_OBJS = $(B)/tests/check_sha256.o $(B)/tests/check_pow.o
 
 # Static pattern rule: explicit for these two objects, so it wins over any tests/ pattern rule.
-$(CORE_TEST_OBJS): $(B)/tests/%.o: tests/%.c
+# check-deps (the lab's Makefile) says "install Check" before a compiler error could.
+$(CORE_TEST_OBJS): $(B)/tests/%.o: tests/%.c | check-deps
 	@mkdir -p $(@D)
 	$(CC) $(LAB_CPPFLAGS) $(CPPFLAGS) $(CHECK_CFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
 
