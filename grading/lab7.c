@@ -1,0 +1,807 @@
+/* lab7.c - lab7-mqtt-pow's grading tests: a private Mosquitto per run, the checkers (one leader
+ * per epoch, one re-hashed winner per transaction, identical result lists, cheaters never win),
+ * and the injectors (broker restart, forged and malformed MQTT messages). */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grader.h"
+
+#define MOSQUITTO "/usr/sbin/mosquitto"
+
+/* ---- a plain SHA-256 (FIPS 180-4), so the checker re-hashes every winner itself ---- */
+
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+#define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
+
+static void sha_block(uint32_t h[8], const uint8_t *p)
+{
+    uint32_t w[64], v[8];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    memcpy(v, h, sizeof v);
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
+                      ((v[4] & v[5]) ^ (~v[4] & v[6])) + K256[i] + w[i];
+        uint32_t t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
+                      ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        memmove(v + 1, v, 7 * sizeof *v);
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (int i = 0; i < 8; i++)
+        h[i] += v[i];
+}
+
+/* Digest of a message of at most 300 bytes (ours are data + 16 hex digits). */
+static void sha256_small(const char *msg, size_t len, uint8_t out[32])
+{
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    uint8_t buf[384] = {0};
+    memcpy(buf, msg, len);
+    buf[len] = 0x80;
+    size_t total = (len + 9 + 63) / 64 * 64;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++)
+        buf[total - 1 - i] = (uint8_t)(bits >> (8 * i));
+    for (size_t off = 0; off < total; off += 64)
+        sha_block(h, buf + off);
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (uint8_t)(h[i] >> (24 - 8 * j));
+}
+
+/* Leading zero bits of SHA-256(data || nonce as 16 lowercase hex digits): the lab's proof. */
+static int pow_bits(const char *data, unsigned long long nonce, char hex[65])
+{
+    char msg[300];
+    int n = snprintf(msg, sizeof msg, "%s%016llx", data, nonce);
+    if (n < 0 || (size_t)n >= sizeof msg)
+        return -1;
+    uint8_t d[32];
+    sha256_small(msg, (size_t)n, d);
+    int bits = 0;
+    while (bits < 256 && !(d[bits / 8] & (0x80 >> (bits % 8))))
+        bits++;
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return bits;
+}
+
+/* ---- the checkers ---- */
+
+struct lab7_state {
+    int slot;         /* the broker's harness slot */
+    double restart_t; /* when the injector restarted the broker, 0 if never */
+    char conf[600];
+};
+
+/* Every ev=leader line: within an epoch, every node names the same leader. */
+static void check_leaders(struct run *r, struct verdict *v)
+{
+    const struct event *first[1024] = {0}; /* by epoch */
+    char a[512], b[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long epoch, leader, l0;
+            if (strcmp(e->ev, "leader") != 0)
+                continue;
+            if (!event_int(e, "epoch", &epoch) || !event_int(e, "leader", &leader) || epoch < 0 ||
+                epoch >= 1024) {
+                verdict_fail(v, V_SAFETY, "ev=leader without a usable epoch= and leader=: %s",
+                             event_str(e, a, sizeof a));
+                return;
+            }
+            const struct event *f = first[epoch];
+            if (!f)
+                first[epoch] = e;
+            else if (event_int(f, "leader", &l0) && l0 != leader) {
+                verdict_fail(v, V_SAFETY,
+                             "two leaders in epoch %lld: node %d follows %lld but node %d "
+                             "follows %lld (%s / %s); every node must elect the same leader",
+                             epoch, f->node, l0, e->node, leader, event_str(f, a, sizeof a),
+                             event_str(e, b, sizeof b));
+                return;
+            }
+        }
+}
+
+/* The first ev=result for each tx, by tx (tx < cap). */
+#define MAXTX 4096
+
+/* Every result: the same for every node, its proof re-hashed here, never a cheater's. */
+static void check_results(struct run *r, struct verdict *v, int *ntx)
+{
+    static const struct event *by_tx[MAXTX];
+    memset(by_tx, 0, sizeof by_tx);
+    bool cheater[G_MAXNODES] = {false};
+    char a[512], b[512], hex[65];
+    for (int i = 0; i < r->n; i++)
+        cheater[i] = run_count(r, i, "cheat") > 0;
+    *ntx = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (strcmp(e->ev, "result") != 0)
+                continue;
+            long long tx, winner, nonce, diff;
+            const char *data = event_get(e, "data"), *snonce = event_get(e, "nonce");
+            if (!event_int(e, "tx", &tx) || !event_int(e, "winner", &winner) || !snonce ||
+                !event_int(e, "difficulty", &diff) || !data || tx < 1 || tx >= MAXTX) {
+                verdict_fail(v, V_SAFETY,
+                             "ev=result without tx= winner= nonce= difficulty= "
+                             "data=: %s",
+                             event_str(e, a, sizeof a));
+                return;
+            }
+            nonce = (long long)strtoull(snonce, NULL, 10);
+            const struct event *f = by_tx[tx];
+            if (f) {
+                if (strcmp(event_get(f, "winner"), event_get(e, "winner")) ||
+                    strcmp(event_get(f, "nonce"), snonce) || strcmp(event_get(f, "data"), data))
+                    verdict_fail(v, V_SAFETY,
+                                 "tx=%lld has two different winners: %s / %s (each transaction "
+                                 "must have exactly one winner, the same on every node)",
+                                 tx, event_str(f, a, sizeof a), event_str(e, b, sizeof b));
+                continue;
+            }
+            by_tx[tx] = e;
+            (*ntx)++;
+            int bits = pow_bits(data, (unsigned long long)nonce, hex);
+            if (bits < diff)
+                verdict_fail(v, V_SAFETY,
+                             "tx=%lld: winner %lld's proof is invalid: SHA-256(\"%s\" || "
+                             "%016llx) = %.16s... has %d leading zero bits, difficulty is %lld; "
+                             "accepted in %s",
+                             tx, winner, data, (unsigned long long)nonce, hex, bits, diff,
+                             event_str(e, a, sizeof a));
+            if (winner >= 0 && winner < r->n && cheater[winner])
+                verdict_fail(v, V_SAFETY,
+                             "tx=%lld was won by node %lld, which cheats "
+                             "(ev=cheat): %s",
+                             tx, winner, event_str(e, a, sizeof a));
+        }
+}
+
+/* Each node's results, life by life: tx+1 after tx, no gap, no repeat. */
+static void check_lists(struct run *r, struct verdict *v)
+{
+    char a[512], b[512];
+    for (int i = 0; i < r->n; i++) {
+        const struct event *prev = NULL;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long tx, ptx;
+            if (strcmp(e->ev, "result") != 0 || !event_int(e, "tx", &tx))
+                continue;
+            if (prev && prev->life == e->life && event_int(prev, "tx", &ptx) && tx != ptx + 1) {
+                verdict_fail(v, V_SAFETY,
+                             "node %d's result list is not the chain: tx=%lld follows tx=%lld "
+                             "(%s then %s); every node must keep the same list",
+                             i, tx, ptx, event_str(prev, a, sizeof a), event_str(e, b, sizeof b));
+                return;
+            }
+            prev = e;
+        }
+    }
+}
+
+static void check_chain(struct run *r, struct verdict *v)
+{
+    int ntx;
+    check_leaders(r, v);
+    check_results(r, v, &ntx);
+    check_lists(r, v);
+    snprintf(r->info, sizeof r->info, "transactions=%d", ntx);
+    if (ntx == 0)
+        verdict_fail(v, V_LIVENESS, "no transaction was ever won");
+}
+
+/* One leader, and it is the one the rule picks from the epoch-1 votes. */
+static void check_one_leader(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    long long best = -1, best_id = -1, val, ep, leader;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "vote") && event_int(e, "epoch", &ep) && ep == 1 &&
+                event_int(e, "value", &val) && (val > best || (val == best && i > best_id)))
+                best = val, best_id = i;
+        }
+    for (int i = 0; i < r->n; i++) {
+        int k = run_count(r, i, "leader");
+        if (k != 1) {
+            verdict_fail(v, V_SAFETY,
+                         "node %d printed %d ev=leader lines in a run without "
+                         "faults (expected exactly one)",
+                         i, k);
+            continue;
+        }
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != best_id)
+                verdict_fail(v, V_SAFETY,
+                             "node %d follows %lld, but node %lld cast the highest vote (%lld) "
+                             "in epoch 1: %s",
+                             i, leader, best_id, best, event_str(e, a, sizeof a));
+        }
+    }
+}
+
+static void check_cheater(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    int rejects = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            long long from;
+            const struct event *e = &r->node[i].ev[j];
+            rejects += !strcmp(e->ev, "reject") && event_int(e, "from", &from) && from == 0;
+        }
+    if (run_count(r, 0, "cheat") == 0)
+        verdict_fail(v, V_LIVENESS, "node 0 (--cheat) never cheated: the test proved nothing");
+    else if (rejects == 0)
+        verdict_fail(v, V_SAFETY,
+                     "node 0 cheated %d times but the leader never printed "
+                     "ev=reject from=0",
+                     run_count(r, 0, "cheat"));
+}
+
+/* The last tx node i had accepted before time t, and whether it accepted one after. */
+static void results_around(const struct run *r, int i, double t, long long *before, bool *after)
+{
+    *before = 0, *after = false;
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        long long tx;
+        if (strcmp(e->ev, "result") || !event_int(e, "tx", &tx))
+            continue;
+        if (e->t < t)
+            *before = tx;
+        else
+            *after = true;
+    }
+}
+
+static void check_leader_killed(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    const struct applied_fault *f = run_fault(r, F_CRASH, 0);
+    if (!f)
+        return verdict_fail(v, V_HARNESS, "the crash of node 0 was not applied");
+    for (int i = 1; i < r->n; i++) {
+        bool new_leader = false, after;
+        long long before, leader, epoch;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "leader") && e->t > f->t && event_int(e, "leader", &leader) &&
+                event_int(e, "epoch", &epoch) && leader != 0 && epoch > 1)
+                new_leader = true;
+        }
+        results_around(r, i, f->t, &before, &after);
+        if (!new_leader)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never followed a new leader after leader 0 "
+                         "was killed at t=%.0f",
+                         i, f->t);
+        else if (!after)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d accepted no result after leader 0 was killed "
+                         "(last before: tx=%lld)",
+                         i, before);
+    }
+}
+
+static void check_broker_restart(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    check_chain(r, v);
+    if (!s || s->restart_t <= 0)
+        return verdict_fail(v, V_HARNESS, "the broker was never restarted");
+    for (int i = 0; i < r->n; i++) {
+        int reconnects = 0;
+        for (int j = 0; j < r->node[i].n; j++)
+            reconnects +=
+                !strcmp(r->node[i].ev[j].ev, "connected") && r->node[i].ev[j].t > s->restart_t;
+        long long before;
+        bool after;
+        results_around(r, i, s->restart_t, &before, &after);
+        if (!reconnects)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never reconnected (ev=connected) after the "
+                         "broker restarted at t=%.0f",
+                         i, s->restart_t);
+        else if (!after)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d accepted no result after the broker restarted "
+                         "(last before: tx=%lld)",
+                         i, before);
+    }
+}
+
+static void check_late_joiner(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    int leader = 0, results = 0;
+    for (int j = 0; j < r->node[2].n; j++) {
+        const struct event *e = &r->node[2].ev[j];
+        if (e->life < 1)
+            continue;
+        leader += !strcmp(e->ev, "leader");
+        results += !strcmp(e->ev, "result");
+    }
+    if (!run_fault(r, F_RESTART, 2))
+        verdict_fail(v, V_HARNESS, "node 2 was never restarted");
+    else if (!leader)
+        verdict_fail(v, V_LIVENESS,
+                     "the late joiner (node 2, restarted) never learned the "
+                     "leader (no ev=leader)");
+    else if (!results)
+        verdict_fail(v, V_LIVENESS, "the late joiner (node 2) accepted no result");
+}
+
+static void check_bad(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    for (int i = 0; i < r->n; i++) {
+        int k = run_count(r, i, "bad");
+        if (k < 5)
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad for the 8 malformed or forged "
+                         "messages (expected at least 5: every node decodes them)",
+                         i, k);
+    }
+}
+
+static void check_tls(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    bool tls = false;
+    for (int j = 0; j < r->node[0].n; j++) {
+        const char *t = event_get(&r->node[0].ev[j], "tls");
+        tls |= !strcmp(r->node[0].ev[j].ev, "connected") && t && !strcmp(t, "1");
+    }
+    if (!tls)
+        verdict_fail(v, V_SAFETY,
+                     "node 0 (pownode-tls --cafile) never printed ev=connected "
+                     "tls=1");
+}
+
+/* ---- the broker ---- */
+
+static bool port_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Start (or restart) mosquitto on the run's {aux} port and wait until it accepts. */
+static int spawn_broker(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    char *argv[] = {MOSQUITTO, "-c", s->conf, NULL};
+    s->slot = harness_spawn(r, argv, "broker.log");
+    if (s->slot < 0)
+        return verdict_fail(v, V_HARNESS, "cannot start %s", MOSQUITTO), -1;
+    for (int waited = 0; waited < 20000; waited += 20) {
+        if (port_accepts(r->aux_port))
+            return 0;
+        if (r->aux_pid[s->slot] <= 0 || waitpid(r->aux_pid[s->slot], NULL, WNOHANG) != 0)
+            break;
+        nap(20);
+    }
+    return verdict_fail(v, V_HARNESS, "mosquitto did not accept on port %d (see %s/broker.log)",
+                        r->aux_port, r->dir),
+           -1;
+}
+
+static int write_conf(struct run *r, struct verdict *v, const char *extra)
+{
+    /* One run at a time, and the checker (which runs after teardown) still reads it. */
+    static struct lab7_state state;
+    struct lab7_state *s = &state;
+    memset(s, 0, sizeof *s);
+    r->lab_state = s;
+    snprintf(s->conf, sizeof s->conf, "%s/mosquitto.conf", r->dir);
+    FILE *f = fopen(s->conf, "w");
+    if (!f)
+        return verdict_fail(v, V_HARNESS, "%s: %s", s->conf, strerror(errno)), -1;
+    /* As root mosquitto would drop to user mosquitto, which cannot read our key files. */
+    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n%s%s", r->aux_port,
+            geteuid() == 0 ? "user root\n" : "", extra ? extra : "");
+    fclose(f);
+    return 0;
+}
+
+static int setup_broker(struct run *r, struct verdict *v)
+{
+    if (access(MOSQUITTO, X_OK) != 0)
+        return verdict_fail(v, V_HARNESS, "%s is missing: apt-get install mosquitto", MOSQUITTO),
+               -1;
+    return write_conf(r, v, NULL) < 0 ? -1 : spawn_broker(r, v);
+}
+
+/* F_CALL: stop the broker (its clients lose their connections), start it again. */
+static void inject_restart(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    harness_stop_aux(r, s->slot, 5000);
+    nap(300); /* the nodes see the broker gone and retry in the meantime */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s->restart_t = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+    spawn_broker(r, v);
+}
+
+/* ---- a tiny MQTT publisher for the forged-message injector (MQTT 3.1.1 §3.1, §3.3) ---- */
+
+static size_t put_rl(uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    do {
+        p[n] = len % 128;
+        len /= 128;
+        if (len)
+            p[n] |= 0x80;
+        n++;
+    } while (len);
+    return n;
+}
+
+static int send_all(int fd, const uint8_t *p, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return -1;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int mqtt_publish0(int fd, const char *topic, const char *payload)
+{
+    uint8_t buf[1024];
+    size_t tl = strlen(topic), pl = strlen(payload), n = 0;
+    buf[n++] = 0x30; /* PUBLISH, QoS 0 */
+    n += put_rl(buf + n, 2 + tl + pl);
+    buf[n++] = (uint8_t)(tl >> 8), buf[n++] = (uint8_t)tl;
+    memcpy(buf + n, topic, tl), n += tl;
+    memcpy(buf + n, payload, pl), n += pl;
+    return send_all(fd, buf, n);
+}
+
+static int mqtt_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        return fd >= 0 ? close(fd), -1 : -1;
+    static const uint8_t connect_pkt[] = {0x10, 23,  0,   4,   'M', 'Q', 'T', 'T', 4,
+                                          0x02, 0,   30,  0,   11,  'g', 'r', 'a', 'd',
+                                          'e',  'r', '-', 'f', 'a', 'k', 'e'};
+    uint8_t ack[4];
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (send_all(fd, connect_pkt, sizeof connect_pkt) < 0 || poll(&pfd, 1, 5000) <= 0 ||
+        recv(fd, ack, 4, MSG_WAITALL) != 4 || ack[0] != 0x20 || ack[3] != 0)
+        return close(fd), -1;
+    return fd;
+}
+
+static const struct {
+    const char *topic, *payload;
+} forged[] = {
+    {"system/solution", "not json at all"},
+    {"system/init", "{\"type\": \"init\", \"node\": \"seven\"}"},
+    {"system/vote", "{\"type\": \"vote\", \"node\": 1}"},
+    {"system/init", "{\"type\": \"init\", \"node\": 99999999999999999999999}"},
+    {"system/vote", "{\"type\": \"init\", \"node\": 5}"},
+    {"system/challenge", "{\"type\": \"challenge\", \"node\": 999, \"epoch\": 1, \"tx\": 1, "
+                         "\"difficulty\": 1, \"data\": \"forged\"}"},
+    {"system/result", "{\"type\": \"result\", \"node\": 999, \"epoch\": 1, \"tx\": 2, "
+                      "\"difficulty\": 1, \"nonce\": 1, \"winner\": 999, \"data\": \"forged\"}"},
+    {"system/solution", "{\"type\": \"solution\", \"node\": 998, \"tx\": 99999, \"nonce\": 1, "
+                        "\"data\": \"x\"}"},
+};
+
+/* F_CALL: publish malformed and forged messages; every node must log them and go on. */
+static void inject_forged(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "cannot connect to the broker to inject messages");
+    for (size_t i = 0; i < sizeof forged / sizeof *forged; i++)
+        if (mqtt_publish0(fd, forged[i].topic, forged[i].payload) < 0)
+            verdict_fail(v, V_HARNESS, "cannot publish to the broker");
+    static const uint8_t disconnect[] = {0xe0, 0};
+    send_all(fd, disconnect, sizeof disconnect);
+    close(fd);
+}
+
+/* ---- TLS: a CA and a broker certificate made for the run, and pownode-tls ---- */
+
+/* Run a shell command with its output in <run dir>/<log>; its exit status, -1 if none. */
+static int sh(struct run *r, const char *cmd, const char *log)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "cd '%s' && (%s) >>'%s' 2>&1", r->dir, cmd, log);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", full, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char make_certs[] =
+    "mkdir -p tls && cd tls && "
+    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lab7-test-ca "
+    "  -keyout ca.key -out ca.pem && "
+    "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr && "
+    "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
+    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+    "  -extfile san.ext -out server.pem && "
+    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=some-other-ca "
+    "  -keyout wrong.key -out wrong.pem";
+
+/* The lab directory as the harness sees it. */
+static void lab_path(struct run *r, char *out, size_t cap)
+{
+    const char *base = r->opt->labdir ? r->opt->labdir : r->lab->dir;
+    if (base[0] == '/')
+        snprintf(out, cap, "%s", base);
+    else
+        snprintf(out, cap, "%s/%s", r->opt->root, base);
+}
+
+/* pownode-tls is built by `make TLS=1`; build it if missing, so that the TLS test can never
+ * pass (or be skipped) silently without a TLS binary. */
+static int need_tls_binary(struct run *r, struct verdict *v)
+{
+    char lab[700], bin[900], cmd[1800];
+    lab_path(r, lab, sizeof lab);
+    snprintf(bin, sizeof bin, "%s/%s/pownode-tls", lab, r->opt->build);
+    if (access(bin, X_OK) == 0)
+        return 0;
+    const char *san = strstr(r->opt->build, "asan")   ? "SAN=asan"
+                      : strstr(r->opt->build, "tsan") ? "SAN=tsan"
+                                                      : "";
+    snprintf(cmd, sizeof cmd, "make -s -C '%s' TLS=1 %s '%s/pownode-tls'", lab, san, r->opt->build);
+    if (sh(r, cmd, "make-tls.log") != 0 || access(bin, X_OK) != 0)
+        return verdict_fail(v, V_HARNESS,
+                            "the TLS test needs %s, and `make TLS=1` could not "
+                            "build it (OpenSSL's libssl-dev missing?): see %s/"
+                            "make-tls.log",
+                            bin, r->dir),
+               -1;
+    return 0;
+}
+
+/* A node given the wrong CA must refuse the broker, say so, and exit 1. */
+static int wrong_ca_refused(struct run *r, struct verdict *v, int tls_port)
+{
+    char lab[700], cmd[2000], path[700], text[2048] = "";
+    lab_path(r, lab, sizeof lab);
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 '%s/%s/pownode-tls' --id 9 --port %d --cafile "
+             "tls/wrong.pem; echo \"exit=$?\"",
+             lab, r->opt->build, tls_port);
+    sh(r, cmd, "wrong-ca.log");
+    snprintf(path, sizeof path, "%s/wrong-ca.log", r->dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    if (!strstr(text, "exit=1") || !strstr(text, "certificate"))
+        return verdict_fail(v, V_SAFETY,
+                            "pownode-tls with a CA that did not sign the broker's "
+                            "certificate must exit 1 with a message naming the "
+                            "certificate; it said: %.300s",
+                            text),
+               -1;
+    return 0;
+}
+
+static int setup_tls(struct run *r, struct verdict *v)
+{
+    if (access(MOSQUITTO, X_OK) != 0)
+        return verdict_fail(v, V_HARNESS, "%s is missing", MOSQUITTO), -1;
+    if (need_tls_binary(r, v) < 0)
+        return -1;
+    if (sh(r, make_certs, "openssl.log") != 0)
+        return verdict_fail(v, V_HARNESS,
+                            "openssl could not make the test certificates: see "
+                            "%s/openssl.log",
+                            r->dir),
+               -1;
+    /* The TLS listener takes node 0's reserved port: {port} in args0 names it. */
+    int tls_port = r->node[0].port;
+    char extra[2048];
+    snprintf(extra, sizeof extra,
+             "listener %d 127.0.0.1\ncafile %s/tls/ca.pem\ncertfile %s/tls/server.pem\n"
+             "keyfile %s/tls/server.key\n",
+             tls_port, r->dir, r->dir, r->dir);
+    if (write_conf(r, v, extra) < 0 || spawn_broker(r, v) < 0)
+        return -1;
+    for (int waited = 0; !port_accepts(tls_port); waited += 20) {
+        if (waited > 20000)
+            return verdict_fail(v, V_HARNESS, "the TLS listener never accepted"), -1;
+        nap(20);
+    }
+    return wrong_ca_refused(r, v, tls_port);
+}
+
+/* ---- the table ---- */
+
+/* --participants is always the number of nodes the test starts: K is the contract of discovery
+ * (README, "Election"), and a node never decides epoch 1 on fewer than K votes. */
+#define COMMON "--difficulty 12 --init-timeout 20000 --keepalive 5 --seed {seed}"
+#define ARGSK(k, rounds, pause)                                                                    \
+    "--id {id} --port {aux} --participants " #k " --rounds " #rounds " --pause " #pause " " COMMON
+#define ARGS(rounds, pause) ARGSK(3, rounds, pause)
+#define LEADS "--vote 4294967295 " /* node 0 casts the highest vote possible: it leads */
+
+static const struct gtest tests[] = {
+    {.name = "one-leader",
+     .points = 15,
+     .nodes = 3,
+     .args = ARGS(8, 30),
+     .net = "",
+     .check = check_one_leader,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "every node elects the same leader, the highest vote (ties: higher id)"},
+    {.name = "valid-winners",
+     .points = 10,
+     .nodes = 4,
+     .args = ARGSK(4, 15, 20) " --threads 2",
+     .net = "",
+     .check = check_chain,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "each transaction has one winner whose proof re-hashes to >= difficulty zero bits"},
+    {.name = "same-lists",
+     .points = 10,
+     .nodes = 5,
+     .args = ARGSK(5, 20, 10),
+     .net = "",
+     .check = check_chain,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "every node keeps the same list of results, in tx order"},
+    {.name = "cheat-invalid",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(10, 30),
+     .net = "",
+     .args0 = ARGS(10, 30) " --cheat invalid --vote 0",
+     .check = check_cheater,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "a node sending random nonces is rejected and never wins"},
+    {.name = "cheat-stale",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(10, 30),
+     .net = "",
+     .args0 = ARGS(10, 30) " --cheat stale --vote 0",
+     .check = check_cheater,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "a node re-sending old proofs (stale, closed tx) is rejected and never wins"},
+    {.name = "leader-killed",
+     .points = 15,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .args0 = LEADS ARGS(30, 100),
+     .faults = {{1000, F_CRASH, 0, NULL}},
+     .nfaults = 1,
+     .check = check_leader_killed,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "the leader is killed: its Will fires, the others elect a new one, the chain goes on"},
+    {.name = "broker-restart",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .faults = {{1000, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_restart,
+     .check = check_broker_restart,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "the broker restarts: every node reconnects and goes on"},
+    {.name = "late-joiner",
+     .points = 10,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .args0 = LEADS ARGS(30, 100),
+     .faults = {{300, F_CRASH, 2, NULL}, {1500, F_RESTART, 2, NULL}},
+     .nfaults = 2,
+     .check = check_late_joiner,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "a node joining late learns the leader and the chain's end, and follows it"},
+    {.name = "bad-input",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 50),
+     .net = "",
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_forged,
+     .check = check_bad,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "malformed payloads and forged challenges/results/solutions: logged, rejected"},
+    {.name = "tls",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(8, 30),
+     .net = "",
+     .bin0 = "pownode-tls",
+     .args0 = "--id {id} --broker 127.0.0.1 --port {port} --cafile {dir}/../tls/ca.pem "
+              "--participants 3 --rounds 8 --pause 30 " COMMON,
+     .check = check_tls,
+     .setup = setup_tls,
+     .timeout_ms = 120000,
+     .what = "node 0 over TLS (make TLS=1, --cafile); a wrong CA is refused with a message"},
+};
+
+const struct lab lab7_mqtt = {"lab7-mqtt-pow", "pownode", tests, sizeof tests / sizeof *tests};

@@ -1,0 +1,234 @@
+/* check_lab7.c - lab7-mqtt-pow's checkers on hand-made logs: good logs pass, and two leaders,
+ * two winners, a fake proof, a gap in a result list, a winning cheater each fail. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader.h"
+
+/* ---- helpers copied from check_grader.c ---- */
+
+static struct run R;
+
+static void run_reset(int n)
+{
+    for (int i = 0; i < G_MAXNODES; i++) {
+        for (int j = 0; j < R.node[i].n; j++)
+            event_free(&R.node[i].ev[j]);
+        free(R.node[i].ev);
+    }
+    memset(&R, 0, sizeof R);
+    R.n = n;
+}
+
+static void add(const char *line)
+{
+    struct event e;
+    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
+    struct nodelog *nl = &R.node[e.node];
+    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
+    e.seq = nl->n;
+    nl->ev[nl->n++] = e;
+}
+
+static const struct gtest *find_test(const char *lab, const char *name)
+{
+    for (int l = 0; l < g_nlabs; l++)
+        for (int t = 0; strcmp(g_labs[l]->dir, lab) == 0 && t < g_labs[l]->ntests; t++)
+            if (strcmp(g_labs[l]->tests[t].name, name) == 0)
+                return &g_labs[l]->tests[t];
+    ck_abort_msg("no test %s", name);
+    return NULL;
+}
+
+static struct verdict check(const char *name)
+{
+    struct verdict v = {V_PASS, ""};
+    R.test = find_test("lab7-mqtt-pow", name);
+    R.test->check(&R, &v);
+    return v;
+}
+
+/* Real proofs at difficulty 8: SHA-256("d1" || "0000000000000280") starts with 8 zero bits
+ * (640 = 0x280), and so on; nonce 1 for d1 has none. */
+#define R1(n, w) "node=" #n " ev=result tx=1 winner=" #w " nonce=640 difficulty=8 data=d1 leader=0"
+#define R2(n, w) "node=" #n " ev=result tx=2 winner=" #w " nonce=867 difficulty=8 data=d2 leader=0"
+#define R3(n, w) "node=" #n " ev=result tx=3 winner=" #w " nonce=132 difficulty=8 data=d3 leader=0"
+
+/* Three nodes; 0 leads epoch 1 (the highest vote); 1 and 2 mine. */
+static void good_run(void)
+{
+    run_reset(3);
+    for (int i = 0; i < 3; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "node=%d ev=ready", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=vote epoch=1 value=%d", i, i == 0 ? 900 : 100 + i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=leader leader=0 epoch=1", i);
+        add(line);
+    }
+    add(R1(0, 1)), add(R1(1, 1)), add(R1(2, 1));
+    add(R2(0, 2)), add(R2(1, 2)), add(R2(2, 2));
+    add(R3(0, 1)), add(R3(1, 1)), add(R3(2, 1));
+}
+
+START_TEST(good_log_passes)
+{
+    good_run();
+    struct verdict v = check("one-leader");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    v = check("valid-winners");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_str_eq(R.info, "transactions=3");
+}
+END_TEST
+
+START_TEST(two_leaders_fail)
+{
+    good_run();
+    add("node=2 ev=leader leader=2 epoch=1");
+    struct verdict v = check("valid-winners");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "two leaders in epoch 1"));
+}
+END_TEST
+
+START_TEST(leader_not_highest_vote_fails)
+{
+    run_reset(2);
+    add("node=0 ev=vote epoch=1 value=5");
+    add("node=1 ev=vote epoch=1 value=7");
+    add("node=0 ev=leader leader=0 epoch=1");
+    add("node=1 ev=leader leader=0 epoch=1");
+    add(R1(0, 1)), add(R1(1, 1));
+    struct verdict v = check("one-leader");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "highest vote"));
+}
+END_TEST
+
+START_TEST(two_winners_fail)
+{
+    good_run();
+    add("node=2 ev=result tx=4 winner=1 nonce=640 difficulty=8 data=d1 leader=0");
+    add("node=1 ev=result tx=4 winner=2 nonce=640 difficulty=8 data=d1 leader=0");
+    struct verdict v = check("valid-winners");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "two different winners"));
+}
+END_TEST
+
+START_TEST(fake_proof_fails)
+{
+    run_reset(2);
+    add("node=0 ev=leader leader=0 epoch=1");
+    add("node=1 ev=leader leader=0 epoch=1");
+    add("node=0 ev=result tx=1 winner=1 nonce=1 difficulty=8 data=d1 leader=0");
+    struct verdict v = check("valid-winners");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "proof is invalid"));
+    ck_assert_ptr_nonnull(strstr(v.msg, "0000000000000001"));
+}
+END_TEST
+
+START_TEST(gap_in_list_fails)
+{
+    run_reset(2);
+    add("node=0 ev=leader leader=0 epoch=1");
+    add("node=1 ev=leader leader=0 epoch=1");
+    add(R1(0, 1)), add(R2(0, 1)), add(R3(0, 1));
+    add(R1(1, 1)), add(R3(1, 1)); /* node 1 skipped tx 2 */
+    struct verdict v = check("same-lists");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "tx=3 follows tx=1"));
+}
+END_TEST
+
+START_TEST(restarted_node_may_start_later)
+{
+    run_reset(2);
+    add("node=0 ev=leader leader=0 epoch=1");
+    add("node=1 ev=leader leader=0 epoch=1");
+    add(R1(0, 1)), add(R2(0, 1)), add(R3(0, 1));
+    add(R1(1, 1));
+    add("node=1 ev=ready"); /* a new life joins at tx 3 */
+    R.node[1].ev[R.node[1].n - 1].life = 1;
+    add(R3(1, 1));
+    R.node[1].ev[R.node[1].n - 1].life = 1;
+    struct verdict v = check("same-lists");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+START_TEST(cheater_wins_fails)
+{
+    good_run();
+    add("node=1 ev=cheat kind=invalid tx=1 nonce=5");
+    struct verdict v = check("cheat-invalid");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "cheats"));
+}
+END_TEST
+
+START_TEST(cheater_never_rejected_fails)
+{
+    good_run();
+    add("node=0 ev=cheat kind=stale tx=1 nonce=5"); /* node 0 cheats but nobody noticed */
+    struct verdict v = check("cheat-stale");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "never printed ev=reject"));
+    add("node=1 ev=reject tx=1 from=0 nonce=5 why=stale");
+    v = check("cheat-stale");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+START_TEST(no_transaction_is_liveness)
+{
+    run_reset(1);
+    add("node=0 ev=leader leader=0 epoch=1");
+    struct verdict v = check("valid-winners");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+}
+END_TEST
+
+START_TEST(too_few_bad_lines_fail)
+{
+    good_run();
+    for (int k = 0; k < 5; k++) {
+        add("node=0 ev=bad why=malformed_json topic=system/init from=-1");
+        add("node=1 ev=bad why=malformed_json topic=system/init from=-1");
+    }
+    struct verdict v = check("bad-input");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 logged 0 ev=bad"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("lab7");
+    TCase *tc = tcase_create("checkers");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, good_log_passes);
+    tcase_add_test(tc, two_leaders_fail);
+    tcase_add_test(tc, leader_not_highest_vote_fails);
+    tcase_add_test(tc, two_winners_fail);
+    tcase_add_test(tc, fake_proof_fails);
+    tcase_add_test(tc, gap_in_list_fails);
+    tcase_add_test(tc, restarted_node_may_start_later);
+    tcase_add_test(tc, cheater_wins_fails);
+    tcase_add_test(tc, cheater_never_rejected_fails);
+    tcase_add_test(tc, no_transaction_is_liveness);
+    tcase_add_test(tc, too_few_bad_lines_fail);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    run_reset(0);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,64 @@
+/* chain.h - the list of results every node keeps, and the leader's judgement of solutions. */
+#ifndef CHAIN_H
+#define CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+struct result {
+    uint64_t tx;
+    uint32_t winner;
+    uint64_t nonce;
+    uint32_t difficulty;
+    char data[MSG_MAX_DATA + 1];
+};
+
+/* Results in tx order, without gaps from the first one this node saw (a late joiner starts
+ * from the chain's last result, not from tx 1). */
+struct chain {
+    struct result *r;
+    size_t n, cap;
+};
+
+/* The challenge the leader has open, if any. */
+struct open_tx {
+    bool open;
+    uint64_t tx;
+    uint32_t difficulty;
+    char data[MSG_MAX_DATA + 1];
+};
+
+enum chain_verdict {
+    CH_ACCEPT,   /* the next result (or a first one): append it */
+    CH_DUP,      /* the same result again (QoS 1 redelivery, a retained copy): ignore */
+    CH_CONFLICT, /* a different result for a tx we already have: reject */
+    CH_GAP,      /* a tx beyond the next one: we missed results; reject */
+    CH_OLD,      /* a tx before our last one that we do not have */
+    CH_INVALID,  /* the proof does not hold: reject, whoever the leader is */
+};
+
+void chain_init(struct chain *c);
+void chain_free(struct chain *c);
+uint64_t chain_last_tx(const struct chain *c); /* 0 when empty */
+const struct result *chain_find(const struct chain *c, uint64_t tx);
+/* Judge a result message (the node re-checks the proof itself). */
+enum chain_verdict chain_check(const struct chain *c, const struct msg *m);
+const char *chain_verdict_name(enum chain_verdict v);
+/* Append a result judged CH_ACCEPT; -1 if out of memory. */
+int chain_append(struct chain *c, const struct msg *m);
+
+enum sol_verdict {
+    SOL_WIN,     /* first valid solution of the open tx */
+    SOL_CLOSED,  /* for a tx that already has a winner: later ones are ignored */
+    SOL_UNKNOWN, /* for a tx never issued (or nothing open) */
+    SOL_STALE,   /* for the open tx but other data (an old challenge's solution) */
+    SOL_INVALID, /* the proof does not hold */
+};
+/* The leader's judgement of a solution message. */
+enum sol_verdict chain_judge(const struct chain *c, const struct open_tx *o, const struct msg *m);
+const char *sol_verdict_name(enum sol_verdict v);
+
+#endif

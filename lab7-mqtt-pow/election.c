@@ -1,0 +1,101 @@
+/* election.c - the vote rule (highest vote, ties by higher id) over a table of participants. */
+#include <string.h>
+
+#include "election.h"
+
+void election_init(struct election *e, uint32_t self)
+{
+    memset(e, 0, sizeof *e);
+    e->self = self;
+    election_add(e, self);
+}
+
+static int find(const struct election *e, uint32_t id)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->id[i] == id)
+            return i;
+    return -1;
+}
+
+int election_add(struct election *e, uint32_t id)
+{
+    int i = find(e, id);
+    if (i >= 0) {
+        if (e->alive[i])
+            return 0;
+        e->alive[i] = true;
+        return 1;
+    }
+    if (e->n == ELECTION_MAX)
+        return -1;
+    e->id[e->n] = id;
+    e->alive[e->n] = true;
+    e->voted[e->n] = false;
+    e->n++;
+    return 1;
+}
+
+bool election_remove(struct election *e, uint32_t id)
+{
+    int i = find(e, id);
+    if (i < 0 || !e->alive[i])
+        return false;
+    e->alive[i] = false;
+    return true;
+}
+
+int election_alive(const struct election *e)
+{
+    int k = 0;
+    for (int i = 0; i < e->n; i++)
+        k += e->alive[i];
+    return k;
+}
+
+void election_start(struct election *e, uint32_t epoch)
+{
+    e->epoch = epoch;
+    e->decided = false;
+    memset(e->voted, 0, sizeof e->voted);
+}
+
+int election_vote(struct election *e, uint32_t id, uint32_t epoch, uint64_t value)
+{
+    if (epoch != e->epoch)
+        return 0;
+    if (election_add(e, id) < 0)
+        return 0;
+    int i = find(e, id);
+    if (e->voted[i])
+        return 0;
+    e->voted[i] = true;
+    e->vote[i] = value;
+    return 1;
+}
+
+bool election_complete(const struct election *e)
+{
+    for (int i = 0; i < e->n; i++)
+        if (e->alive[i] && !e->voted[i])
+            return false;
+    return true;
+}
+
+bool election_decide(struct election *e)
+{
+    int best = -1;
+    for (int i = 0; i < e->n; i++) {
+        if (!e->alive[i] || !e->voted[i])
+            continue;
+        if (best < 0 || e->vote[i] > e->vote[best] ||
+            (e->vote[i] == e->vote[best] && e->id[i] > e->id[best]))
+            best = i;
+    }
+    if (best < 0)
+        return false;
+    e->decided = true;
+    e->leader = e->id[best];
+    e->leader_vote = e->vote[best];
+    return true;
+}

@@ -1,0 +1,216 @@
+/* check_logic.c - the election rule and the results chain, driven directly (no sockets). */
+#include <check.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "chain.h"
+#include "election.h"
+#include "pow.h"
+
+START_TEST(highest_vote_wins)
+{
+    struct election e;
+    election_init(&e, 1);
+    election_add(&e, 2);
+    election_add(&e, 3);
+    election_start(&e, 1);
+    ck_assert_int_eq(election_vote(&e, 1, 1, 50), 1);
+    ck_assert_int_eq(election_vote(&e, 2, 1, 90), 1);
+    ck_assert(!election_complete(&e)); /* 3 has not voted */
+    ck_assert_int_eq(election_vote(&e, 3, 1, 70), 1);
+    ck_assert(election_complete(&e));
+    ck_assert(election_decide(&e));
+    ck_assert_uint_eq(e.leader, 2);
+    ck_assert_uint_eq(e.leader_vote, 90);
+}
+END_TEST
+
+START_TEST(ties_by_higher_id)
+{
+    struct election e;
+    election_init(&e, 5);
+    election_start(&e, 1);
+    election_vote(&e, 5, 1, 10);
+    election_vote(&e, 9, 1, 10);
+    election_vote(&e, 7, 1, 10);
+    ck_assert(election_decide(&e));
+    ck_assert_uint_eq(e.leader, 9);
+}
+END_TEST
+
+START_TEST(votes_of_other_epochs_and_duplicates)
+{
+    struct election e;
+    election_init(&e, 1);
+    election_start(&e, 2);
+    ck_assert_int_eq(election_vote(&e, 4, 1, 1000), 0); /* an old round */
+    ck_assert_int_eq(election_vote(&e, 4, 2, 5), 1);
+    ck_assert_int_eq(election_vote(&e, 4, 2, 999), 0); /* QoS 1 may deliver twice */
+    election_vote(&e, 1, 2, 6);
+    ck_assert(election_decide(&e));
+    ck_assert_uint_eq(e.leader, 1);
+}
+END_TEST
+
+START_TEST(dead_nodes_are_not_waited_for_nor_elected)
+{
+    struct election e;
+    election_init(&e, 1);
+    election_add(&e, 2);
+    election_add(&e, 3);
+    election_start(&e, 1);
+    election_vote(&e, 3, 1, 100); /* 3 votes, then dies */
+    election_vote(&e, 1, 1, 10);
+    ck_assert(election_remove(&e, 3));
+    ck_assert(!election_remove(&e, 3)); /* a second Will, or a goodbye and then the Will */
+    ck_assert(!election_complete(&e));  /* still 2 */
+    election_vote(&e, 2, 1, 20);
+    ck_assert(election_complete(&e));
+    ck_assert_int_eq(election_alive(&e), 2);
+    ck_assert(election_decide(&e));
+    ck_assert_uint_eq(e.leader, 2);
+    ck_assert_int_eq(election_add(&e, 3), 1); /* back from the dead */
+    ck_assert_int_eq(election_add(&e, 3), 0);
+}
+END_TEST
+
+START_TEST(new_epoch_forgets_votes)
+{
+    struct election e;
+    election_init(&e, 1);
+    election_start(&e, 1);
+    election_vote(&e, 1, 1, 1);
+    ck_assert(election_decide(&e));
+    election_start(&e, 2);
+    ck_assert(!e.decided);
+    ck_assert(!election_complete(&e));
+    ck_assert(!election_decide(&e)); /* no votes yet */
+}
+END_TEST
+
+/* ---- the chain ---- */
+
+#define DIFF 8
+
+static uint64_t mine(const char *data)
+{
+    atomic_int cancel = 0;
+    uint64_t nonce = 0;
+    struct pow_job job = {data, strlen(data), DIFF, 1, 0};
+    ck_assert_int_eq(pow_mine(&job, &cancel, &nonce, NULL), 1);
+    return nonce;
+}
+
+static uint64_t bad_nonce(const char *data)
+{
+    uint64_t n = 0;
+    while (pow_check(data, strlen(data), n, DIFF))
+        n++;
+    return n;
+}
+
+static struct msg result(uint64_t tx, const char *data, uint64_t nonce)
+{
+    struct msg m = {.type = MSG_RESULT,
+                    .node = 1,
+                    .epoch = 1,
+                    .tx = tx,
+                    .difficulty = DIFF,
+                    .nonce = nonce,
+                    .winner = 2};
+    strcpy(m.data, data);
+    return m;
+}
+
+START_TEST(results_in_order)
+{
+    struct chain c;
+    chain_init(&c);
+    struct msg r5 = result(5, "d5", mine("d5")), r6 = result(6, "d6", mine("d6"));
+    ck_assert_int_eq(chain_check(&c, &r5), CH_ACCEPT); /* a late joiner starts anywhere */
+    ck_assert_int_eq(chain_append(&c, &r5), 0);
+    ck_assert_int_eq(chain_check(&c, &r5), CH_DUP);
+    struct msg other = r5;
+    other.winner = 3;
+    ck_assert_int_eq(chain_check(&c, &other), CH_CONFLICT);
+    struct msg r7 = result(7, "d7", mine("d7"));
+    ck_assert_int_eq(chain_check(&c, &r7), CH_GAP);
+    ck_assert_int_eq(chain_check(&c, &r6), CH_ACCEPT);
+    chain_append(&c, &r6);
+    struct msg r4 = result(4, "d4", mine("d4"));
+    ck_assert_int_eq(chain_check(&c, &r4), CH_OLD);
+    ck_assert_uint_eq(chain_last_tx(&c), 6);
+    ck_assert_ptr_nonnull(chain_find(&c, 5));
+    ck_assert_ptr_null(chain_find(&c, 7));
+    for (uint64_t tx = 7; tx < 100; tx++) { /* growth */
+        struct msg r = result(tx, "d5", r5.nonce);
+        ck_assert_int_eq(chain_append(&c, &r), 0);
+    }
+    ck_assert_uint_eq(chain_find(&c, 50)->tx, 50);
+    chain_free(&c);
+}
+END_TEST
+
+START_TEST(invalid_result_refused)
+{
+    struct chain c;
+    chain_init(&c);
+    struct msg r = result(1, "abc", bad_nonce("abc"));
+    ck_assert_int_eq(chain_check(&c, &r), CH_INVALID);
+    r = result(1, "abc", mine("abc"));
+    r.difficulty = 0; /* "no work" is not a proof */
+    ck_assert_int_eq(chain_check(&c, &r), CH_INVALID);
+    chain_free(&c);
+}
+END_TEST
+
+START_TEST(judge_solutions)
+{
+    struct chain c;
+    chain_init(&c);
+    struct open_tx o = {true, 3, DIFF, "tx3"};
+    struct msg s = {.type = MSG_SOLUTION, .node = 2, .tx = 3, .nonce = mine("tx3")};
+    strcpy(s.data, "tx3");
+    ck_assert_int_eq(chain_judge(&c, &o, &s), SOL_WIN);
+    struct msg wrong = s;
+    wrong.nonce = bad_nonce("tx3");
+    ck_assert_int_eq(chain_judge(&c, &o, &wrong), SOL_INVALID);
+    struct msg stale = s;
+    strcpy(stale.data, "tx2");
+    ck_assert_int_eq(chain_judge(&c, &o, &stale), SOL_STALE);
+    struct msg future = s;
+    future.tx = 4;
+    ck_assert_int_eq(chain_judge(&c, &o, &future), SOL_UNKNOWN);
+    struct msg r = result(3, "tx3", s.nonce);
+    chain_append(&c, &r);
+    o.open = false;
+    ck_assert_int_eq(chain_judge(&c, &o, &s), SOL_CLOSED); /* later ones are ignored */
+    ck_assert_int_eq(chain_judge(&c, &o, &future), SOL_UNKNOWN);
+    ck_assert_str_eq(sol_verdict_name(SOL_STALE), "stale");
+    chain_free(&c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("logic");
+    TCase *tc = tcase_create("election");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, highest_vote_wins);
+    tcase_add_test(tc, ties_by_higher_id);
+    tcase_add_test(tc, votes_of_other_epochs_and_duplicates);
+    tcase_add_test(tc, dead_nodes_are_not_waited_for_nor_elected);
+    tcase_add_test(tc, new_epoch_forgets_votes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("chain");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, results_in_order);
+    tcase_add_test(tc, invalid_result_refused);
+    tcase_add_test(tc, judge_solutions);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

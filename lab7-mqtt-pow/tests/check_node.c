@@ -1,0 +1,205 @@
+/* check_node.c - integration: real pownode processes and a real mosquitto on loopback. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "broker.h"
+
+#ifndef POWNODE_BIN
+#define POWNODE_BIN "build/pownode"
+#endif
+
+#define N 3
+
+static struct broker broker;
+static struct proc node[N];
+
+/* Start node i; extra is appended to the common arguments (space-separated). */
+static void start_node(int i, int rounds, const char *extra)
+{
+    char cmd[512], *argv[48];
+    snprintf(cmd, sizeof cmd,
+             "%s --id %d --port %d --participants %d --difficulty 10 --pause 20 --rounds %d "
+             "--init-timeout 30000 --keepalive 2 --seed %d %s",
+             POWNODE_BIN, i, broker.port, N, rounds, 100 + i, extra ? extra : "");
+    int argc = 0;
+    for (char *t = strtok(cmd, " "); t && argc < 47; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    ck_assert_int_eq(proc_start(&node[i], argv), 0);
+}
+
+/* The value of key in the k-th line (0-based) containing what; "" if none. */
+static const char *field(const struct proc *p, const char *what, int k, const char *key)
+{
+    static char val[128];
+    val[0] = '\0';
+    const char *s = p->buf;
+    for (int i = 0; s && (s = strstr(s, what)); s++, i++) {
+        if (i < k)
+            continue;
+        const char *eol = strchr(s, '\n');
+        char want[40];
+        snprintf(want, sizeof want, " %s=", key);
+        const char *v = strstr(s, want);
+        if (!v || (eol && v > eol))
+            return val;
+        v += strlen(want);
+        size_t n = strcspn(v, " \n");
+        snprintf(val, sizeof val, "%.*s", (int)(n < sizeof val ? n : sizeof val - 1), v);
+        return val;
+    }
+    return val;
+}
+
+/* The end of a node's output, for failure messages (Check cuts long ones). */
+static const char *tail(const struct proc *p)
+{
+    return p->len > 1500 ? p->buf + p->len - 1500 : p->buf;
+}
+
+static void stop_all(void)
+{
+    for (int i = 0; i < N; i++) {
+        if (node[i].pid <= 0)
+            continue;
+        int st = proc_stop(&node[i], false);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "node %d exit status %d", i, st);
+        ck_assert_int_eq(proc_count(&node[i], "ev=stats"), 1);
+    }
+}
+
+static void setup(void)
+{
+    memset(&broker, 0, sizeof broker);
+    ck_assert_msg(broker_start(&broker, NULL) == 0, "cannot start %s", MOSQUITTO_BIN);
+}
+
+static void teardown(void)
+{
+    for (int i = 0; i < N; i++)
+        if (node[i].pid > 0)
+            proc_stop(&node[i], true);
+    broker_cleanup(&broker);
+}
+
+/* Every node's k-th result line names the same tx, winner and nonce. */
+static void same_results(int count)
+{
+    for (int k = 0; k < count; k++) {
+        char want[3][128];
+        snprintf(want[0], sizeof want[0], "%s", field(&node[0], "ev=result", k, "tx"));
+        snprintf(want[1], sizeof want[1], "%s", field(&node[0], "ev=result", k, "winner"));
+        snprintf(want[2], sizeof want[2], "%s", field(&node[0], "ev=result", k, "nonce"));
+        for (int i = 1; i < N; i++) {
+            ck_assert_str_eq(field(&node[i], "ev=result", k, "tx"), want[0]);
+            ck_assert_str_eq(field(&node[i], "ev=result", k, "winner"), want[1]);
+            ck_assert_str_eq(field(&node[i], "ev=result", k, "nonce"), want[2]);
+        }
+    }
+}
+
+START_TEST(three_nodes_one_leader_same_results)
+{
+    for (int i = 0; i < N; i++)
+        start_node(i, 4, NULL);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d never finished:\n%s", i,
+                      tail(&node[i]));
+    ck_assert_msg(!strncmp(node[0].buf, "node=0 ev=ready", 15), "ev=ready is not first");
+    const char *leader = field(&node[0], "ev=leader", 0, "leader");
+    ck_assert_str_ne(leader, "");
+    char l0[16];
+    snprintf(l0, sizeof l0, "%s", leader);
+    for (int i = 1; i < N; i++)
+        ck_assert_str_eq(field(&node[i], "ev=leader", 0, "leader"), l0);
+    int li = atoi(l0);
+    for (int i = 0; i < N; i++)
+        if (i != li) /* the leader does not mine; the others saw every challenge */
+            ck_assert_int_eq(proc_count(&node[i], "ev=challenge"), 4);
+    same_results(4);
+    stop_all();
+}
+END_TEST
+
+START_TEST(leader_killed_chain_goes_on)
+{
+    start_node(0, 8, "--vote 4294967295"); /* node 0 will lead epoch 1 */
+    for (int i = 1; i < N; i++)
+        start_node(i, 8, NULL);
+    ck_assert(proc_wait(&node[1], "ev=result tx=2 ", 1));
+    proc_stop(&node[0], true); /* the Last Will fires */
+    for (int i = 1; i < N; i++) {
+        ck_assert_msg(proc_wait(&node[i], "epoch=2 vote=", 1), "no new leader:\n%s",
+                      tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d stuck:\n%s", i, tail(&node[i]));
+        ck_assert_str_ne(field(&node[i], "ev=leader", 1, "leader"), "0");
+    }
+    stop_all();
+}
+END_TEST
+
+START_TEST(broker_restart_reconnects)
+{
+    for (int i = 0; i < N; i++)
+        start_node(i, 6, NULL);
+    ck_assert(proc_wait(&node[0], "ev=result tx=2 ", 1));
+    broker_stop(&broker);
+    ck_assert_int_eq(broker_start(&broker, NULL), 0); /* same port, same config */
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(proc_wait(&node[i], "ev=connected", 2), "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+    }
+    stop_all();
+}
+END_TEST
+
+START_TEST(command_line)
+{
+    char out[8192], err[8192];
+    char *help[] = {POWNODE_BIN, "--help", NULL};
+    int st = run_collect(help, out, sizeof out, err, sizeof err);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: pownode"));
+    char *bad[][4] = {{POWNODE_BIN, NULL},
+                      {POWNODE_BIN, "--id", "x", NULL},
+                      {POWNODE_BIN, "--id", "1", "--threads"},
+                      {POWNODE_BIN, "--id", "1", "--bogus"}};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char *argv[6] = {0};
+        memcpy(argv, bad[k], sizeof bad[k]);
+        st = run_collect(argv, out, sizeof out, err, sizeof err);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "case %zu: status %d", k, st);
+        ck_assert_ptr_nonnull(strstr(err, "usage: pownode"));
+        ck_assert_str_eq(out, "");
+    }
+    char *cheat[] = {POWNODE_BIN, "--id", "1", "--cheat", "lots", NULL};
+    st = run_collect(cheat, out, sizeof out, err, sizeof err);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+}
+END_TEST
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    Suite *s = suite_create("node");
+    TCase *tc = tcase_create("processes");
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, three_nodes_one_leader_same_results);
+    tcase_add_test(tc, leader_killed_chain_goes_on);
+    tcase_add_test(tc, broker_restart_reconnects);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("usage");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, command_line);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
