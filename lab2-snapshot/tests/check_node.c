@@ -93,7 +93,7 @@ static void spawn(struct proc *p, char *const argv[])
 
 static void spawn_player(int id, const char *interval)
 {
-    char idstr[8], seed[8];
+    char idstr[16], seed[16];
     snprintf(idstr, sizeof idstr, "%d", id);
     snprintf(seed, sizeof seed, "%d", 40 + id); /* fixed seeds: a failure reruns the same way */
     char *argv[] = {"player", "--id", idstr, "--nodes", nodes, "--interval", (char *)interval,
