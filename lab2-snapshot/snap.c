@@ -55,6 +55,8 @@ static void finish(struct snap_node *sn, struct snap *s)
     maybe_free(sn, s);
 }
 
+/* STEP 4: the initiator collects one report per player (its own included); one failed report
+ * makes the snapshot incomplete: a total without every player would be wrong. */
 static void aggregate(struct snap_node *sn, struct snap *s, const struct snap_report *r)
 {
     if (s->agg_done)
@@ -198,6 +200,8 @@ int snap_on_report(struct snap_node *sn, const struct snap_report *r)
     return SNAP_OK;
 }
 
+/* STEP 5: a dead player never sends its marker or its report: every snapshot that still waits
+ * for either ends incomplete now, instead of hanging or printing a total without it. */
 void snap_peer_down(struct snap_node *sn, int peer)
 {
     if (peer < 0 || peer >= sn->n || peer == sn->id || (sn->dead & BIT(peer)))
