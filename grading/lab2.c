@@ -1,4 +1,5 @@
-/* lab2.c - lab2-snapshot's grading tests: the table, the snapshot checkers, the garbage injector. */
+/* lab2.c - lab2-snapshot's grading tests: the table, the snapshot checkers, the garbage injector.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,13 +22,13 @@
 #define MAXSNAPS 512
 
 struct snapinfo {
-    const char *id;                /* "0:3" */
-    int init;                      /* the initiator's id */
-    const struct event *initiate;  /* ev=initiate at the initiator */
-    const struct event *result;    /* ev=snapshot at the initiator, NULL if it never came */
+    const char *id;                      /* "0:3" */
+    int init;                            /* the initiator's id */
+    const struct event *initiate;        /* ev=initiate at the initiator */
+    const struct event *result;          /* ev=snapshot at the initiator, NULL if it never came */
     const struct event *rec[G_MAXNODES]; /* each player's ev=record */
-    long long gold;                /* recorded states + recorded channel messages (from events) */
-    struct msgmap *chan;           /* msg id -> its ev=chan line */
+    long long gold;      /* recorded states + recorded channel messages (from events) */
+    struct msgmap *chan; /* msg id -> its ev=chan line */
     int nchan;
 };
 
@@ -162,9 +163,10 @@ static void check_pairs(struct run *r, struct snaps *S, struct verdict *v)
             event_int(e, "from", &from), event_int(s, "to", &to);
             event_int(e, "gold", &g1), event_int(s, "gold", &g2);
             if (from != s->node || to != e->node || g1 != g2)
-                verdict_fail(v, V_SAFETY, "a receive does not match its send (ends or gold): "
-                                          "%s vs %s", event_str(e, a, sizeof a),
-                             event_str(s, b, sizeof b));
+                verdict_fail(v, V_SAFETY,
+                             "a receive does not match its send (ends or gold): "
+                             "%s vs %s",
+                             event_str(e, a, sizeof a), event_str(s, b, sizeof b));
         }
 }
 
@@ -196,35 +198,41 @@ static void check_cut(struct run *r, struct snaps *S, struct snapinfo *s, struct
                              "snapshot %s: inconsistent cut: message %s was sent after player "
                              "%d recorded its state, but received before player %lld recorded "
                              "its own\n      record: %s\n      send:   %s\n      receive: %s\n"
-                             "      record: %s", s->id, id, i, to,
-                             event_str(s->rec[i], a, sizeof a), event_str(snd, b, sizeof b),
-                             event_str(rcv, c, sizeof c), event_str(s->rec[to], d, sizeof d));
+                             "      record: %s",
+                             s->id, id, i, to, event_str(s->rec[i], a, sizeof a),
+                             event_str(snd, b, sizeof b), event_str(rcv, c, sizeof c),
+                             event_str(s->rec[to], d, sizeof d));
             else if (pre && post && !rcv)
-                verdict_fail(v, V_SAFETY, "snapshot %s completed, but message %s, sent before "
-                                          "player %d's record, was never received: %s", s->id,
-                             id, i, event_str(snd, a, sizeof a));
+                verdict_fail(v, V_SAFETY,
+                             "snapshot %s completed, but message %s, sent before "
+                             "player %d's record, was never received: %s",
+                             s->id, id, i, event_str(snd, a, sizeof a));
             else if (pre && post && !ch)
                 verdict_fail(v, V_SAFETY,
                              "snapshot %s: channel %d->%lld lost a message: %s was sent before "
                              "player %d recorded and received after player %lld recorded, so it "
                              "was in the channel at the cut, but no ev=chan records it\n"
-                             "      send:    %s\n      receive: %s", s->id, i, to, id, i, to,
-                             event_str(snd, a, sizeof a), event_str(rcv, b, sizeof b));
+                             "      send:    %s\n      receive: %s",
+                             s->id, i, to, id, i, to, event_str(snd, a, sizeof a),
+                             event_str(rcv, b, sizeof b));
             else if (!(pre && post) && ch)
                 verdict_fail(v, V_SAFETY,
                              "snapshot %s: wrong channel state: message %s was recorded in "
                              "channel %d->%lld, but it was %s, so it is not in transit at the "
                              "cut (is the channel still recorded after its marker arrived?)\n"
                              "      sender's record: %s\n      send:     %s\n"
-                             "      recorded: %s", s->id, id, i, to,
+                             "      recorded: %s",
+                             s->id, id, i, to,
                              pre ? "received before the receiver recorded its state"
                                  : "sent after the sender recorded its state",
                              event_str(s->rec[i], a, sizeof a), event_str(snd, b, sizeof b),
                              event_str(ch, c, sizeof c));
         }
     if (matched != s->nchan)
-        verdict_fail(v, V_SAFETY, "snapshot %s: %d ev=chan lines name messages that were never "
-                                  "sent to that player", s->id, s->nchan - matched);
+        verdict_fail(v, V_SAFETY,
+                     "snapshot %s: %d ev=chan lines name messages that were never "
+                     "sent to that player",
+                     s->id, s->nchan - matched);
 }
 
 /* Sum of what the players recorded: states plus channel messages, from their own lines. */
@@ -252,9 +260,10 @@ static void check_complete(struct run *r, struct snaps *S, struct snapinfo *s, s
     long long total = -1;
     for (int i = 0; i < r->n; i++)
         if (!s->rec[i]) {
-            verdict_fail(v, V_SAFETY, "snapshot %s is reported complete, but player %d never "
-                                      "recorded its state in it: %s", s->id, i,
-                         event_str(s->result, a, sizeof a));
+            verdict_fail(v, V_SAFETY,
+                         "snapshot %s is reported complete, but player %d never "
+                         "recorded its state in it: %s",
+                         s->id, i, event_str(s->result, a, sizeof a));
             return;
         }
     s->gold = recorded_gold(r, s);
@@ -268,8 +277,8 @@ static void check_complete(struct run *r, struct snaps *S, struct snapinfo *s, s
         verdict_fail(v, V_SAFETY,
                      "snapshot %s: total not conserved: the true total is always %lld (players "
                      "x initial gold), the initiator printed total=%lld, and the players' "
-                     "ev=record and ev=chan lines add up to %lld\n      %s", s->id, S->expect,
-                     total, s->gold, event_str(s->result, a, sizeof a));
+                     "ev=record and ev=chan lines add up to %lld\n      %s",
+                     s->id, S->expect, total, s->gold, event_str(s->result, a, sizeof a));
     if (total_first)
         check_cut(r, S, s, v);
     S->chanmsgs += s->nchan;
@@ -313,8 +322,10 @@ static struct snaps *check_all(struct run *r, struct verdict *v)
         else if (complete == 0 && event_get(s->result, "why"))
             S->incomplete++;
         else
-            verdict_fail(v, V_SAFETY, "a result that is neither complete=1 nor complete=0 "
-                                      "why=<reason>: %s", event_str(s->result, a, sizeof a));
+            verdict_fail(v, V_SAFETY,
+                         "a result that is neither complete=1 nor complete=0 "
+                         "why=<reason>: %s",
+                         event_str(s->result, a, sizeof a));
     }
     unsigned init = initiators(r);
     for (int i = 0; i < r->n; i++)
@@ -323,8 +334,9 @@ static struct snaps *check_all(struct run *r, struct verdict *v)
     snprintf(r->info, sizeof r->info,
              "%d players, %d snapshots complete, %d incomplete, %d transfers (%d received), "
              "%d in channel states, true total %lld, %d message/snapshot pairs checked, "
-             "%d bad inputs logged", r->n, S->complete, S->incomplete, S->sends, S->recvs,
-             S->chanmsgs, S->expect, S->pairs, S->bad);
+             "%d bad inputs logged",
+             r->n, S->complete, S->incomplete, S->sends, S->recvs, S->chanmsgs, S->expect, S->pairs,
+             S->bad);
     return S;
 }
 
@@ -332,8 +344,10 @@ static void check_snapshots(struct run *r, struct verdict *v)
 {
     struct snaps *S = check_all(r, v);
     if (S && S->incomplete)
-        verdict_fail(v, V_SAFETY, "%d snapshots were reported incomplete in a run where no "
-                                  "player failed", S->incomplete);
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots were reported incomplete in a run where no "
+                     "player failed",
+                     S->incomplete);
     if (S)
         snaps_free(S);
 }
@@ -370,8 +384,9 @@ static void check_concurrent(struct run *r, struct verdict *v)
         verdict_fail(v, V_SAFETY, "%d snapshots reported incomplete with no failure",
                      S->incomplete);
     if (overlaps == 0)
-        verdict_fail(v, V_LIVENESS, "no two snapshots of different initiators overlapped in "
-                                    "time: nothing concurrent was tested");
+        verdict_fail(v, V_LIVENESS,
+                     "no two snapshots of different initiators overlapped in "
+                     "time: nothing concurrent was tested");
     size_t len = strlen(r->info);
     snprintf(r->info + len, sizeof r->info - len, "; %d overlapping pairs", overlaps);
     snaps_free(S);
@@ -399,11 +414,15 @@ static void check_paused(struct run *r, struct verdict *v)
             waited++;
     }
     if (S->incomplete)
-        verdict_fail(v, V_SAFETY, "%d snapshots reported incomplete: a paused player is slow, "
-                                  "not dead", S->incomplete);
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots reported incomplete: a paused player is slow, "
+                     "not dead",
+                     S->incomplete);
     if (p && c && waited == 0)
-        verdict_fail(v, V_LIVENESS, "no snapshot started while player %d was stopped completed "
-                                    "after it resumed", PAUSED);
+        verdict_fail(v, V_LIVENESS,
+                     "no snapshot started while player %d was stopped completed "
+                     "after it resumed",
+                     PAUSED);
     size_t len = strlen(r->info);
     snprintf(r->info + len, sizeof r->info - len, "; %d snapshots waited for the paused player",
              waited);
@@ -428,13 +447,16 @@ static void check_crash(struct run *r, struct verdict *v)
         long long complete = 0;
         if (s->initiate && s->result && event_int(s->result, "complete", &complete) &&
             complete == 1 && s->initiate->t > f->t + 5)
-            verdict_fail(v, V_SAFETY, "snapshot %s started after player %d crashed, yet it is "
-                                      "reported complete: %s", s->id, CRASHED,
-                         event_str(s->result, a, sizeof a));
+            verdict_fail(v, V_SAFETY,
+                         "snapshot %s started after player %d crashed, yet it is "
+                         "reported complete: %s",
+                         s->id, CRASHED, event_str(s->result, a, sizeof a));
     }
     if (S->incomplete == 0)
-        verdict_fail(v, V_LIVENESS, "player %d crashed, yet no snapshot was reported "
-                                    "incomplete (complete=0 why=...)", CRASHED);
+        verdict_fail(v, V_LIVENESS,
+                     "player %d crashed, yet no snapshot was reported "
+                     "incomplete (complete=0 why=...)",
+                     CRASHED);
     snaps_free(S);
 }
 
@@ -444,8 +466,7 @@ static void check_crash(struct run *r, struct verdict *v)
 
 /* lab2's frame, written independently of the lab's code (README "The protocol"):
  * "SN" | version 1 | type | payload length u16 | payload. */
-static size_t frame(uint8_t *b, int version, int type, int plen, const uint8_t *payload,
-                    int paylen)
+static size_t frame(uint8_t *b, int version, int type, int plen, const uint8_t *payload, int paylen)
 {
     b[0] = 'S', b[1] = 'N', b[2] = (uint8_t)version, b[3] = (uint8_t)type;
     b[4] = (uint8_t)(plen >> 8), b[5] = (uint8_t)plen;
@@ -503,16 +524,22 @@ static void check_bad(struct run *r, struct verdict *v)
                 last_recv = e->t;
         }
         if (bad < NGARBAGE)
-            verdict_fail(v, V_SAFETY, "player %d logged %d ev=bad lines for the %d garbage "
-                                      "connections it was sent: some bad input was accepted or "
-                                      "ignored silently", i, bad, NGARBAGE);
+            verdict_fail(v, V_SAFETY,
+                         "player %d logged %d ev=bad lines for the %d garbage "
+                         "connections it was sent: some bad input was accepted or "
+                         "ignored silently",
+                         i, bad, NGARBAGE);
         else if (last_recv < last_bad)
-            verdict_fail(v, V_LIVENESS, "player %d received no gold after the garbage: it did "
-                                        "not go on with its peers", i);
+            verdict_fail(v, V_LIVENESS,
+                         "player %d received no gold after the garbage: it did "
+                         "not go on with its peers",
+                         i);
     }
     if (S->incomplete)
-        verdict_fail(v, V_SAFETY, "%d snapshots reported incomplete: garbage from a stranger "
-                                  "must not break the players' channels", S->incomplete);
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots reported incomplete: garbage from a stranger "
+                     "must not break the players' channels",
+                     S->incomplete);
     snaps_free(S);
 }
 
@@ -522,42 +549,85 @@ static void check_bad(struct run *r, struct verdict *v)
 #define SNAPS " --snapshot-every 100 --snapshots 10"
 
 static const struct gtest tests[] = {
-    {.name = "total-conserved", .points = 15, .nodes = 3,
-     .args = BASE "--interval 10 --initiators 0" SNAPS, .net = "",
-     .until = until_initiators_done, .check = check_snapshots, .timeout_ms = 90000,
+    {.name = "total-conserved",
+     .points = 15,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 90000,
      .what = "every complete snapshot's recorded states + channel messages = players x gold"},
-    {.name = "consistent-cut", .points = 20, .nodes = 4,
-     .args = BASE "--interval 3 --initiators 0" SNAPS, .net = "",
-     .until = until_initiators_done, .check = check_snapshots, .timeout_ms = 90000,
+    {.name = "consistent-cut",
+     .points = 20,
+     .nodes = 4,
+     .args = BASE "--interval 3 --initiators 0" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 90000,
      .what = "no message received before the cut was sent after it; channel states are exactly "
              "the messages in transit at the cut"},
-    {.name = "slow-channels", .points = 15, .nodes = 4,
-     .args = BASE "--interval 5 --delay-ms 40 --initiators 0" SNAPS, .net = "",
-     .until = until_initiators_done, .check = check_snapshots, .timeout_ms = 90000,
+    {.name = "slow-channels",
+     .points = 15,
+     .nodes = 4,
+     .args = BASE "--interval 5 --delay-ms 40 --initiators 0" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 90000,
      .what = "total and cut hold when every frame is held 0-40 ms (FIFO kept)"},
-    {.name = "concurrent-initiators", .points = 15, .nodes = 4,
-     .args = BASE "--interval 5 --delay-ms 20 --initiators 0,1,3" SNAPS, .net = "",
-     .until = until_initiators_done, .check = check_concurrent, .timeout_ms = 90000,
+    {.name = "concurrent-initiators",
+     .points = 15,
+     .nodes = 4,
+     .args = BASE "--interval 5 --delay-ms 20 --initiators 0,1,3" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_concurrent,
+     .timeout_ms = 90000,
      .what = "three players start snapshots that overlap; each is complete, conserved, consistent"},
-    {.name = "eight-players", .points = 10, .nodes = 8,
-     .args = BASE "--interval 10 --initiators 0,5" SNAPS, .net = "",
-     .until = until_initiators_done, .check = check_snapshots, .timeout_ms = 120000,
+    {.name = "eight-players",
+     .points = 10,
+     .nodes = 8,
+     .args = BASE "--interval 10 --initiators 0,5" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 120000,
      .what = "total and cut with 8 players and two initiators"},
-    {.name = "paused-player", .points = 10, .nodes = 3,
-     .args = BASE "--interval 10 --initiators 0 --snapshot-every 200 --snapshots 10", .net = "",
-     .faults = {{300, F_PAUSE, PAUSED, NULL}, {1500, F_RESUME, PAUSED, NULL}}, .nfaults = 2,
-     .until = until_initiators_done, .check = check_paused, .timeout_ms = 90000,
+    {.name = "paused-player",
+     .points = 10,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0 --snapshot-every 200 --snapshots 10",
+     .net = "",
+     .faults = {{300, F_PAUSE, PAUSED, NULL}, {1500, F_RESUME, PAUSED, NULL}},
+     .nfaults = 2,
+     .until = until_initiators_done,
+     .check = check_paused,
+     .timeout_ms = 90000,
      .what = "player 2 stopped 1.2 s: snapshots wait for it and complete after it resumes"},
-    {.name = "crash-during-snapshot", .points = 10, .nodes = 4,
+    {.name = "crash-during-snapshot",
+     .points = 10,
+     .nodes = 4,
      .args = BASE "--interval 5 --delay-ms 20 --initiators 0 --snapshot-every 100 "
-                  "--snapshots 15", .net = "",
-     .faults = {{620, F_CRASH, CRASHED, NULL}}, .nfaults = 1,
-     .until = until_initiators_done, .check = check_crash, .timeout_ms = 90000,
+                  "--snapshots 15",
+     .net = "",
+     .faults = {{620, F_CRASH, CRASHED, NULL}},
+     .nfaults = 1,
+     .until = until_initiators_done,
+     .check = check_crash,
+     .timeout_ms = 90000,
      .what = "player 2 killed mid-run: later snapshots say complete=0, never a wrong total"},
-    {.name = "bad-input", .points = 5, .nodes = 3,
-     .args = BASE "--interval 10 --initiators 0" SNAPS, .net = "",
+    {.name = "bad-input",
+     .points = 5,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS,
+     .net = "",
      .faults = {{150, F_CALL, 0, NULL}, {150, F_CALL, 1, NULL}, {150, F_CALL, 2, NULL}},
-     .nfaults = 3, .until = until_initiators_done, .check = check_bad, .inject = inject_garbage,
+     .nfaults = 3,
+     .until = until_initiators_done,
+     .check = check_bad,
+     .inject = inject_garbage,
      .timeout_ms = 90000,
      .what = "garbage TCP connections are logged as ev=bad and closed; the game goes on"},
 };

@@ -231,8 +231,7 @@ static bool set_initiators(const char *flag, const char *s, struct node_config *
         p += len + 1;
     }
 bad:
-    complain("%s: expected ids 0..%d separated by commas, got '%s'", flag, PROTO_MAX_NODES - 1,
-             s);
+    complain("%s: expected ids 0..%d separated by commas, got '%s'", flag, PROTO_MAX_NODES - 1, s);
     return false;
 }
 
@@ -367,13 +366,9 @@ int main(int argc, char **argv)
     static struct node nd; /* large (a send queue per peer): not on the stack */
 
     switch (parse_args(argc, argv, &cfg)) {
-    case PARSE_HELP:
-        return fputs(usage, stdout) == EOF || fflush(stdout) == EOF ? 1 : 0;
-    case PARSE_ERROR:
-        fputs(usage, stderr);
-        return 2;
-    case PARSE_OK:
-        break;
+    case PARSE_HELP: return fputs(usage, stdout) == EOF || fflush(stdout) == EOF ? 1 : 0;
+    case PARSE_ERROR: fputs(usage, stderr); return 2;
+    case PARSE_OK: break;
     }
     evlog_init(cfg.id);
     int wake_fd = setup_signals();

@@ -14,7 +14,7 @@
 
 #include "evlog.h"
 
-#define MAX_GIFT 10      /* coins in one automatic transfer, at most */
+#define MAX_GIFT 10 /* coins in one automatic transfer, at most */
 #define MAX_BACKOFF_MS 1000
 
 static const char *const item_names[] = {"espada", "escudo", "pocao", "arco", "flecha"};
@@ -284,10 +284,17 @@ static void op_chan(void *ctx, const struct snap *s, int from, uint32_t seq, uin
 static void op_report(void *ctx, const struct snap_report *r)
 {
     struct node *nd = ctx;
-    struct proto_msg m = {.type = PROTO_REPORT, .init = (uint16_t)r->init, .n = r->n,
-                          .from = (uint16_t)r->from, .ok = r->ok, .gold = r->st.gold,
-                          .life = r->st.life, .score = r->st.score, .items = r->st.items,
-                          .chan_gold = r->chan_gold, .chan_msgs = r->chan_msgs};
+    struct proto_msg m = {.type = PROTO_REPORT,
+                          .init = (uint16_t)r->init,
+                          .n = r->n,
+                          .from = (uint16_t)r->from,
+                          .ok = r->ok,
+                          .gold = r->st.gold,
+                          .life = r->st.life,
+                          .score = r->st.score,
+                          .items = r->st.items,
+                          .chan_gold = r->chan_gold,
+                          .chan_msgs = r->chan_msgs};
     evlog("ev=report snap=%d:%u to=%d ok=%d gold=%u chan_gold=%u chan_msgs=%u", r->init, r->n,
           r->init, r->ok, r->st.gold, r->chan_gold, r->chan_msgs);
     if (!queue_frame(nd, r->init, &m) && nd->out[r->init].st != OUT_DEAD)
@@ -321,10 +328,11 @@ static void op_finish(void *ctx, const struct snap *s)
     for (int j = 0; j < nd->cfg->n; j++) {
         const struct snap_report *r = &s->rep[j];
         evlog("ev=state snap=%d:%u player=%d gold=%u life=%u score=%u items=%s chan_gold=%u "
-              "chan_msgs=%u", s->init, s->n, j, r->st.gold, r->st.life, r->st.score,
+              "chan_msgs=%u",
+              s->init, s->n, j, r->st.gold, r->st.life, r->st.score,
               items_str(r->st.items, it, sizeof it), r->chan_gold, r->chan_msgs);
-        len += (size_t)snprintf(states + len, sizeof states - len, "%s%u", j ? "," : "",
-                                r->st.gold);
+        len +=
+            (size_t)snprintf(states + len, sizeof states - len, "%s%u", j ? "," : "", r->st.gold);
         total += r->st.gold + r->chan_gold;
         chan_gold += r->chan_gold, chan_msgs += r->chan_msgs;
     }
@@ -356,9 +364,13 @@ static void on_report(struct node *nd, struct conn *c, const struct proto_msg *m
         bad(nd, c, "forged_report"); /* only a player itself may report its state */
         return;
     }
-    struct snap_report r = {.init = m->init, .n = m->n, .from = m->from, .ok = m->ok,
+    struct snap_report r = {.init = m->init,
+                            .n = m->n,
+                            .from = m->from,
+                            .ok = m->ok,
                             .st = {m->gold, m->life, m->score, m->items},
-                            .chan_gold = m->chan_gold, .chan_msgs = m->chan_msgs};
+                            .chan_gold = m->chan_gold,
+                            .chan_msgs = m->chan_msgs};
     int res = snap_on_report(&nd->snap, &r);
     if (res == SNAP_BAD)
         bad(nd, c, "bad_report");
@@ -474,8 +486,7 @@ static void give(struct node *nd, int j, uint32_t amount)
     }
     nd->seq++, nd->st.gold -= amount;
     nd->n_sent++, nd->gold_sent += amount;
-    evlog("ev=send msg=%d:%u to=%d gold=%u have=%u", nd->cfg->id, nd->seq, j, amount,
-          nd->st.gold);
+    evlog("ev=send msg=%d:%u to=%d gold=%u have=%u", nd->cfg->id, nd->seq, j, amount, nd->st.gold);
 }
 
 /* A turn of the game: life and score drift, an item may change hands, some gold goes out. */
@@ -558,10 +569,10 @@ int node_open(struct node *nd, const struct node_config *cfg, int wake_fd, int i
         nd->conns[k].fd = -1, nd->conns[k].peer = -1;
     for (int j = 0; j < cfg->n; j++)
         nd->out[j].fd = -1, nd->out[j].backoff_ms = 10;
-    nd->st = (struct snap_state){.gold = cfg->gold, .life = 100, .score = 0,
-                                 .items = (uint8_t)(1u << (cfg->id % NITEMS))};
-    nd->ops = (struct snap_ops){nd, op_record, op_markers, op_marker, op_chan, op_report,
-                                op_finish};
+    nd->st = (struct snap_state){
+        .gold = cfg->gold, .life = 100, .score = 0, .items = (uint8_t)(1u << (cfg->id % NITEMS))};
+    nd->ops =
+        (struct snap_ops){nd, op_record, op_markers, op_marker, op_chan, op_report, op_finish};
     snap_init(&nd->snap, cfg->id, cfg->n, &nd->ops);
     return 0;
 }
@@ -697,8 +708,9 @@ int node_run(struct node *nd)
 {
     struct pollfd p[3 + PROTO_MAX_NODES + NODE_MAX_CONNS];
     struct pslot ps[3 + PROTO_MAX_NODES + NODE_MAX_CONNS];
-    evlog("ev=ready port=%u players=%d gold=%u seed=%llu", ntohs(nd->cfg->addrs[nd->cfg->id].sin_port),
-          nd->cfg->n, nd->cfg->gold, (unsigned long long)nd->cfg->seed);
+    evlog("ev=ready port=%u players=%d gold=%u seed=%llu",
+          ntohs(nd->cfg->addrs[nd->cfg->id].sin_port), nd->cfg->n, nd->cfg->gold,
+          (unsigned long long)nd->cfg->seed);
     int64_t now = now_us();
     nd->timed_left = nd->cfg->snapshots;
     nd->next_xfer_us = now + jitter_us(nd, nd->cfg->interval_ms ? nd->cfg->interval_ms : 1);

@@ -39,21 +39,21 @@ struct held {
 struct peer_out {
     enum { OUT_IDLE, OUT_CONNECTING, OUT_UP, OUT_DEAD } st;
     int fd;
-    int64_t retry_us;     /* OUT_IDLE: when to try to connect again */
-    uint32_t backoff_ms;  /* doubles after each failure, up to 1 s */
+    int64_t retry_us;    /* OUT_IDLE: when to try to connect again */
+    uint32_t backoff_ms; /* doubles after each failure, up to 1 s */
     bool ever_up;
-    bool doomed;          /* a marker or report did not fit: treat the peer as dead */
+    bool doomed;              /* a marker or report did not fit: treat the peer as dead */
     uint8_t buf[NODE_OUTBUF]; /* encoded frames not yet written */
     size_t len;
     struct held q[NODE_DELAYQ]; /* ring of frames not yet due */
     int qhead, qlen;
-    int64_t last_at_us;   /* release time of the last frame queued: FIFO even with jitter */
+    int64_t last_at_us; /* release time of the last frame queued: FIFO even with jitter */
 };
 
 /* An inbound connection: a peer's sending side, or a stranger until HELLO. */
 struct conn {
-    int fd;     /* -1: slot free */
-    int peer;   /* -1 until its HELLO */
+    int fd;   /* -1: slot free */
+    int peer; /* -1 until its HELLO */
     uint8_t buf[4 * PROTO_MAX_FRAME];
     size_t len;
 };
@@ -65,9 +65,9 @@ struct conn {
  */
 struct node {
     const struct node_config *cfg;
-    int lfd;       /* listening TCP socket */
-    int wake_fd;   /* readable: 'x' = stop (SIGINT/SIGTERM), 'u' = snapshot (SIGUSR1) */
-    int in_fd;     /* stdin for commands, -1 after EOF */
+    int lfd;     /* listening TCP socket */
+    int wake_fd; /* readable: 'x' = stop (SIGINT/SIGTERM), 'u' = snapshot (SIGUSR1) */
+    int in_fd;   /* stdin for commands, -1 after EOF */
     char line[256];
     size_t line_len;
     struct snap_state st;

@@ -40,12 +40,12 @@ enum proto_type { PROTO_HELLO = 1, PROTO_XFER = 2, PROTO_MARKER = 3, PROTO_REPOR
 /* A decoded frame; only the fields of its type are meaningful. */
 struct proto_msg {
     uint8_t type;
-    uint16_t from;  /* HELLO, REPORT */
-    uint32_t seq;   /* XFER */
-    uint32_t gold;  /* XFER: coins moved; REPORT: the player's recorded gold */
-    uint16_t init;  /* MARKER, REPORT: the snapshot's initiator ... */
-    uint32_t n;     /* ... and its number at that initiator */
-    uint8_t ok;     /* REPORT */
+    uint16_t from; /* HELLO, REPORT */
+    uint32_t seq;  /* XFER */
+    uint32_t gold; /* XFER: coins moved; REPORT: the player's recorded gold */
+    uint16_t init; /* MARKER, REPORT: the snapshot's initiator ... */
+    uint32_t n;    /* ... and its number at that initiator */
+    uint8_t ok;    /* REPORT */
     uint32_t life, score;
     uint8_t items;
     uint32_t chan_gold, chan_msgs;

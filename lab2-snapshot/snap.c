@@ -80,8 +80,13 @@ static void local_finish(struct snap_node *sn, struct snap *s, bool ok)
     s->local_done = true;
     if (s->n > sn->done_upto[s->init])
         sn->done_upto[s->init] = s->n;
-    struct snap_report r = {.init = s->init, .n = s->n, .from = sn->id, .ok = ok,
-                            .st = s->rec, .chan_gold = s->chan_gold, .chan_msgs = s->chan_msgs};
+    struct snap_report r = {.init = s->init,
+                            .n = s->n,
+                            .from = sn->id,
+                            .ok = ok,
+                            .st = s->rec,
+                            .chan_gold = s->chan_gold,
+                            .chan_msgs = s->chan_msgs};
     if (s->init == sn->id)
         aggregate(sn, s, &r);
     else

@@ -42,27 +42,27 @@ struct snap {
     /* The initiator's part (init == our id): collect every player's report. */
     bool agg_done;
     bool failed;
-    int lost;           /* failed: the player that died (or that reported failure) */
-    uint32_t reported;  /* bit j: player j's report is in rep[j] */
+    int lost;          /* failed: the player that died (or that reported failure) */
+    uint32_t reported; /* bit j: player j's report is in rep[j] */
     struct snap_report rep[PROTO_MAX_NODES];
 };
 
 /* What the algorithm asks of the I/O layer. Every call happens inside an snap_* call. */
 struct snap_ops {
     void *ctx;
-    void (*record)(void *ctx, const struct snap *s);          /* we recorded s->rec */
-    void (*markers)(void *ctx, const struct snap *s);         /* send a marker on every channel */
+    void (*record)(void *ctx, const struct snap *s);           /* we recorded s->rec */
+    void (*markers)(void *ctx, const struct snap *s);          /* send a marker on every channel */
     void (*marker)(void *ctx, const struct snap *s, int from); /* a marker closed channel from */
     void (*chan)(void *ctx, const struct snap *s, int from, uint32_t seq, uint32_t gold);
-    void (*report)(void *ctx, const struct snap_report *r);   /* send r to r->init (not us) */
-    void (*finish)(void *ctx, const struct snap *s);          /* we initiated s: it is over */
+    void (*report)(void *ctx, const struct snap_report *r); /* send r to r->init (not us) */
+    void (*finish)(void *ctx, const struct snap *s);        /* we initiated s: it is over */
 };
 
 struct snap_node {
     int id, n;
-    uint32_t dead;                          /* bit j: player j is known to have died */
-    uint32_t next_n;                        /* the number of our last snapshot */
-    uint32_t done_upto[PROTO_MAX_NODES];    /* per initiator: snapshots <= this are over here */
+    uint32_t dead;                       /* bit j: player j is known to have died */
+    uint32_t next_n;                     /* the number of our last snapshot */
+    uint32_t done_upto[PROTO_MAX_NODES]; /* per initiator: snapshots <= this are over here */
     struct snap slot[SNAP_MAX_ACTIVE];
     const struct snap_ops *ops;
     uint64_t started, complete, incomplete; /* as initiator */

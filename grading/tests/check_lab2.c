@@ -1,4 +1,5 @@
-/* check_lab2.c - lab2-snapshot's checkers on hand-made logs: good logs pass, each broken one fails. */
+/* check_lab2.c - lab2-snapshot's checkers on hand-made logs: good logs pass, each broken one fails.
+ */
 #define _GNU_SOURCE
 #include <check.h>
 #include <stdio.h>
@@ -245,8 +246,10 @@ static void second_initiator(double t0)
     char line[128];
     snprintf(line, sizeof line, "node=1 ev=initiate snap=1:1 by=timer t=%.1f", t0);
     add(line);
-    snprintf(line, sizeof line, "node=1 ev=record snap=1:1 gold=102 life=1 score=1 items=none "
-                                "t=%.1f", t0);
+    snprintf(line, sizeof line,
+             "node=1 ev=record snap=1:1 gold=102 life=1 score=1 items=none "
+             "t=%.1f",
+             t0);
     add(line);
     add("node=0 ev=marker snap=1:1 from=1 t=20");
     add("node=0 ev=record snap=1:1 gold=98 life=1 score=1 items=none t=20");

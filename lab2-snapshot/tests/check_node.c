@@ -96,8 +96,8 @@ static void spawn_player(int id, const char *interval)
     char idstr[16], seed[16];
     snprintf(idstr, sizeof idstr, "%d", id);
     snprintf(seed, sizeof seed, "%d", 40 + id); /* fixed seeds: a failure reruns the same way */
-    char *argv[] = {"player", "--id", idstr, "--nodes", nodes, "--interval", (char *)interval,
-                    "--gold", "100", "--seed", seed, NULL};
+    char *argv[] = {"player",         "--id",   idstr, "--nodes", nodes, "--interval",
+                    (char *)interval, "--gold", "100", "--seed",  seed,  NULL};
     spawn(&P[id], argv);
 }
 
@@ -148,8 +148,7 @@ static void stop(int i)
     ck_assert_int_eq(kill(P[i].pid, SIGTERM), 0);
     wait_for(i, "ev=stats");
     ck_assert_int_eq(waitpid(P[i].pid, &status, 0), P[i].pid);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "player %d: status %d", i,
-                  status);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "player %d: status %d", i, status);
     close(P[i].in);
     if (P[i].out >= 0)
         close(P[i].out);
@@ -220,7 +219,8 @@ START_TEST(garbage_connection)
     say(0, "snap\n");
     wait_for(0, "snap=0:1 complete=1 total=300 ");
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ports[1]),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[1]),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     ck_assert_int_eq(send(fd, "GET / HTTP/1.0\r\n\r\n", 18, 0), 18);

@@ -14,9 +14,17 @@ static struct proto_msg sample(int type)
     case PROTO_XFER: m.seq = 0xfffffffeu, m.gold = 7; break;
     case PROTO_MARKER: m.init = 3, m.n = 42; break;
     case PROTO_REPORT:
-        m = (struct proto_msg){.type = PROTO_REPORT, .init = 1, .n = 9, .from = 2, .ok = 1,
-                               .gold = 123456, .life = 77, .score = 0xdeadbeef, .items = 0x15,
-                               .chan_gold = 31, .chan_msgs = 4};
+        m = (struct proto_msg){.type = PROTO_REPORT,
+                               .init = 1,
+                               .n = 9,
+                               .from = 2,
+                               .ok = 1,
+                               .gold = 123456,
+                               .life = 77,
+                               .score = 0xdeadbeef,
+                               .items = 0x15,
+                               .chan_gold = 31,
+                               .chan_msgs = 4};
         break;
     }
     return m;

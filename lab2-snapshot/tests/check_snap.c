@@ -66,8 +66,8 @@ static void f_finish(void *ctx, const struct snap *s)
     note("finish %d:%u failed=%d; ", s->init, s->n, s->failed);
 }
 
-static const struct snap_ops ops = {NULL, f_record, f_markers, f_marker, f_chan, f_report,
-                                    f_finish};
+static const struct snap_ops ops = {NULL,   f_record, f_markers, f_marker,
+                                    f_chan, f_report, f_finish};
 
 static struct snap_node sn;
 
@@ -78,15 +78,20 @@ static void setup(int id, int n)
     snap_init(&sn, id, n, &ops);
 }
 
-static struct snap_state ST(uint32_t gold)
-{
+static struct snap_state ST(uint32_t gold) {
     return (struct snap_state){.gold = gold, .life = 50, .score = 10, .items = 1};
 }
 
-static struct snap_report rep(int init, uint32_t n, int from, uint32_t gold, uint32_t cg)
+static struct snap_report
+rep(int init, uint32_t n, int from, uint32_t gold, uint32_t cg)
 {
-    return (struct snap_report){.init = init, .n = n, .from = from, .ok = true,
-                                .st = ST(gold), .chan_gold = cg, .chan_msgs = cg ? 1 : 0};
+    return (struct snap_report){.init = init,
+                                .n = n,
+                                .from = from,
+                                .ok = true,
+                                .st = ST(gold),
+                                .chan_gold = cg,
+                                .chan_msgs = cg ? 1 : 0};
 }
 
 /* ---- marker rules ---- */
@@ -202,7 +207,8 @@ START_TEST(initiator_collects_every_report)
     ck_assert_int_eq(finishes, 1);
     ck_assert(!last_finish.failed);
     ck_assert_uint_eq(last_finish.rep[0].st.gold + last_finish.rep[0].chan_gold +
-                          last_finish.rep[1].st.gold + last_finish.rep[2].st.gold, 300);
+                          last_finish.rep[1].st.gold + last_finish.rep[2].st.gold,
+                      300);
     ck_assert_int_eq(snap_active(&sn), 0);
     ck_assert_uint_eq(sn.complete, 1);
     ck_assert_int_eq(snap_on_report(&sn, &r2), SNAP_STALE);
