@@ -156,6 +156,8 @@ static void connected(struct node *nd, int j)
     evlog("ev=connect to=%d", j);
 }
 
+static void connect_done(struct node *nd, int j);
+
 static void start_connect(struct node *nd, int j)
 {
     struct peer_out *o = &nd->out[j];
@@ -171,9 +173,22 @@ static void start_connect(struct node *nd, int j)
     o->st = OUT_CONNECTING;
     const struct sockaddr_in *a = &nd->cfg->addrs[j];
     if (connect(o->fd, (const struct sockaddr *)a, sizeof *a) == 0)
-        connected(nd, j);
+        connect_done(nd, j);
     else if (errno != EINPROGRESS)
         connect_failed(nd, j);
+}
+
+/* TCP "self-connect": connecting to a local port nobody listens on yet can, rarely, pick that
+ * very port as our own source port, and the kernel then connects the socket to itself (simultaneous
+ * open). It looks like a working connection to the peer, so check and treat it as a failure. */
+static bool self_connected(int fd)
+{
+    struct sockaddr_in a, b;
+    socklen_t alen = sizeof a, blen = sizeof b;
+    if (getsockname(fd, (struct sockaddr *)&a, &alen) < 0 ||
+        getpeername(fd, (struct sockaddr *)&b, &blen) < 0)
+        return true; /* not connected after all */
+    return a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
 }
 
 /* The non-blocking connect finished: did it work? */
@@ -181,10 +196,14 @@ static void connect_done(struct node *nd, int j)
 {
     int err = 0;
     socklen_t len = sizeof err;
-    if (getsockopt(nd->out[j].fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)
+    if (getsockopt(nd->out[j].fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
         connect_failed(nd, j);
-    else
+    } else if (self_connected(nd->out[j].fd)) {
+        evlog("ev=self_connect to=%d", j); /* rare: worth seeing in a log */
+        connect_failed(nd, j);
+    } else {
         connected(nd, j);
+    }
 }
 
 /* ---- inbound connections ---- */
