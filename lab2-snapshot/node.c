@@ -142,16 +142,55 @@ static void connect_failed(struct node *nd, int j)
     o->backoff_ms = o->backoff_ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : o->backoff_ms * 2;
 }
 
-/* Connected: the HELLO goes first, before anything queued while we waited. */
+/* Send one small frame right away on a fresh socket (its send buffer is empty, so a frame of a
+ * few bytes always fits). Returns false if it could not be sent whole. */
+static bool send_now(int fd, const struct proto_msg *m)
+{
+    uint8_t b[PROTO_MAX_FRAME];
+    size_t len = proto_encode(m, b, sizeof b);
+    ssize_t w;
+    do
+        w = send(fd, b, len, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    return w == (ssize_t)len;
+}
+
+/* Connected: say who we are, then wait for the peer's WELCOME before sending anything else.
+ * Until then the connection could be to a process that is not our peer (a port reused by
+ * someone else before the peer started): nothing but the HELLO may be lost there. */
 static void connected(struct node *nd, int j)
 {
     struct peer_out *o = &nd->out[j];
     struct proto_msg hello = {.type = PROTO_HELLO, .from = (uint16_t)nd->cfg->id};
-    uint8_t b[PROTO_MAX_FRAME];
-    size_t len = proto_encode(&hello, b, sizeof b);
-    memmove(o->buf + len, o->buf, o->len);
-    memcpy(o->buf, b, len);
-    o->len += len;
+    if (!send_now(o->fd, &hello)) {
+        connect_failed(nd, j);
+        return;
+    }
+    o->st = OUT_HELLO, o->wlen = 0;
+}
+
+/* OUT_HELLO and something to read: the WELCOME (the connection is up), or the end of it (retry). */
+static void welcome_readable(struct node *nd, int j)
+{
+    struct peer_out *o = &nd->out[j];
+    struct proto_msg m;
+    ssize_t r = recv(o->fd, o->welcome + o->wlen, sizeof o->welcome - o->wlen, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        connect_failed(nd, j); /* refused our HELLO or went away: not our peer, or not yet */
+        return;
+    }
+    o->wlen += (size_t)r;
+    int d = proto_decode(o->welcome, o->wlen, &m);
+    if (d == 0)
+        return;
+    if (d != (int)o->wlen || m.type != PROTO_WELCOME || m.from != j) {
+        nd->n_bad++;
+        evlog("ev=bad why=bad_welcome to=%d", j); /* whoever answered is not player j */
+        connect_failed(nd, j);
+        return;
+    }
     o->st = OUT_UP, o->ever_up = true, o->backoff_ms = 10;
     evlog("ev=connect to=%d", j);
 }
@@ -414,6 +453,11 @@ static bool on_hello(struct node *nd, struct conn *c, const struct proto_msg *m)
         drop_conn(nd, c, why);
         return false;
     }
+    struct proto_msg welcome = {.type = PROTO_WELCOME, .from = (uint16_t)nd->cfg->id};
+    if (!send_now(c->fd, &welcome)) {
+        conn_close(c); /* it went away already; it will connect again */
+        return false;
+    }
     c->peer = m->from;
     evlog("ev=accept from=%d", c->peer);
     return true;
@@ -426,6 +470,7 @@ static bool on_msg(struct node *nd, struct conn *c, const struct proto_msg *m)
         return on_hello(nd, c, m);
     switch (m->type) {
     case PROTO_HELLO: drop_conn(nd, c, "dup_hello"); return false;
+    case PROTO_WELCOME: drop_conn(nd, c, "unexpected_welcome"); return false;
     case PROTO_XFER: on_xfer(nd, c, m); break;
     case PROTO_MARKER:
         if (snap_on_marker(&nd->snap, c->peer, m->init, m->n, &nd->st) == SNAP_BAD)
@@ -655,8 +700,10 @@ static int build_poll(struct node *nd, struct pollfd *p, struct pslot *ps)
         struct peer_out *o = &nd->out[j];
         if (o->fd < 0 || o->st == OUT_DEAD)
             continue;
-        /* POLLIN on a stream the peer never writes to means it ended: the peer died. */
-        short evs = o->st == OUT_CONNECTING ? POLLOUT : (short)(POLLIN | (o->len ? POLLOUT : 0));
+        /* Once UP the peer never writes to this stream again: POLLIN means it ended. */
+        short evs = o->st == OUT_CONNECTING ? POLLOUT
+                    : o->st == OUT_HELLO    ? POLLIN
+                                            : (short)(POLLIN | (o->len ? POLLOUT : 0));
         p[n] = (struct pollfd){o->fd, evs, 0}, ps[n++] = (struct pslot){P_OUT, j};
     }
     for (int k = 0; k < NODE_MAX_CONNS; k++)
@@ -685,6 +732,10 @@ static void out_event(struct node *nd, int j, short re)
     struct peer_out *o = &nd->out[j];
     if (o->st == OUT_CONNECTING) {
         connect_done(nd, j);
+        return;
+    }
+    if (o->st == OUT_HELLO) {
+        welcome_readable(nd, j);
         return;
     }
     if (re & (POLLIN | POLLERR | POLLHUP)) {

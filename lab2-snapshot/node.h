@@ -37,11 +37,15 @@ struct held {
 
 /* Our sending side of the channel to one peer: one TCP connection we open. */
 struct peer_out {
-    enum { OUT_IDLE, OUT_CONNECTING, OUT_UP, OUT_DEAD } st;
+    /* IDLE -> CONNECTING -> HELLO (HELLO sent, waiting for WELCOME) -> UP -> DEAD. Only
+     * frames queued in buf ever leave in UP; before UP a failure just means: try again. */
+    enum { OUT_IDLE, OUT_CONNECTING, OUT_HELLO, OUT_UP, OUT_DEAD } st;
     int fd;
     int64_t retry_us;    /* OUT_IDLE: when to try to connect again */
     uint32_t backoff_ms; /* doubles after each failure, up to 1 s */
     bool ever_up;
+    uint8_t welcome[PROTO_MAX_FRAME]; /* OUT_HELLO: the answer read so far */
+    size_t wlen;
     bool doomed;              /* a marker or report did not fit: treat the peer as dead */
     uint8_t buf[NODE_OUTBUF]; /* encoded frames not yet written */
     size_t len;

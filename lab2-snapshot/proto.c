@@ -6,7 +6,8 @@
 static size_t payload_len(uint8_t type)
 {
     switch (type) {
-    case PROTO_HELLO: return 2;
+    case PROTO_HELLO:
+    case PROTO_WELCOME: return 2;
     case PROTO_XFER: return 8;
     case PROTO_MARKER: return 6;
     case PROTO_REPORT: return 30;
@@ -44,7 +45,8 @@ size_t proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
     buf[0] = PROTO_MAGIC0, buf[1] = PROTO_MAGIC1, buf[2] = PROTO_VERSION, buf[3] = m->type;
     put16(buf + 4, (uint16_t)plen);
     switch (m->type) {
-    case PROTO_HELLO: put16(p, m->from); break;
+    case PROTO_HELLO:
+    case PROTO_WELCOME: put16(p, m->from); break;
     case PROTO_XFER: put32(p, m->seq), put32(p + 4, m->gold); break;
     case PROTO_MARKER: put16(p, m->init), put32(p + 2, m->n); break;
     case PROTO_REPORT:
@@ -60,7 +62,8 @@ size_t proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap)
 static int decode_payload(const uint8_t *p, struct proto_msg *m)
 {
     switch (m->type) {
-    case PROTO_HELLO: m->from = get16(p); break;
+    case PROTO_HELLO:
+    case PROTO_WELCOME: m->from = get16(p); break;
     case PROTO_XFER: m->seq = get32(p), m->gold = get32(p + 4); break;
     case PROTO_MARKER: m->init = get16(p), m->n = get32(p + 2); break;
     case PROTO_REPORT:

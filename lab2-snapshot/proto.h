@@ -18,6 +18,10 @@
  *
  *  type 1 HELLO   from u16                                   (2 bytes)
  *         first frame on every connection: who is sending on this stream
+ *  type 5 WELCOME from u16                                   (2 bytes)
+ *         the only frame ever sent back on a connection: the acceptor's answer
+ *         to a HELLO. Until it arrives the connector sends nothing else, so a
+ *         connection that reached the wrong process loses nothing
  *  type 2 XFER    seq u32 | gold u32                         (8 bytes)
  *         gold coins moving from the stream's sender; msg id = <from>:<seq>
  *  type 3 MARKER  init u16 | n u32                           (6 bytes)
@@ -35,7 +39,13 @@
 #define PROTO_MAX_FRAME (PROTO_HDR_LEN + PROTO_MAX_PAYLOAD)
 #define PROTO_MAX_NODES 16
 
-enum proto_type { PROTO_HELLO = 1, PROTO_XFER = 2, PROTO_MARKER = 3, PROTO_REPORT = 4 };
+enum proto_type {
+    PROTO_HELLO = 1,
+    PROTO_XFER = 2,
+    PROTO_MARKER = 3,
+    PROTO_REPORT = 4,
+    PROTO_WELCOME = 5
+};
 
 /* A decoded frame; only the fields of its type are meaningful. */
 struct proto_msg {

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,55 @@ START_TEST(crash_makes_snapshot_incomplete)
 }
 END_TEST
 
+/* Before player 1 starts, someone else holds its port: player 0's HELLO reaches a stranger that
+ * answers garbage. Player 0 must not take player 1 for dead, and must lose nothing: it waits for a
+ * WELCOME before sending anything, so it just connects again, to the real player 1, later. */
+START_TEST(stranger_on_a_peer_port)
+{
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < NP; i++)
+        P[i].out = P[i].in = -1, P[i].pid = 0;
+    pick_ports();
+    int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* not in the players */
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[1]),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 8), 0);
+    spawn_player(0, "5");
+    spawn_player(2, "5");
+    wait_for(0, "ev=ready");
+    bool answered = false;
+    for (int64_t end = now_ms() + WAIT_MS; !answered && now_ms() < end;) {
+        struct pollfd pf = {lfd, POLLIN, 0};
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        int fd = accept(lfd, NULL, NULL);
+        uint8_t hello[8];
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(recv(fd, hello, sizeof hello, MSG_WAITALL), 8);
+        if (hello[7] == 0) { /* HELLO from player 0 */
+            ck_assert_int_eq(send(fd, "HTTP/1.0 400\r\n\r\n", 16, 0), 16);
+            answered = true;
+        }
+        close(fd);
+    }
+    ck_assert_msg(answered, "player 0 never connected to the stranger");
+    wait_for(0, "ev=bad why=bad_welcome to=1");
+    close(lfd);
+    spawn_player(1, "5");
+    for (int i = 0; i < NP; i++)
+        wait_for(i, "ev=ready");
+    wait_for(0, "ev=connect to=1");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 ");
+    ck_assert_ptr_null(strstr(P[0].log, "peer_down"));
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
 static int run_args(char *const argv[], char *out, size_t cap)
 {
     int status;
@@ -304,6 +354,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, manual_gold_and_state);
     tcase_add_test(tc, garbage_connection);
     tcase_add_test(tc, crash_makes_snapshot_incomplete);
+    tcase_add_test(tc, stranger_on_a_peer_port);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,7 @@ static struct proto_msg sample(int type)
     struct proto_msg m = {.type = (uint8_t)type};
     switch (type) {
     case PROTO_HELLO: m.from = 15; break;
+    case PROTO_WELCOME: m.from = 4; break;
     case PROTO_XFER: m.seq = 0xfffffffeu, m.gold = 7; break;
     case PROTO_MARKER: m.init = 3, m.n = 42; break;
     case PROTO_REPORT:
@@ -41,9 +42,9 @@ static bool same(const struct proto_msg *a, const struct proto_msg *b)
 
 START_TEST(round_trip)
 {
-    static const int types[] = {PROTO_HELLO, PROTO_XFER, PROTO_MARKER, PROTO_REPORT};
-    static const size_t sizes[] = {8, 14, 12, 36};
-    for (int k = 0; k < 4; k++) {
+    static const int types[] = {PROTO_HELLO, PROTO_XFER, PROTO_MARKER, PROTO_REPORT, PROTO_WELCOME};
+    static const size_t sizes[] = {8, 14, 12, 36, 8};
+    for (int k = 0; k < 5; k++) {
         struct proto_msg in = sample(types[k]), out;
         uint8_t b[PROTO_MAX_FRAME];
         size_t len = proto_encode(&in, b, sizeof b);
@@ -139,7 +140,7 @@ START_TEST(malformed)
     ck_assert_int_eq(decode_bytes(b, 3), PROTO_EVERSION);
     memcpy(b, ok, len), b[3] = 0;
     ck_assert_int_eq(decode_bytes(b, 4), PROTO_ETYPE);
-    memcpy(b, ok, len), b[3] = 5;
+    memcpy(b, ok, len), b[3] = 6;
     ck_assert_int_eq(decode_bytes(b, len), PROTO_ETYPE);
     memcpy(b, ok, len), b[5] = 3; /* HELLO says 3 bytes of payload: not its size */
     ck_assert_int_eq(decode_bytes(b, len), PROTO_ELEN);
