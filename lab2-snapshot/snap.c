@@ -183,8 +183,8 @@ void snap_on_xfer(struct snap_node *sn, int from, uint32_t seq, uint32_t gold)
         struct snap *s = &sn->slot[k];
         if (!s->used || s->local_done)
             continue;
-        if (s->marker_from & BIT(from))
-            continue; /* THE RULE: that channel is closed for s */
+        if (s->marker_from & BIT(from)) /* THE RULE: that channel is closed for s */
+            continue;
         s->chan_gold += gold, s->chan_msgs++;
         sn->ops->chan(sn->ops->ctx, s, from, seq, gold);
     }
