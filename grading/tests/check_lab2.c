@@ -282,6 +282,8 @@ START_TEST(bad_input_checks)
             add(line);
         }
     expect_pass("bad-input");
+    add("node=1 ev=bad why=bad_magic from=? t=50"); /* nothing from player 1 after this one */
+    expect_fail("bad-input", V_LIVENESS, "player 1 neither received gold");
 }
 END_TEST
 
