@@ -1,0 +1,637 @@
+/* lab2.c - lab2-snapshot's grading tests: the table, the snapshot checkers, the garbage injector.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "grader.h"
+
+/*
+ * Everything here is derived from the players' event lines (lab2-snapshot/README.md, "Event
+ * lines"), never from the players' own conclusions: the send and receive of every message (paired
+ * by msg=), each player's ev=record for a snapshot, the ev=chan lines that put a message in a
+ * channel state, and the initiator's ev=snapshot verdict. A player's log is in program order, so
+ * an event's position (seq) says whether it came before or after that player's record.
+ */
+
+#define MAXSNAPS 512
+
+struct snapinfo {
+    const char *id;                      /* "0:3" */
+    int init;                            /* the initiator's id */
+    const struct event *initiate;        /* ev=initiate at the initiator */
+    const struct event *result;          /* ev=snapshot at the initiator, NULL if it never came */
+    const struct event *rec[G_MAXNODES]; /* each player's ev=record */
+    long long gold;      /* recorded states + recorded channel messages (from events) */
+    struct msgmap *chan; /* msg id -> its ev=chan line */
+    int nchan;
+};
+
+struct snaps {
+    struct snapinfo s[MAXSNAPS];
+    int n;
+    struct msgmap *send, *recv;
+    long long expect; /* the true total: players x initial gold */
+    int sends, recvs, complete, incomplete, bad, pairs, chanmsgs;
+};
+
+static struct snapinfo *snap_get(struct snaps *S, const char *id, int init, struct verdict *v)
+{
+    for (int k = 0; k < S->n; k++)
+        if (!strcmp(S->s[k].id, id))
+            return &S->s[k];
+    if (S->n == MAXSNAPS) {
+        verdict_fail(v, V_HARNESS, "more than %d snapshots in one run", MAXSNAPS);
+        return NULL;
+    }
+    struct snapinfo *s = &S->s[S->n++];
+    memset(s, 0, sizeof *s);
+    s->id = id, s->init = init, s->chan = msgmap_new();
+    if (!s->chan)
+        verdict_fail(v, V_HARNESS, "out of memory");
+    return s->chan ? s : NULL;
+}
+
+static void snaps_free(struct snaps *S)
+{
+    for (int k = 0; k < S->n; k++)
+        msgmap_free(S->s[k].chan);
+    msgmap_free(S->send), msgmap_free(S->recv);
+    free(S);
+}
+
+/* The snapshot an event names (snap=<init>:<n>), created on first sight. */
+static struct snapinfo *snap_of(struct snaps *S, const struct event *e, struct verdict *v)
+{
+    char a[512];
+    const char *id = event_get(e, "snap");
+    int init;
+    unsigned n;
+    char extra;
+    if (!id || sscanf(id, "%d:%u%c", &init, &n, &extra) != 2 || init < 0 || init >= G_MAXNODES) {
+        verdict_fail(v, V_SAFETY, "an event without a valid snap=<initiator>:<n>: %s",
+                     event_str(e, a, sizeof a));
+        return NULL;
+    }
+    return snap_get(S, id, init, v);
+}
+
+/* One event into the index. */
+static void index_event(struct snaps *S, const struct event *e, struct verdict *v)
+{
+    char a[512];
+    const char *msg = event_get(e, "msg");
+    struct snapinfo *s;
+    if (!strcmp(e->ev, "send") || !strcmp(e->ev, "recv")) {
+        bool send = e->ev[0] == 's';
+        S->sends += send, S->recvs += !send;
+        if (!msg || !msgmap_put(send ? S->send : S->recv, msg, e))
+            verdict_fail(v, V_SAFETY, "%s without a msg= or with the id of an earlier one: %s",
+                         e->ev, event_str(e, a, sizeof a));
+    } else if (!strcmp(e->ev, "initiate") || !strcmp(e->ev, "snapshot")) {
+        if ((s = snap_of(S, e, v)) && s->init != e->node)
+            verdict_fail(v, V_SAFETY, "player %d speaks for a snapshot it did not start: %s",
+                         e->node, event_str(e, a, sizeof a));
+        else if (s && e->ev[0] == 'i')
+            s->initiate = e;
+        else if (s && s->result)
+            verdict_fail(v, V_SAFETY, "two results for one snapshot: %s",
+                         event_str(e, a, sizeof a));
+        else if (s)
+            s->result = e;
+    } else if (!strcmp(e->ev, "record")) {
+        if ((s = snap_of(S, e, v)) && s->rec[e->node])
+            verdict_fail(v, V_SAFETY, "player %d recorded its state twice in one snapshot: %s",
+                         e->node, event_str(e, a, sizeof a));
+        else if (s)
+            s->rec[e->node] = e;
+    } else if (!strcmp(e->ev, "chan")) {
+        if ((s = snap_of(S, e, v)) && (!msg || !msgmap_put(s->chan, msg, e)))
+            verdict_fail(v, V_SAFETY, "a message recorded twice in one snapshot's channels: %s",
+                         event_str(e, a, sizeof a));
+        else if (s)
+            s->nchan++;
+    } else if (!strcmp(e->ev, "bad")) {
+        S->bad++;
+    }
+}
+
+static struct snaps *index_run(struct run *r, struct verdict *v)
+{
+    struct snaps *S = calloc(1, sizeof *S);
+    if (!S || !(S->send = msgmap_new()) || !(S->recv = msgmap_new())) {
+        verdict_fail(v, V_HARNESS, "out of memory");
+        if (S)
+            snaps_free(S);
+        return NULL;
+    }
+    long long gold = -1;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "ready") && gold < 0)
+                event_int(e, "gold", &gold);
+            index_event(S, e, v);
+        }
+    S->expect = gold * r->n;
+    if (gold < 0)
+        verdict_fail(v, V_SAFETY, "no ev=ready line says gold=<initial coins>");
+    return S;
+}
+
+/* Every receive matches its send: same ends, same gold. */
+static void check_pairs(struct run *r, struct snaps *S, struct verdict *v)
+{
+    char a[512], b[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j], *s;
+            if (strcmp(e->ev, "recv") != 0)
+                continue;
+            const char *id = event_get(e, "msg");
+            long long from = -1, to = -2, g1 = -1, g2 = -2;
+            if (!id || !(s = msgmap_get(S->send, id))) {
+                verdict_fail(v, V_SAFETY, "received a message that was never sent: %s",
+                             event_str(e, a, sizeof a));
+                continue;
+            }
+            event_int(e, "from", &from), event_int(s, "to", &to);
+            event_int(e, "gold", &g1), event_int(s, "gold", &g2);
+            if (from != s->node || to != e->node || g1 != g2)
+                verdict_fail(v, V_SAFETY,
+                             "a receive does not match its send (ends or gold): "
+                             "%s vs %s",
+                             event_str(e, a, sizeof a), event_str(s, b, sizeof b));
+        }
+}
+
+/* The cut of snapshot s is consistent and its channel states are exactly right. For each message
+ * m from i to j: pre = sent before i's record, post = not received before j's record.
+ *   !pre and received before j's record   -> an orphan: the cut is inconsistent;
+ *   pre and post                          -> m must be in the state of channel i->j, and received;
+ *   in the channel state but not pre&post -> recorded wrongly (the seed's rule does this). */
+static void check_cut(struct run *r, struct snaps *S, struct snapinfo *s, struct verdict *v)
+{
+    char a[512], b[512], c[512], d[512];
+    int matched = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int x = 0; x < r->node[i].n; x++) {
+            const struct event *snd = &r->node[i].ev[x];
+            if (strcmp(snd->ev, "send") != 0)
+                continue;
+            const char *id = event_get(snd, "msg");
+            long long to = -1;
+            if (!id || !event_int(snd, "to", &to) || to < 0 || to >= r->n || !s->rec[to])
+                continue;
+            const struct event *rcv = msgmap_get(S->recv, id), *ch = msgmap_get(s->chan, id);
+            bool pre = snd->seq < s->rec[i]->seq;
+            bool post = !rcv || rcv->seq > s->rec[to]->seq;
+            S->pairs++;
+            matched += ch != NULL;
+            if (!pre && !post)
+                verdict_fail(v, V_SAFETY,
+                             "snapshot %s: inconsistent cut: message %s was sent after player "
+                             "%d recorded its state, but received before player %lld recorded "
+                             "its own\n      record: %s\n      send:   %s\n      receive: %s\n"
+                             "      record: %s",
+                             s->id, id, i, to, event_str(s->rec[i], a, sizeof a),
+                             event_str(snd, b, sizeof b), event_str(rcv, c, sizeof c),
+                             event_str(s->rec[to], d, sizeof d));
+            else if (pre && post && !rcv)
+                verdict_fail(v, V_SAFETY,
+                             "snapshot %s completed, but message %s, sent before "
+                             "player %d's record, was never received: %s",
+                             s->id, id, i, event_str(snd, a, sizeof a));
+            else if (pre && post && !ch)
+                verdict_fail(v, V_SAFETY,
+                             "snapshot %s: channel %d->%lld lost a message: %s was sent before "
+                             "player %d recorded and received after player %lld recorded, so it "
+                             "was in the channel at the cut, but no ev=chan records it\n"
+                             "      send:    %s\n      receive: %s",
+                             s->id, i, to, id, i, to, event_str(snd, a, sizeof a),
+                             event_str(rcv, b, sizeof b));
+            else if (!(pre && post) && ch)
+                verdict_fail(v, V_SAFETY,
+                             "snapshot %s: wrong channel state: message %s was recorded in "
+                             "channel %d->%lld, but it was %s, so it is not in transit at the "
+                             "cut (is the channel still recorded after its marker arrived?)\n"
+                             "      sender's record: %s\n      send:     %s\n"
+                             "      recorded: %s",
+                             s->id, id, i, to,
+                             pre ? "received before the receiver recorded its state"
+                                 : "sent after the sender recorded its state",
+                             event_str(s->rec[i], a, sizeof a), event_str(snd, b, sizeof b),
+                             event_str(ch, c, sizeof c));
+        }
+    if (matched != s->nchan)
+        verdict_fail(v, V_SAFETY,
+                     "snapshot %s: %d ev=chan lines name messages that were never "
+                     "sent to that player",
+                     s->id, s->nchan - matched);
+}
+
+/* Sum of what the players recorded: states plus channel messages, from their own lines. */
+static long long recorded_gold(struct run *r, struct snapinfo *s)
+{
+    long long sum = 0, g;
+    for (int i = 0; i < r->n; i++) {
+        if (s->rec[i] && event_int(s->rec[i], "gold", &g))
+            sum += g;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *id = event_get(e, "snap");
+            if (!strcmp(e->ev, "chan") && id && !strcmp(id, s->id) && event_int(e, "gold", &g))
+                sum += g;
+        }
+    }
+    return sum;
+}
+
+/* A snapshot the initiator calls complete: everyone recorded, the total is the true total, both
+ * as printed and as recomputed from the players' lines, and the cut is consistent. */
+static void check_complete(struct run *r, struct snaps *S, struct snapinfo *s, struct verdict *v)
+{
+    char a[512];
+    long long total = -1;
+    for (int i = 0; i < r->n; i++)
+        if (!s->rec[i]) {
+            verdict_fail(v, V_SAFETY,
+                         "snapshot %s is reported complete, but player %d never "
+                         "recorded its state in it: %s",
+                         s->id, i, event_str(s->result, a, sizeof a));
+            return;
+        }
+    s->gold = recorded_gold(r, s);
+    event_int(s->result, "total", &total);
+    /* A wrong channel state is the cause, a wrong total its symptom: name the cause first,
+     * except in the test that is about the total. */
+    bool total_first = r->test && !strcmp(r->test->name, "total-conserved");
+    if (!total_first)
+        check_cut(r, S, s, v);
+    if (total != S->expect || s->gold != S->expect)
+        verdict_fail(v, V_SAFETY,
+                     "snapshot %s: total not conserved: the true total is always %lld (players "
+                     "x initial gold), the initiator printed total=%lld, and the players' "
+                     "ev=record and ev=chan lines add up to %lld\n      %s",
+                     s->id, S->expect, total, s->gold, event_str(s->result, a, sizeof a));
+    if (total_first)
+        check_cut(r, S, s, v);
+    S->chanmsgs += s->nchan;
+}
+
+/* Which players start timed snapshots: "--initiators 0,1" in the test's arguments. */
+static unsigned initiators(const struct run *r)
+{
+    const char *p = r->test ? strstr(r->test->args, "--initiators ") : NULL;
+    unsigned mask = 0;
+    for (p = p ? p + 13 : NULL; p && *p >= '0' && *p <= '9';) {
+        char *end;
+        long id = strtol(p, &end, 10);
+        mask |= 1u << (id & 31);
+        p = *end == ',' ? end + 1 : end;
+    }
+    return mask ? mask : 1u;
+}
+
+/* Every snapshot: complete ones checked in full; returns the index, NULL on failure. */
+static struct snaps *check_all(struct run *r, struct verdict *v)
+{
+    char a[512];
+    struct snaps *S = index_run(r, v);
+    if (!S)
+        return NULL;
+    check_pairs(r, S, v);
+    for (int k = 0; k < S->n; k++) {
+        struct snapinfo *s = &S->s[k];
+        long long complete = -1;
+        if (!s->initiate && !s->result)
+            continue; /* records of a snapshot whose initiator's lines were lost (crashed) */
+        if (!s->result) {
+            verdict_fail(v, V_LIVENESS, "snapshot %s was started but never finished: %s", s->id,
+                         event_str(s->initiate, a, sizeof a));
+            continue;
+        }
+        event_int(s->result, "complete", &complete);
+        if (complete == 1)
+            S->complete++, check_complete(r, S, s, v);
+        else if (complete == 0 && event_get(s->result, "why"))
+            S->incomplete++;
+        else
+            verdict_fail(v, V_SAFETY,
+                         "a result that is neither complete=1 nor complete=0 "
+                         "why=<reason>: %s",
+                         event_str(s->result, a, sizeof a));
+    }
+    unsigned init = initiators(r);
+    for (int i = 0; i < r->n; i++)
+        if ((init & (1u << i)) && run_count(r, i, "snapshot") == 0)
+            verdict_fail(v, V_LIVENESS, "initiator %d never finished a snapshot", i);
+    snprintf(r->info, sizeof r->info,
+             "%d players, %d snapshots complete, %d incomplete, %d transfers (%d received), "
+             "%d in channel states, true total %lld, %d message/snapshot pairs checked, "
+             "%d bad inputs logged",
+             r->n, S->complete, S->incomplete, S->sends, S->recvs, S->chanmsgs, S->expect, S->pairs,
+             S->bad);
+    return S;
+}
+
+static void check_snapshots(struct run *r, struct verdict *v)
+{
+    struct snaps *S = check_all(r, v);
+    if (S && S->incomplete)
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots were reported incomplete in a run where no "
+                     "player failed",
+                     S->incomplete);
+    if (S)
+        snaps_free(S);
+}
+
+/* The end of a run: every initiator printed ev=done (its --snapshots are all over). */
+static bool until_initiators_done(struct run *r, char *why, size_t cap)
+{
+    unsigned init = initiators(r);
+    for (int i = 0; i < r->n; i++)
+        if ((init & (1u << i)) && r->node[i].pid && run_count(r, i, "done") == 0) {
+            snprintf(why, cap, "initiator %d has not printed ev=done (%d snapshots finished)", i,
+                     run_count(r, i, "snapshot"));
+            return false;
+        }
+    return true;
+}
+
+/* ---- concurrent initiators ---- */
+
+static void check_concurrent(struct run *r, struct verdict *v)
+{
+    struct snaps *S = check_all(r, v);
+    if (!S)
+        return;
+    int overlaps = 0;
+    for (int a = 0; a < S->n; a++)
+        for (int b = 0; b < S->n; b++) {
+            const struct snapinfo *x = &S->s[a], *y = &S->s[b];
+            /* y started while x was running, from another initiator */
+            overlaps += x->init != y->init && x->initiate && x->result && y->initiate &&
+                        y->initiate->t > x->initiate->t && y->initiate->t < x->result->t;
+        }
+    if (S->incomplete)
+        verdict_fail(v, V_SAFETY, "%d snapshots reported incomplete with no failure",
+                     S->incomplete);
+    if (overlaps == 0)
+        verdict_fail(v, V_LIVENESS,
+                     "no two snapshots of different initiators overlapped in "
+                     "time: nothing concurrent was tested");
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; %d overlapping pairs", overlaps);
+    snaps_free(S);
+}
+
+/* ---- a paused player ---- */
+
+#define PAUSED 2
+
+static void check_paused(struct run *r, struct verdict *v)
+{
+    struct snaps *S = check_all(r, v);
+    const struct applied_fault *p = run_fault(r, F_PAUSE, PAUSED);
+    const struct applied_fault *c = run_fault(r, F_RESUME, PAUSED);
+    if (!S)
+        return;
+    if (!p || !c)
+        verdict_fail(v, V_HARNESS, "the pause/resume of player %d was not applied", PAUSED);
+    int waited = 0;
+    for (int k = 0; p && c && k < S->n; k++) {
+        const struct snapinfo *s = &S->s[k];
+        long long complete = 0;
+        if (s->initiate && s->result && event_int(s->result, "complete", &complete) &&
+            complete == 1 && s->initiate->t > p->t && s->initiate->t < c->t && s->result->t > c->t)
+            waited++;
+    }
+    if (S->incomplete)
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots reported incomplete: a paused player is slow, "
+                     "not dead",
+                     S->incomplete);
+    if (p && c && waited == 0)
+        verdict_fail(v, V_LIVENESS,
+                     "no snapshot started while player %d was stopped completed "
+                     "after it resumed",
+                     PAUSED);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; %d snapshots waited for the paused player",
+             waited);
+    snaps_free(S);
+}
+
+/* ---- a player crashes while snapshots run ---- */
+
+#define CRASHED 2
+
+static void check_crash(struct run *r, struct verdict *v)
+{
+    char a[512];
+    struct snaps *S = check_all(r, v);
+    const struct applied_fault *f = run_fault(r, F_CRASH, CRASHED);
+    if (!S)
+        return;
+    if (!f)
+        verdict_fail(v, V_HARNESS, "the crash of player %d was not applied", CRASHED);
+    for (int k = 0; f && k < S->n; k++) {
+        const struct snapinfo *s = &S->s[k];
+        long long complete = 0;
+        if (s->initiate && s->result && event_int(s->result, "complete", &complete) &&
+            complete == 1 && s->initiate->t > f->t + 5)
+            verdict_fail(v, V_SAFETY,
+                         "snapshot %s started after player %d crashed, yet it is "
+                         "reported complete: %s",
+                         s->id, CRASHED, event_str(s->result, a, sizeof a));
+    }
+    if (S->incomplete == 0)
+        verdict_fail(v, V_LIVENESS,
+                     "player %d crashed, yet no snapshot was reported "
+                     "incomplete (complete=0 why=...)",
+                     CRASHED);
+    snaps_free(S);
+}
+
+/* ---- bad input: the grader connects to every player and sends garbage ---- */
+
+#define NGARBAGE 9
+
+/* lab2's frame, written independently of the lab's code (README "The protocol"):
+ * "SN" | version 1 | type | payload length u16 | payload. */
+static size_t frame(uint8_t *b, int version, int type, int plen, const uint8_t *payload, int paylen)
+{
+    b[0] = 'S', b[1] = 'N', b[2] = (uint8_t)version, b[3] = (uint8_t)type;
+    b[4] = (uint8_t)(plen >> 8), b[5] = (uint8_t)plen;
+    memcpy(b + 6, payload, (size_t)paylen);
+    return 6 + (size_t)paylen;
+}
+
+static void send_conn(struct run *r, int node, const uint8_t *b, size_t len, struct verdict *v)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)r->node[node].port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) < 0 ||
+        send(fd, b, len, MSG_NOSIGNAL) != (ssize_t)len)
+        verdict_fail(v, V_HARNESS, "could not send garbage to player %d: %m", node);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void inject_garbage(struct run *r, int node, struct verdict *v)
+{
+    uint8_t b[NGARBAGE][128];
+    size_t len[NGARBAGE];
+    uint8_t self[2] = {0, (uint8_t)node}, far[2] = {0, 200}, xfer[8] = {0, 0, 0, 1, 0, 0, 0, 5};
+    uint64_t x = r->seed * 2654435761u + (uint64_t)node;
+    for (size_t k = 0; k < sizeof b[0]; k++, x = x * 6364136223846793005ULL + 1)
+        b[0][k] = (uint8_t)(x >> 33);
+    b[0][0] = 0xFF, len[0] = 100;                          /* random bytes */
+    len[1] = frame(b[1], 1, 1, 2, self, 2), b[1][0] = 'X'; /* bad magic */
+    len[2] = frame(b[2], 7, 1, 2, self, 2);                /* bad version */
+    len[3] = frame(b[3], 1, 99, 2, self, 2);               /* unknown type */
+    len[4] = frame(b[4], 1, 1, 5, self, 2);                /* HELLO with a wrong length */
+    len[5] = frame(b[5], 1, 2, 8, xfer, 8);                /* gold before any HELLO */
+    len[6] = frame(b[6], 1, 1, 2, far, 2);                 /* HELLO from player 200 */
+    len[7] = frame(b[7], 1, 1, 2, self, 2);                /* HELLO claiming to be the player */
+    len[8] = frame(b[8], 1, 1, 2, self, 2) - 5;            /* cut off mid-frame */
+    for (int k = 0; k < NGARBAGE; k++)
+        send_conn(r, node, b[k], len[k], v);
+}
+
+static void check_bad(struct run *r, struct verdict *v)
+{
+    struct snaps *S = check_all(r, v);
+    if (!S)
+        return;
+    for (int i = 0; i < r->n; i++) {
+        int bad = run_count(r, i, "bad");
+        double last_bad = 0, last_alive = 0;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "bad"))
+                last_bad = e->t;
+            /* it still plays (gold arrives) or still takes part in snapshots */
+            if (!strcmp(e->ev, "recv") || !strcmp(e->ev, "record") || !strcmp(e->ev, "marker"))
+                last_alive = e->t;
+        }
+        if (bad < NGARBAGE)
+            verdict_fail(v, V_SAFETY,
+                         "player %d logged %d ev=bad lines for the %d garbage "
+                         "connections it was sent: some bad input was accepted or "
+                         "ignored silently",
+                         i, bad, NGARBAGE);
+        else if (last_alive < last_bad)
+            verdict_fail(v, V_LIVENESS,
+                         "player %d neither received gold nor took part in a snapshot "
+                         "after the garbage: it did not go on with its peers",
+                         i);
+    }
+    if (S->incomplete)
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots reported incomplete: garbage from a stranger "
+                     "must not break the players' channels",
+                     S->incomplete);
+    snaps_free(S);
+}
+
+/* ---- the table ---- */
+
+#define BASE "--id {id} --nodes {nodes} --seed {seed} --gold 100 "
+#define SNAPS " --snapshot-every 100 --snapshots 10"
+
+static const struct gtest tests[] = {
+    {.name = "total-conserved",
+     .points = 15,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 90000,
+     .what = "every complete snapshot's recorded states + channel messages = players x gold"},
+    {.name = "consistent-cut",
+     .points = 20,
+     .nodes = 4,
+     .args = BASE "--interval 3 --initiators 0" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 90000,
+     .what = "no message received before the cut was sent after it; channel states are exactly "
+             "the messages in transit at the cut"},
+    {.name = "slow-channels",
+     .points = 15,
+     .nodes = 4,
+     .args = BASE "--interval 5 --delay-ms 40 --initiators 0" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 90000,
+     .what = "total and cut hold when every frame is held 0-40 ms (FIFO kept)"},
+    {.name = "concurrent-initiators",
+     .points = 15,
+     .nodes = 4,
+     .args = BASE "--interval 5 --delay-ms 20 --initiators 0,1,3" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_concurrent,
+     .timeout_ms = 90000,
+     .what = "three players start snapshots that overlap; each is complete, conserved, consistent"},
+    {.name = "eight-players",
+     .points = 10,
+     .nodes = 8,
+     .args = BASE "--interval 10 --initiators 0,5" SNAPS,
+     .net = "",
+     .until = until_initiators_done,
+     .check = check_snapshots,
+     .timeout_ms = 120000,
+     .what = "total and cut with 8 players and two initiators"},
+    {.name = "paused-player",
+     .points = 10,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0 --snapshot-every 200 --snapshots 10",
+     .net = "",
+     .faults = {{300, F_PAUSE, PAUSED, NULL}, {1500, F_RESUME, PAUSED, NULL}},
+     .nfaults = 2,
+     .until = until_initiators_done,
+     .check = check_paused,
+     .timeout_ms = 90000,
+     .what = "player 2 stopped 1.2 s: snapshots wait for it and complete after it resumes"},
+    {.name = "crash-during-snapshot",
+     .points = 10,
+     .nodes = 4,
+     .args = BASE "--interval 5 --delay-ms 20 --initiators 0 --snapshot-every 100 "
+                  "--snapshots 15",
+     .net = "",
+     .faults = {{620, F_CRASH, CRASHED, NULL}},
+     .nfaults = 1,
+     .until = until_initiators_done,
+     .check = check_crash,
+     .timeout_ms = 90000,
+     .what = "player 2 killed mid-run: later snapshots say complete=0, never a wrong total"},
+    {.name = "bad-input",
+     .points = 5,
+     .nodes = 3,
+     /* 20 snapshots: the run goes on well after the garbage, even on a slow machine */
+     .args = BASE "--interval 10 --initiators 0 --snapshot-every 100 --snapshots 20",
+     .net = "",
+     .faults = {{150, F_CALL, 0, NULL}, {150, F_CALL, 1, NULL}, {150, F_CALL, 2, NULL}},
+     .nfaults = 3,
+     .until = until_initiators_done,
+     .check = check_bad,
+     .inject = inject_garbage,
+     .timeout_ms = 90000,
+     .what = "garbage TCP connections are logged as ev=bad and closed; the game goes on"},
+};
+
+const struct lab lab2_snapshot = {"lab2-snapshot", "player", tests, sizeof tests / sizeof *tests};

@@ -1,0 +1,369 @@
+/* check_node.c - integration tests: real player processes on loopback TCP, read through pipes. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#ifndef PLAYER_BIN
+#define PLAYER_BIN "build/player" /* the Makefile passes $(B)/player */
+#endif
+
+/* Every wait gives up after this long, so a hung player fails its test instead of hanging the
+ * run. Generous for loaded machines and sanitizer builds; a passing wait takes milliseconds. */
+#define WAIT_MS 30000
+#define NP 3
+
+struct proc {
+    pid_t pid;
+    int out, in; /* its stdout (read end) and stdin (write end); -1 when closed */
+    char log[1 << 20];
+    size_t len;
+};
+
+static struct proc P[NP];
+static int ports[NP];
+static char nodes[128];
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* NP free TCP ports, held together so the kernel cannot hand out one twice. */
+static void pick_ports(void)
+{
+    int fds[NP];
+    size_t len = 0;
+    for (int i = 0; i < NP; i++) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t alen = sizeof a;
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fds[i], 0);
+        ck_assert_int_eq(bind(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+        ck_assert_int_eq(getsockname(fds[i], (struct sockaddr *)&a, &alen), 0);
+        ports[i] = ntohs(a.sin_port);
+        len += (size_t)snprintf(nodes + len, sizeof nodes - len, "%s127.0.0.1:%d", i ? "," : "",
+                                ports[i]);
+    }
+    for (int i = 0; i < NP; i++)
+        close(fds[i]);
+}
+
+static void spawn(struct proc *p, char *const argv[])
+{
+    int out[2], in[2];
+    ck_assert_int_eq(pipe(out), 0);
+    ck_assert_int_eq(pipe(in), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* if the test dies, the player goes with it */
+#endif
+        if (dup2(out[1], 1) < 0 || dup2(in[0], 0) < 0)
+            _exit(126);
+        /* If our own stdin was closed, pipe() may have handed out fd 0: keep 0-2. */
+        int fds[] = {out[0], out[1], in[0], in[1]};
+        for (int k = 0; k < 4; k++)
+            if (fds[k] > 2)
+                close(fds[k]);
+        execv(PLAYER_BIN, argv);
+        _exit(127);
+    }
+    close(out[1]), close(in[0]);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC), fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    p->pid = pid, p->out = out[0], p->in = in[1], p->len = 0, p->log[0] = '\0';
+}
+
+static void spawn_player(int id, const char *interval)
+{
+    char idstr[16], seed[16];
+    snprintf(idstr, sizeof idstr, "%d", id);
+    snprintf(seed, sizeof seed, "%d", 40 + id); /* fixed seeds: a failure reruns the same way */
+    char *argv[] = {"player",         "--id",   idstr, "--nodes", nodes, "--interval",
+                    (char *)interval, "--gold", "100", "--seed",  seed,  NULL};
+    spawn(&P[id], argv);
+}
+
+/* Read whatever the players wrote, waiting at most ms. */
+static void pump(int ms)
+{
+    struct pollfd pf[NP];
+    for (int i = 0; i < NP; i++)
+        pf[i] = (struct pollfd){P[i].out, POLLIN, 0};
+    if (poll(pf, NP, ms) <= 0)
+        return;
+    for (int i = 0; i < NP; i++) {
+        if (!(pf[i].revents & (POLLIN | POLLHUP)))
+            continue;
+        ssize_t r = read(P[i].out, P[i].log + P[i].len, sizeof P[i].log - 1 - P[i].len);
+        if (r <= 0) {
+            close(P[i].out);
+            P[i].out = -1;
+            continue;
+        }
+        P[i].len += (size_t)r;
+        P[i].log[P[i].len] = '\0';
+    }
+}
+
+/* Wait until player i's stdout contains needle; fail the test with its log otherwise. */
+static void wait_for(int i, const char *needle)
+{
+    int64_t deadline = now_ms() + WAIT_MS;
+    while (!strstr(P[i].log, needle)) {
+        int64_t left = deadline - now_ms();
+        ck_assert_msg(left > 0, "player %d never printed '%s'; its last output:\n%s", i, needle,
+                      P[i].len > 2000 ? P[i].log + P[i].len - 2000 : P[i].log);
+        pump((int)(left < 1000 ? left : 1000));
+    }
+}
+
+static void say(int i, const char *cmd)
+{
+    ssize_t w = write(P[i].in, cmd, strlen(cmd));
+    ck_assert_msg(w == (ssize_t)strlen(cmd), "stdin of player %d: %s", i, strerror(errno));
+}
+
+/* SIGTERM: ev=stats, then exit status 0. */
+static void stop(int i)
+{
+    int status;
+    ck_assert_int_eq(kill(P[i].pid, SIGTERM), 0);
+    wait_for(i, "ev=stats");
+    ck_assert_int_eq(waitpid(P[i].pid, &status, 0), P[i].pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "player %d: status %d", i, status);
+    close(P[i].in);
+    if (P[i].out >= 0)
+        close(P[i].out);
+    P[i].pid = 0, P[i].in = P[i].out = -1;
+}
+
+static void start_all(const char *interval)
+{
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < NP; i++)
+        P[i].out = P[i].in = -1, P[i].pid = 0; /* pump() skips players not started yet */
+    pick_ports();
+    spawn_player(0, interval);
+    wait_for(0, "ev=ready");
+    /* Player 0 is up alone: it must retry its peers, not crash. */
+    for (int i = 1; i < NP; i++)
+        spawn_player(i, interval);
+    for (int i = 0; i < NP; i++) {
+        wait_for(i, "ev=ready");
+        ck_assert_ptr_nonnull(strstr(P[i].log, "players=3 gold=100"));
+    }
+}
+
+/* ---- tests ---- */
+
+START_TEST(snapshot_by_command_and_signal)
+{
+    start_all("5");
+    say(1, "snap\n");
+    wait_for(1, "ev=snapshot snap=1:1 complete=1 total=300 ");
+    ck_assert_int_eq(kill(P[2].pid, SIGUSR1), 0);
+    wait_for(2, "ev=snapshot snap=2:1 complete=1 total=300 ");
+    for (int i = 0; i < NP; i++) {
+        wait_for(i, "ev=record snap=1:1 ");
+        wait_for(i, "ev=record snap=2:1 ");
+        wait_for(i, "ev=recv ");
+    }
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
+START_TEST(manual_gold_and_state)
+{
+    start_all("0");
+    for (int i = 0; i < NP; i++)
+        for (int j = 0; j < NP; j++) {
+            char want[32];
+            snprintf(want, sizeof want, "ev=connect to=%d", j);
+            if (i != j)
+                wait_for(i, want);
+        }
+    say(0, "give 1 30\n");
+    wait_for(1, "ev=recv msg=0:1 from=0 gold=30 have=130 ");
+    say(2, "give 0 5\n");
+    wait_for(0, "ev=recv msg=2:1 from=2 gold=5 have=75 ");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 states=75,130,95 chan_gold=0 ");
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
+/* A stranger's garbage closes that connection only; the game and snapshots go on. */
+START_TEST(garbage_connection)
+{
+    start_all("5");
+    say(0, "snap\n");
+    wait_for(0, "snap=0:1 complete=1 total=300 ");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[1]),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(send(fd, "GET / HTTP/1.0\r\n\r\n", 18, 0), 18);
+    wait_for(1, "ev=bad why=bad_magic from=?");
+    char b;
+    ck_assert_int_eq(recv(fd, &b, 1, 0), 0); /* the player closed it */
+    close(fd);
+    size_t mark = P[1].len;
+    say(0, "snap\n");
+    wait_for(0, "snap=0:2 complete=1 total=300 ");
+    wait_for(1, "ev=recv ");
+    ck_assert_ptr_nonnull(strstr(P[1].log + mark, "ev=record snap=0:2"));
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
+START_TEST(crash_makes_snapshot_incomplete)
+{
+    start_all("5");
+    say(0, "snap\n");
+    wait_for(0, "snap=0:1 complete=1 total=300 ");
+    int status;
+    ck_assert_int_eq(kill(P[2].pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(P[2].pid, &status, 0), P[2].pid);
+    close(P[2].in), close(P[2].out);
+    P[2].in = P[2].out = -1;
+    wait_for(0, "ev=peer_down peer=2 ");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:2 complete=0 why=peer_lost peer=2 ");
+    ck_assert_ptr_null(strstr(P[0].log, "snap=0:2 complete=1"));
+    stop(0);
+    stop(1);
+}
+END_TEST
+
+/* Before player 1 starts, someone else holds its port: player 0's HELLO reaches a stranger that
+ * answers garbage. Player 0 must not take player 1 for dead, and must lose nothing: it waits for a
+ * WELCOME before sending anything, so it just connects again, to the real player 1, later. */
+START_TEST(stranger_on_a_peer_port)
+{
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < NP; i++)
+        P[i].out = P[i].in = -1, P[i].pid = 0;
+    pick_ports();
+    int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* not in the players */
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[1]),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 8), 0);
+    spawn_player(0, "5");
+    spawn_player(2, "5");
+    wait_for(0, "ev=ready");
+    bool answered = false;
+    for (int64_t end = now_ms() + WAIT_MS; !answered && now_ms() < end;) {
+        struct pollfd pf = {lfd, POLLIN, 0};
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        int fd = accept(lfd, NULL, NULL);
+        uint8_t hello[8];
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(recv(fd, hello, sizeof hello, MSG_WAITALL), 8);
+        if (hello[7] == 0) { /* HELLO from player 0 */
+            ck_assert_int_eq(send(fd, "HTTP/1.0 400\r\n\r\n", 16, 0), 16);
+            answered = true;
+        }
+        close(fd);
+    }
+    ck_assert_msg(answered, "player 0 never connected to the stranger");
+    wait_for(0, "ev=bad why=bad_welcome to=1");
+    close(lfd);
+    spawn_player(1, "5");
+    for (int i = 0; i < NP; i++)
+        wait_for(i, "ev=ready");
+    wait_for(0, "ev=connect to=1");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 ");
+    ck_assert_ptr_null(strstr(P[0].log, "peer_down"));
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
+static int run_args(char *const argv[], char *out, size_t cap)
+{
+    int status;
+    struct proc *p = &P[0];
+    spawn(p, argv);
+    close(p->in);
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < cap && (r = read(p->out, out + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    out[len] = '\0';
+    close(p->out);
+    p->in = p->out = -1;
+    ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(command_line)
+{
+    char out[4096];
+    char *help[] = {"player", "--help", NULL};
+    ck_assert_int_eq(run_args(help, out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "usage: player"));
+    char *noid[] = {"player", NULL};
+    char *badid[] = {"player", "--id", "3", NULL};
+    char *one[] = {"player", "--id", "0", "--nodes", "127.0.0.1:9", NULL};
+    char *unknown[] = {"player", "--id", "0", "--bogus", NULL};
+    char *badinit[] = {"player", "--id", "0", "--initiators", "0,,1", NULL};
+    char *badgold[] = {"player", "--id", "0", "--gold", "0", NULL};
+    char **bad[] = {noid, badid, one, unknown, badinit, badgold};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        ck_assert_int_eq(run_args(bad[k], out, sizeof out), 2);
+        ck_assert_str_eq(out, ""); /* usage goes to stderr, never stdout */
+    }
+}
+END_TEST
+
+static Suite *node_suite(void)
+{
+    Suite *s = suite_create("node");
+    TCase *tc = tcase_create("processes");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, command_line);
+    tcase_add_test(tc, snapshot_by_command_and_signal);
+    tcase_add_test(tc, manual_gold_and_state);
+    tcase_add_test(tc, garbage_connection);
+    tcase_add_test(tc, crash_makes_snapshot_incomplete);
+    tcase_add_test(tc, stranger_on_a_peer_port);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(node_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
