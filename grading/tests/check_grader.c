@@ -340,6 +340,16 @@ START_TEST(harness_good_run)
         ck_assert_int_eq(run_count(&r, i, "stats"), 1); /* output after SIGTERM is collected */
         ck_assert_int_gt(r.node[i].port, 0);
     }
+    /* Ports come from below the ephemeral range, where no outgoing connection takes them. */
+    int lo = 32768, hi = 60999;
+    FILE *pr = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (pr) {
+        ck_assert_int_eq(fscanf(pr, "%d %d", &lo, &hi), 2);
+        fclose(pr);
+    }
+    if (lo > 11000)
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_lt(r.node[i].port, lo);
     assert_all_gone(&r);
     char path[700];
     snprintf(path, sizeof path, "%s/node2.out", r.dir);
