@@ -1,0 +1,114 @@
+/* registry.c - the P2P node's registry of peers and its timeout rule (no I/O). */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int registry_init(struct registry *r, const char *const *addrs, int n, int64_t timeout,
+                  double threshold, int64_t now)
+{
+    memset(r, 0, sizeof *r);
+    r->peer = calloc(n > 0 ? (size_t)n : 1, sizeof *r->peer);
+    if (!r->peer)
+        return -1;
+    r->n = n;
+    r->timeout = timeout;
+    r->threshold = threshold;
+    for (int i = 0; i < n; i++) {
+        snprintf(r->peer[i].addr, sizeof r->peer[i].addr, "%s", addrs[i]);
+        r->peer[i].status = REG_UNKNOWN;
+        r->peer[i].last_seen = now; /* the timer of a peer never heard starts with us */
+    }
+    return 0;
+}
+
+void registry_free(struct registry *r)
+{
+    free(r->peer);
+    r->peer = NULL;
+    r->n = 0;
+}
+
+int registry_on_alive(struct registry *r, int i, const char *id, bool has_load, double load,
+                      int64_t now)
+{
+    struct reg_peer *p = &r->peer[i];
+    int ch = 0;
+    if (p->status != REG_ALIVE)
+        ch |= REG_CH_STATUS;
+    if (strcmp(p->id, id) != 0)
+        ch |= REG_CH_ID; /* first answer, or the peer restarted with a new SERVER_ID */
+    snprintf(p->id, sizeof p->id, "%s", id);
+    p->status = REG_ALIVE;
+    if (now > p->last_seen)
+        p->last_seen = now;
+    p->has_load = has_load;
+    p->load = has_load ? load : 0;
+    bool over = r->threshold > 0 && has_load && load > r->threshold;
+    if (over != p->overloaded)
+        ch |= REG_CH_FLAG;
+    p->overloaded = over;
+    return ch;
+}
+
+/* STEP 2: the timeout rule. Strictly more than timeout: a peer answering exactly every
+ * timeout ms is not suspected. */
+static bool timed_out(const struct registry *r, const struct reg_peer *p, int64_t now)
+{
+    return p->status != REG_TIMEOUT && now - p->last_seen > r->timeout;
+}
+
+int registry_tick(struct registry *r, int64_t now, int *changed, int cap)
+{
+    int k = 0;
+    for (int i = 0; i < r->n; i++) {
+        struct reg_peer *p = &r->peer[i];
+        if (!timed_out(r, p, now))
+            continue;
+        p->status = REG_TIMEOUT;
+        if (k < cap)
+            changed[k++] = i;
+    }
+    return k;
+}
+
+void registry_forgive(struct registry *r, int64_t delta)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->peer[i].status != REG_TIMEOUT)
+            r->peer[i].last_seen += delta;
+}
+
+int64_t registry_next_deadline(const struct registry *r)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < r->n; i++)
+        if (r->peer[i].status != REG_TIMEOUT && r->peer[i].last_seen + r->timeout + 1 < next)
+            next = r->peer[i].last_seen + r->timeout + 1;
+    return next;
+}
+
+const char *registry_status_name(enum reg_status s)
+{
+    return s == REG_ALIVE ? "ALIVE" : s == REG_TIMEOUT ? "TIMEOUT" : "UNKNOWN";
+}
+
+size_t registry_format(const struct registry *r, int64_t now, char *buf, size_t cap)
+{
+    size_t len = 0;
+    int n = snprintf(buf, cap, "registry: %d peers (timeout %lld ms)\n", r->n,
+                     (long long)r->timeout);
+    for (int i = 0; n >= 0 && (len += (size_t)n) < cap && i <= r->n; i++) {
+        if (i == r->n)
+            break;
+        const struct reg_peer *p = &r->peer[i];
+        char load[48] = "";
+        if (p->has_load)
+            snprintf(load, sizeof load, " load=%.2f%s", p->load, p->overloaded ? " OVERLOADED" : "");
+        n = snprintf(buf + len, cap - len, "  %-21s %-7s id=%s last_seen=%lld ms ago%s\n",
+                     p->addr, registry_status_name(p->status), p->id[0] ? p->id : "-",
+                     (long long)(now - p->last_seen), load);
+    }
+    return len < cap ? len : cap - 1;
+}
