@@ -19,7 +19,7 @@
 static const char usage[] =
     "usage: heartbeat peer    --port P [--peer H:P[,H:P...]]... [--interval T] [--timeout T]\n"
     "                         [--load-threshold X] [--load X] [--line-timeout T] [--host A]\n"
-    "                         [--id N] [--seed S] [--quiet]\n"
+    "                         [--id N] [--quiet]\n"
     "       heartbeat monitor --port P [--timeout T] [--order-every T] [--id N]\n"
     "       heartbeat worker  --id N --monitor H:P [--interval T] [--port P]\n"
     "       heartbeat --help\n"
@@ -179,13 +179,6 @@ static bool set_flag(struct args *a, const char *f, const char *v)
         if (!to_double(v, 0, 1e6, &d))
             return bad_value(f, v, "a number >= 0");
         *(!strcmp(f, "--load") ? &a->peer.load : &a->peer.load_threshold) = d;
-    } else if (!strcmp(f, "--seed")) {
-        char *end;
-        errno = 0;
-        a->peer.seed = strtoull(v, &end, 10);
-        if (!isdigit((unsigned char)v[0]) || *end || errno)
-            return bad_value(f, v, "a whole number");
-        a->peer.have_seed = true;
     } else {
         complain("unknown argument '%s'", f);
         return false;

@@ -95,16 +95,16 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* A version-4 UUID, like 004's uuid4(): from --seed (reproducible) or /dev/urandom. A new
- * one at every start, so peers can tell a restarted node from the old one. */
+/* A version-4 UUID, like 004's uuid4(): random, and new at every start, so peers can tell a
+ * restarted node from the old one. /dev/urandom; if it cannot be read, the clock and the pid. */
 static void make_uuid(struct peer *p)
 {
     uint8_t b[16];
-    uint64_t s = p->cfg->seed ^ ((uint64_t)ntohs(p->cfg->listen.sin_port) << 48);
-    int fd = p->cfg->have_seed ? -1 : open("/dev/urandom", O_RDONLY);
+    int fd = open("/dev/urandom", O_RDONLY);
     if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b) {
-        if (!p->cfg->have_seed)
-            s ^= (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t s = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 40;
         for (int i = 0; i < 16; i += 8) {
             uint64_t x = splitmix(&s);
             memcpy(b + i, &x, 8);

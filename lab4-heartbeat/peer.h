@@ -25,8 +25,6 @@ struct peer_config {
     int line_timeout_ms;                         /* --line-timeout: a request must end by then */
     double load_threshold;                       /* --load-threshold; 0 = off */
     double load;                                 /* --load; < 0: the machine's load average */
-    uint64_t seed;                               /* --seed: makes SERVER_ID reproducible */
-    bool have_seed;
     bool quiet;                                  /* --quiet: registry printed on demand only */
 };
 

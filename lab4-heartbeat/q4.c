@@ -94,13 +94,13 @@ static void on_datagram(struct mon_io *io, const char *buf, size_t len, const ch
     monitor_update_critical(&io->m);
     long target = monitor_target(&io->m);
     if (r == MON_JOINED)
-        evlog("ev=joined node=%ld to=%s", msg.node, target_str(target, t, sizeof t));
+        evlog("ev=joined worker=%ld to=%s", msg.node, target_str(target, t, sizeof t));
     else if (r == MON_RECOVERED) {
         io->recoveries++;
-        evlog("ev=recovered node=%ld to=%s", msg.node, target_str(target, t, sizeof t));
+        evlog("ev=recovered worker=%ld to=%s", msg.node, target_str(target, t, sizeof t));
     } else if (r == MON_FULL) {
         io->bad++;
-        evlog("ev=bad why=too-many-workers from=%s node=%ld", from, msg.node);
+        evlog("ev=bad why=too-many-workers from=%s worker=%ld", from, msg.node);
     }
 }
 
@@ -135,7 +135,7 @@ static void mon_tick(struct mon_io *io)
     long target = monitor_target(&io->m);
     for (int j = 0; j < k; j++) {
         io->failures++;
-        evlog("ev=failed node=%ld to=%s", failed[j], target_str(target, t, sizeof t));
+        evlog("ev=failed worker=%ld to=%s", failed[j], target_str(target, t, sizeof t));
     }
     if (monitor_update_critical(&io->m))
         evlog("ev=critical why=no-alive-worker workers=%d", io->m.n);
