@@ -256,13 +256,13 @@ static void check_detection(struct run *r, double w, struct lat *det, struct lat
                 if (o == p)
                     continue;
                 /* completeness: the observer was up from the fault to its deadline */
-                double dl = d[j].a + w;
-                if (d[j].b > dl && up_during(r, o, d[j].a, dl)) {
-                    const struct event *e = status_at(r, o, p, dl);
+                double dl = d[j].a + w, end = d[j].b < dl ? d[j].b : dl;
+                if (up_during(r, o, d[j].a, end)) {
+                    const struct event *e = status_at(r, o, p, end);
                     const char *st = e ? event_get(e, "status") : NULL;
                     if (st && !strcmp(st, "TIMEOUT"))
                         lat_add(det, e->t - d[j].a);
-                    else
+                    else if (d[j].b > dl) /* a shorter outage need not be noticed */
                         verdict_fail(v, V_LIVENESS,
                                      "completeness violated: node %d was %s %.0f ms into the "
                                      "run, and %.0f ms later (timeout + interval + slack) node "
@@ -666,10 +666,11 @@ static void check_monitor(struct run *r, struct verdict *v)
         int nd = downs(r, k, d);
         for (int j = 1; j < nd; j++) {
             const struct event *e;
-            if (d[j].b > d[j].a + w) {
-                if ((e = mon_event_after(r, "failed", k, d[j].a, d[j].a + w)))
+            {
+                double end = d[j].b < d[j].a + w ? d[j].b : d[j].a + w;
+                if ((e = mon_event_after(r, "failed", k, d[j].a, end)))
                     lat_add(&det, e->t - d[j].a);
-                else
+                else if (d[j].b > d[j].a + w) /* a shorter outage need not be noticed */
                     verdict_fail(v, V_LIVENESS, "completeness violated: worker %d went down %.0f "
                                                 "ms into the run; no ev=failed node=%d within "
                                                 "%.0f ms", k, d[j].a - r->t_ready, k, w);
@@ -748,13 +749,13 @@ static const struct gtest tests[] = {
      .check = check_peers, .timeout_ms = 60000,
      .what = "4 s without faults: every node sees every peer ALIVE and none is ever TIMEOUT"},
     {.name = "restart", .points = 10, .nodes = 4, .args = PARGS, .net = "",
-     .faults = {{1000, F_CRASH, 2, NULL}, {4000, F_RESTART, 2, NULL}}, .nfaults = 2,
+     .faults = {{1000, F_CRASH, 2, NULL}, {6000, F_RESTART, 2, NULL}}, .nfaults = 2,
      .until = until_peers, .check = check_peers, .timeout_ms = 60000,
      .what = "node 2 crashes, then restarts: TIMEOUT, then ALIVE again with a new SERVER_ID"},
     {.name = "paused-node", .points = 15, .nodes = 4, .args = PARGS, .net = "",
-     .faults = {{1000, F_PAUSE, 1, NULL}, {2500, F_RESUME, 1, NULL}}, .nfaults = 2,
+     .faults = {{1000, F_PAUSE, 1, NULL}, {6000, F_RESUME, 1, NULL}}, .nfaults = 2,
      .until = until_peers, .check = check_peers, .timeout_ms = 60000,
-     .what = "node 1 stopped 1.5 s: suspected, then ALIVE again; it suspects nobody itself"},
+     .what = "node 1 stopped 5 s: suspected, then ALIVE again; it suspects nobody itself"},
     {.name = "monitor-failover", .points = 15, .nodes = 4, .args = WORKER, .bin0 = NULL,
      .args0 = MON, .net = "",
      .faults = {{800, F_CRASH, 1, NULL}, {1800, F_CRASH, 2, NULL}, {2800, F_RESTART, 1, NULL},

@@ -573,18 +573,19 @@ static void log_stats(const struct peer *p)
 
 static void run(struct peer *p, struct pollfd *fds)
 {
+    int64_t last = now_ms(); /* the end of the previous turn of the loop */
     while (!p->stop) {
         int n = fill_fds(p, fds), wait = poll_timeout(p);
-        int64_t before = now_ms();
         if (poll(fds, (nfds_t)n, wait) < 0 && errno != EINTR) {
             evlog("ev=error op=poll err=\"%s\"", strerror(errno));
             return;
         }
-        /* Woke up more than an interval late: we were stopped, not the peers. */
-        int64_t late = now_ms() - before - wait;
-        if (late > p->cfg->interval_ms) {
-            registry_forgive(&p->reg, late);
-            evlog("ev=stalled ms=%" PRId64, late);
+        /* The beat timer wakes us at least every interval. A longer gap means that we were
+         * stopped (SIGSTOP, an overloaded machine), not the peers: do not count it. */
+        int64_t gap = now_ms() - last;
+        if (gap > 2 * (int64_t)p->cfg->interval_ms) {
+            registry_forgive(&p->reg, gap - p->cfg->interval_ms);
+            evlog("ev=stalled ms=%" PRId64, gap);
         }
         handle(p, fds, n);
         if (now_ms() >= p->next_beat) {
@@ -598,6 +599,7 @@ static void run(struct peer *p, struct pollfd *fds)
         if (p->dirty && !p->stop && !p->cfg->quiet)
             print_registry(p);
         p->dirty = false;
+        last = now_ms();
     }
 }
 
