@@ -243,6 +243,7 @@ static void beat(struct peer *p)
     int64_t now = now_ms();
     for (int i = 0; i < p->cfg->npeers; i++) {
         struct out_conn *o = &p->out[i];
+        registry_on_ask(&p->reg, i, now);
         if ((o->st == OUT_WAITING || o->st == OUT_CONNECTING) &&
             now - o->since > p->cfg->timeout_ms)
             out_close(o);

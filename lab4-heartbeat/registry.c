@@ -18,7 +18,7 @@ int registry_init(struct registry *r, const char *const *addrs, int n, int64_t t
     for (int i = 0; i < n; i++) {
         snprintf(r->peer[i].addr, sizeof r->peer[i].addr, "%s", addrs[i]);
         r->peer[i].status = REG_UNKNOWN;
-        r->peer[i].last_seen = now; /* the timer of a peer never heard starts with us */
+        r->peer[i].last_seen = now; /* until registry_on_ask(): the timer is not running */
     }
     return 0;
 }
@@ -28,6 +28,14 @@ void registry_free(struct registry *r)
     free(r->peer);
     r->peer = NULL;
     r->n = 0;
+}
+
+void registry_on_ask(struct registry *r, int i, int64_t now)
+{
+    struct reg_peer *p = &r->peer[i];
+    if (!p->asked && p->status == REG_UNKNOWN)
+        p->last_seen = now;
+    p->asked = true;
 }
 
 int registry_on_alive(struct registry *r, int i, const char *id, bool has_load, double load,
@@ -41,6 +49,7 @@ int registry_on_alive(struct registry *r, int i, const char *id, bool has_load, 
         ch |= REG_CH_ID; /* first answer, or the peer restarted with a new SERVER_ID */
     snprintf(p->id, sizeof p->id, "%s", id);
     p->status = REG_ALIVE;
+    p->asked = true;
     if (now > p->last_seen)
         p->last_seen = now;
     p->has_load = has_load;
@@ -56,7 +65,7 @@ int registry_on_alive(struct registry *r, int i, const char *id, bool has_load, 
  * timeout ms is not suspected. */
 static bool timed_out(const struct registry *r, const struct reg_peer *p, int64_t now)
 {
-    return p->status != REG_TIMEOUT && now - p->last_seen > r->timeout;
+    return p->asked && p->status != REG_TIMEOUT && now - p->last_seen > r->timeout;
 }
 
 int registry_tick(struct registry *r, int64_t now, int *changed, int cap)
@@ -84,7 +93,8 @@ int64_t registry_next_deadline(const struct registry *r)
 {
     int64_t next = INT64_MAX;
     for (int i = 0; i < r->n; i++)
-        if (r->peer[i].status != REG_TIMEOUT && r->peer[i].last_seen + r->timeout + 1 < next)
+        if (r->peer[i].asked && r->peer[i].status != REG_TIMEOUT &&
+            r->peer[i].last_seen + r->timeout + 1 < next)
             next = r->peer[i].last_seen + r->timeout + 1;
     return next;
 }

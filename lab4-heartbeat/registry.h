@@ -14,8 +14,9 @@
 /*
  * A peer's status, as 004 defines it, plus UNKNOWN for "never answered yet". Transitions:
  *   UNKNOWN -> ALIVE    first answer
- *   UNKNOWN -> TIMEOUT  no answer within timeout of the registry's start (a peer dead from the
- *                       start is reported too)
+ *   UNKNOWN -> TIMEOUT  no answer within timeout of our first request to it (a peer dead from
+ *                       the start is reported too; the clock starts when we ask, not when we
+ *                       start, so a node that starts slowly does not blame its peers)
  *   ALIVE   -> TIMEOUT  no answer for more than timeout ms since the last one (last_seen)
  *   TIMEOUT -> ALIVE    an answer again (the peer came back, maybe as a new SERVER_ID)
  * The rule: a peer is TIMEOUT at time now iff now - last_seen > timeout.
@@ -26,7 +27,8 @@ struct reg_peer {
     char addr[REG_ADDR_MAX];     /* host:port, as configured: the registry's key */
     char id[PROTO_ID_MAX];       /* SERVER_ID of the last answer, "" before any */
     enum reg_status status;
-    int64_t last_seen;           /* ms, when the last answer arrived (the start before any) */
+    int64_t last_seen;           /* ms, when the last answer arrived (the first request before) */
+    bool asked;                  /* we sent (or tried to send) it a request: its timer runs */
     bool has_load;
     double load;                 /* LOAD of the last answer */
     bool overloaded;             /* load > threshold (sprint 2) */
@@ -46,6 +48,10 @@ enum { REG_CH_STATUS = 1, REG_CH_ID = 2, REG_CH_FLAG = 4 };
 int registry_init(struct registry *r, const char *const *addrs, int n, int64_t timeout,
                   double threshold, int64_t now);
 void registry_free(struct registry *r);
+
+/* We are asking peer i now (a request, or a connection attempt). Starts the timer of a peer
+ * never asked before; changes nothing else. */
+void registry_on_ask(struct registry *r, int i, int64_t now);
 
 /* Peer i answered ALIVE at now. Returns the REG_CH_* bits of what changed. */
 int registry_on_alive(struct registry *r, int i, const char *id, bool has_load, double load,

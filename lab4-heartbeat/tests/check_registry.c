@@ -38,7 +38,8 @@ START_TEST(starts_unknown)
         ck_assert_str_eq(R.peer[i].addr, ADDRS[i]);
         ck_assert_str_eq(R.peer[i].id, "");
     }
-    ck_assert_int_eq(registry_next_deadline(&R), T0 + 501);
+    ck_assert_int_eq(registry_next_deadline(&R), INT64_MAX); /* nobody asked yet */
+    ck_assert_int_eq(tick(T0 + 5000, NULL), 0);
 }
 END_TEST
 
@@ -79,9 +80,14 @@ END_TEST
 
 START_TEST(never_answers_times_out)
 {
+    for (int i = 0; i < 3; i++)
+        registry_on_ask(&R, i, T0 + 10);
+    registry_on_ask(&R, 1, T0 + 200); /* asked again: the timer still runs from the first */
     registry_on_alive(&R, 0, "a", false, 0, T0 + 300);
+    ck_assert_int_eq(registry_next_deadline(&R), T0 + 511);
     int first;
-    ck_assert_int_eq(tick(T0 + 501, &first), 2); /* 1 and 2: silent since the start */
+    ck_assert_int_eq(tick(T0 + 510, &first), 0);
+    ck_assert_int_eq(tick(T0 + 511, &first), 2); /* 1 and 2: silent since the first request */
     ck_assert_int_eq(R.peer[1].status, REG_TIMEOUT);
     ck_assert_int_eq(R.peer[2].status, REG_TIMEOUT);
     ck_assert_int_eq(R.peer[0].status, REG_ALIVE);
@@ -129,6 +135,7 @@ END_TEST
 
 START_TEST(forgive_our_own_pause)
 {
+    registry_on_ask(&R, 2, T0);
     registry_on_alive(&R, 0, "a", false, 0, T0 + 100);
     registry_on_alive(&R, 1, "b", false, 0, T0 + 100);
     ck_assert_int_eq(tick(T0 + 501, NULL), 1); /* 2 never answered */
@@ -143,6 +150,7 @@ END_TEST
 START_TEST(format_lists_every_peer)
 {
     char buf[1024];
+    registry_on_ask(&R, 2, T0);
     registry_on_alive(&R, 0, "uuid-a", true, 0.9, T0);
     tick(T0 + 501, NULL);
     size_t n = registry_format(&R, T0 + 700, buf, sizeof buf);
