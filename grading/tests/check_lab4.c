@@ -241,13 +241,19 @@ START_TEST(bad_input_needs_every_bad_event)
 }
 END_TEST
 
-static void loaded(bool unflag)
+static void loaded(bool unflag, bool early)
 {
     three_up();
+    for (int o = 0; early && o < 2; o++)
+        add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 t=500", o);
     fault(800, F_INPUT, 2);
+    add("node=2 ev=own_load load=0.95 t=801");
     fault(2000, F_INPUT, 2);
+    add("node=2 ev=own_load load=0.20 t=2001");
     for (int o = 0; o < 2; o++) {
-        add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 t=900", o);
+        if (!early)
+            add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 "
+                "t=900", o);
         if (unflag)
             add("node=%d ev=load peer=127.0.0.1:7002 load=0.20 threshold=0.80 overloaded=0 "
                 "t=2100", o);
@@ -257,10 +263,12 @@ static void loaded(bool unflag)
 
 START_TEST(load_flags)
 {
-    loaded(true);
+    loaded(true, false);
     PASSES("load-threshold");
-    loaded(false);
+    loaded(false, false);
     FAILS("load-threshold", V_LIVENESS, "kept node 2 flagged");
+    loaded(true, true);
+    FAILS("load-threshold", V_SAFETY, "node 0 flagged node 2 overloaded before");
 }
 END_TEST
 
