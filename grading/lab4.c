@@ -63,8 +63,8 @@ static double peer_window(const struct run *r)
 
 static double monitor_window(const struct run *r)
 {
-    return arg_ms(r->test->args0, "--timeout ", 3000) +
-           arg_ms(r->test->args, "--interval ", 1000) + slack(r);
+    return arg_ms(r->test->args0, "--timeout ", 3000) + arg_ms(r->test->args, "--interval ", 1000) +
+           slack(r);
 }
 
 /* The node listening on the port of "127.0.0.1:7003", or -1. */
@@ -226,7 +226,14 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
             if (!is(e, "status", "status", "TIMEOUT"))
                 continue;
             int p = node_of_addr(r, event_get(e, "peer"));
+            const char *was = event_get(e, "was");
             if (p < 0 || !up_during(r, p, e->t - w, e->t))
+                continue;
+            /* A peer never heard from, given up on while the run was still starting (64
+             * processes under Valgrind can take seconds to answer their first request): that
+             * is the start-up's fault, not the detector's. From W after the last ev=ready on,
+             * it counts like any other. */
+            if (was && !strcmp(was, "UNKNOWN") && e->t < r->t_ready + w)
                 continue;
             if (false_suspicions++ == 0)
                 verdict_fail(v, V_SAFETY,
@@ -262,8 +269,8 @@ static void check_detection(struct run *r, double w, struct lat *det, struct lat
                                      "completeness violated: node %d was %s %.0f ms into the "
                                      "run, and %.0f ms later (timeout + interval + slack) node "
                                      "%d still had it %s\n      last status: %s",
-                                     p, d[j].crashed ? "crashed" : "paused", d[j].a - r->t_ready,
-                                     w, o, st ? st : "never reported",
+                                     p, d[j].crashed ? "crashed" : "paused", d[j].a - r->t_ready, w,
+                                     o, st ? st : "never reported",
                                      e ? event_str(e, a, sizeof a) : "none");
                 }
                 /* recovery: back at b, so ALIVE again by b + w */
@@ -300,9 +307,10 @@ static void check_new_id(struct run *r, struct verdict *v)
                 restarted |= r->applied[f].node == p && r->applied[f].kind == F_RESTART &&
                              r->applied[f].t > prev[p]->t && r->applied[f].t < e->t;
             if (restarted && id && pid && !strcmp(id, pid))
-                verdict_fail(v, V_SAFETY, "node %d restarted but node %d sees the same SERVER_ID "
-                                          "as before: a new incarnation needs a new id\n      %s\n"
-                                          "      %s",
+                verdict_fail(v, V_SAFETY,
+                             "node %d restarted but node %d sees the same SERVER_ID "
+                             "as before: a new incarnation needs a new id\n      %s\n"
+                             "      %s",
                              p, o, event_str(prev[p], a, sizeof a), event_str(e, b, sizeof b));
             prev[p] = e;
         }
@@ -326,8 +334,9 @@ static void check_final(struct run *r, double w, struct verdict *v)
             const struct event *e = status_at(r, o, p, INF);
             const char *st = e ? event_get(e, "status") : NULL;
             if (!st || strcmp(st, "ALIVE") != 0)
-                verdict_fail(v, V_LIVENESS, "node %d was up at the end (since %.0f ms into the "
-                                            "run) but node %d's registry still has it %s",
+                verdict_fail(v, V_LIVENESS,
+                             "node %d was up at the end (since %.0f ms into the "
+                             "run) but node %d's registry still has it %s",
                              p, d[k - 1].b - r->t_ready, o, st ? st : "never heard");
         }
     }
@@ -477,18 +486,18 @@ static void ask(int fd, int node, const char *line, struct verdict *v)
  * in the middle of a line. */
 static void inject_tcp(struct run *r, int node, struct verdict *v)
 {
-    static const char *garbage =
-        "hello\n"
-        "{\"TASK\": \"HEARTBEAT\"\n"                     /* truncated object */
-        "{\"TASK\": \"NOT-A-TASK\"}\n"                   /* unknown task */
-        "{\"TASK\": \"HEARTBEAT\", \"TASK\": \"X\"}\n"   /* duplicate key */
-        "{\"TASK\": \"HEARTBEAT\", \"A\": \"\\q\"}\n"    /* bad escape */
-        "\x01\x02\xff\xfe garbage\n";
+    static const char *garbage = "hello\n"
+                                 "{\"TASK\": \"HEARTBEAT\"\n"   /* truncated object */
+                                 "{\"TASK\": \"NOT-A-TASK\"}\n" /* unknown task */
+                                 "{\"TASK\": \"HEARTBEAT\", \"TASK\": \"X\"}\n" /* duplicate key */
+                                 "{\"TASK\": \"HEARTBEAT\", \"A\": \"\\q\"}\n"  /* bad escape */
+                                 "\x01\x02\xff\xfe garbage\n";
     int fd = dial(r, node, v);
     if (fd < 0)
         return;
     ask(fd, node, "{\"TASK\": \"HEARTBEAT\"}\n", v);
-    ask(fd, node, " { \"X\" : \"caf\\u00e9 \\\"q\\\"\" , \"N\": -1.5e3,\"TASK\":\"HEARTBEAT\" }\r\n", v);
+    ask(fd, node,
+        " { \"X\" : \"caf\\u00e9 \\\"q\\\"\" , \"N\": -1.5e3,\"TASK\":\"HEARTBEAT\" }\r\n", v);
     send_all(fd, garbage, strlen(garbage));
     ask(fd, node, "{\"TASK\": \"HEARTBEAT\"}\n", v); /* the connection survived the garbage */
     char big[5000];
@@ -547,8 +556,10 @@ static void check_bad(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++)
         for (size_t k = 0; injected(r, i) && k < NWHY; k++)
             if (count_bad(r, i, bad_whys[k]) == 0)
-                verdict_fail(v, V_SAFETY, "node %d logged no ev=bad why=%s: that bad input was "
-                                          "ignored silently or not detected", i, bad_whys[k]);
+                verdict_fail(v, V_SAFETY,
+                             "node %d logged no ev=bad why=%s: that bad input was "
+                             "ignored silently or not detected",
+                             i, bad_whys[k]);
 }
 
 /* ---- sprint 2: load in the answers, peers above the threshold flagged ---- */
@@ -597,26 +608,37 @@ static void check_load(struct run *r, struct verdict *v)
     check_peers(r, v);
     double up_at = own_load_at(r, true, -INF), down_at = own_load_at(r, false, up_at);
     if (up_at == INF || down_at == INF) {
-        verdict_fail(v, V_LIVENESS, "node %d did not log ev=own_load for both `load` commands "
-                                    "on its stdin", LOADED);
+        verdict_fail(v, V_LIVENESS,
+                     "node %d did not log ev=own_load for both `load` commands "
+                     "on its stdin",
+                     LOADED);
         return;
     }
     for (int o = 0; o < r->n; o++) {
         if (o == LOADED)
             continue;
-        const struct event *up = load_flag(r, o, "1", -INF), *down = up ? load_flag(r, o, "0", up->t) : NULL;
+        const struct event *up = load_flag(r, o, "1", -INF),
+                           *down = up ? load_flag(r, o, "0", up->t) : NULL;
         if (up && up->t < up_at)
-            verdict_fail(v, V_SAFETY, "node %d flagged node %d overloaded before its load went "
-                                      "above the threshold", o, LOADED);
+            verdict_fail(v, V_SAFETY,
+                         "node %d flagged node %d overloaded before its load went "
+                         "above the threshold",
+                         o, LOADED);
         if (!up || up->t > down_at)
-            verdict_fail(v, V_LIVENESS, "node %d never flagged node %d overloaded while it "
-                                        "reported load 0.95 > threshold 0.8", o, LOADED);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never flagged node %d overloaded while it "
+                         "reported load 0.95 > threshold 0.8",
+                         o, LOADED);
         else if (!down || down->t < down_at)
-            verdict_fail(v, V_LIVENESS, "node %d kept node %d flagged after its load went back "
-                                        "to 0.2", o, LOADED);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d kept node %d flagged after its load went back "
+                         "to 0.2",
+                         o, LOADED);
         if (run_count(r, o, "registry") == 0)
-            verdict_fail(v, V_LIVENESS, "node %d never printed its registry (ev=registry) "
-                                        "when asked on stdin", o);
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never printed its registry (ev=registry) "
+                         "when asked on stdin",
+                         o);
     }
 }
 
@@ -689,9 +711,11 @@ static void check_monitor(struct run *r, struct verdict *v)
         long long id;
         if (!strcmp(e->ev, "failed") && event_int(e, "worker", &id) && id > 0 && id < r->n &&
             up_during(r, (int)id, e->t - w, e->t) && false_failures++ == 0)
-            verdict_fail(v, V_SAFETY, "accuracy violated: the monitor reported worker %lld "
-                                      "failed, but it had been up for the whole %.0f ms before"
-                                      "\n      %s", id, w, event_str(e, a, sizeof a));
+            verdict_fail(v, V_SAFETY,
+                         "accuracy violated: the monitor reported worker %lld "
+                         "failed, but it had been up for the whole %.0f ms before"
+                         "\n      %s",
+                         id, w, event_str(e, a, sizeof a));
     }
     double all_down = -INF; /* when the last worker went down for good, if all did */
     for (int k = 1; k < r->n; k++) {
@@ -704,17 +728,20 @@ static void check_monitor(struct run *r, struct verdict *v)
                 if ((e = mon_event_after(r, "failed", k, d[j].a, end)))
                     lat_add(&det, e->t - d[j].a);
                 else if (d[j].b > d[j].a + w) /* a shorter outage need not be noticed */
-                    verdict_fail(v, V_LIVENESS, "completeness violated: worker %d went down %.0f "
-                                                "ms into the run; no ev=failed worker=%d within "
-                                                "%.0f ms", k, d[j].a - r->t_ready, k, w);
+                    verdict_fail(v, V_LIVENESS,
+                                 "completeness violated: worker %d went down %.0f "
+                                 "ms into the run; no ev=failed worker=%d within "
+                                 "%.0f ms",
+                                 k, d[j].a - r->t_ready, k, w);
             }
             if (d[j].b < INF) {
                 if ((e = mon_event_after(r, "recovered", k, d[j].b, d[j].b + w)))
                     lat_add(&rec, e->t - d[j].b);
                 else if (d[j].b + w < mono_ms())
-                    verdict_fail(v, V_LIVENESS, "worker %d was back %.0f ms into the run; no "
-                                                "ev=recovered worker=%d within %.0f ms", k,
-                                 d[j].b - r->t_ready, k, w);
+                    verdict_fail(v, V_LIVENESS,
+                                 "worker %d was back %.0f ms into the run; no "
+                                 "ev=recovered worker=%d within %.0f ms",
+                                 k, d[j].b - r->t_ready, k, w);
             }
         }
         /* every worker down for good: the last of them went down at all_down */
@@ -724,8 +751,9 @@ static void check_monitor(struct run *r, struct verdict *v)
             all_down = d[nd - 1].a;
     }
     if (r->n > 1 && all_down < INF && !mon_event_after(r, "critical", -1, all_down, all_down + w))
-        verdict_fail(v, V_LIVENESS, "every worker was down %.0f ms into the run, but the monitor "
-                                    "did not report ev=critical within %.0f ms",
+        verdict_fail(v, V_LIVENESS,
+                     "every worker was down %.0f ms into the run, but the monitor "
+                     "did not report ev=critical within %.0f ms",
                      all_down - r->t_ready, w);
     check_orders(r, w, &orders, v);
     lat_info(r, "failure detection", &det);
@@ -773,54 +801,123 @@ static bool until_monitor(struct run *r, char *why, size_t cap)
 #define REG "registry\n" /* the last fault of a test: every node prints its registry */
 
 static const struct gtest tests[] = {
-    {.name = "completeness", .points = 15, .nodes = 5, .args = PARGS, .net = "",
-     .faults = {{2500, F_CRASH, 1, NULL}, {2500, F_CRASH, 3, NULL}}, .nfaults = 2,
-     .until = until_peers, .check = check_peers, .timeout_ms = 60000,
+    {.name = "completeness",
+     .points = 15,
+     .nodes = 5,
+     .args = PARGS,
+     .net = "",
+     .faults = {{2500, F_CRASH, 1, NULL}, {2500, F_CRASH, 3, NULL}},
+     .nfaults = 2,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 60000,
      .what = "nodes 1 and 3 crash: every other node marks each TIMEOUT within timeout + "
              "interval + 400 ms"},
-    {.name = "accuracy", .points = 10, .nodes = 5, .args = PARGS, .net = "",
-     .faults = {{4000, F_INPUT, 0, REG}}, .nfaults = 1, .until = until_peers,
-     .check = check_peers, .timeout_ms = 60000,
+    {.name = "accuracy",
+     .points = 10,
+     .nodes = 5,
+     .args = PARGS,
+     .net = "",
+     .faults = {{4000, F_INPUT, 0, REG}},
+     .nfaults = 1,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 60000,
      .what = "4 s without faults: every node sees every peer ALIVE and none is ever TIMEOUT"},
-    {.name = "restart", .points = 10, .nodes = 4, .args = PARGS, .net = "",
-     .faults = {{2000, F_CRASH, 2, NULL}, {7000, F_RESTART, 2, NULL}}, .nfaults = 2,
-     .until = until_peers, .check = check_peers, .timeout_ms = 60000,
+    {.name = "restart",
+     .points = 10,
+     .nodes = 4,
+     .args = PARGS,
+     .net = "",
+     .faults = {{2000, F_CRASH, 2, NULL}, {7000, F_RESTART, 2, NULL}},
+     .nfaults = 2,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 60000,
      .what = "node 2 crashes, then restarts: TIMEOUT, then ALIVE again with a new SERVER_ID"},
-    {.name = "paused-node", .points = 15, .nodes = 4, .args = PARGS, .net = "",
-     .faults = {{2000, F_PAUSE, 1, NULL}, {7000, F_RESUME, 1, NULL}}, .nfaults = 2,
-     .until = until_peers, .check = check_peers, .timeout_ms = 60000,
+    {.name = "paused-node",
+     .points = 15,
+     .nodes = 4,
+     .args = PARGS,
+     .net = "",
+     .faults = {{2000, F_PAUSE, 1, NULL}, {7000, F_RESUME, 1, NULL}},
+     .nfaults = 2,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 60000,
      .what = "node 1 stopped 5 s: suspected, then ALIVE again; it suspects nobody itself"},
-    {.name = "monitor-failover", .points = 15, .nodes = 4, .args = WORKER, .bin0 = NULL,
-     .args0 = MON, .net = "",
-     .faults = {{800, F_CRASH, 1, NULL}, {1800, F_CRASH, 2, NULL}, {2800, F_RESTART, 1, NULL},
-                {5800, F_CRASH, 1, NULL}, {5800, F_CRASH, 3, NULL}},
-     .nfaults = 5, .until = until_monitor, .check = check_monitor, .timeout_ms = 60000,
+    {.name = "monitor-failover",
+     .points = 15,
+     .nodes = 4,
+     .args = WORKER,
+     .bin0 = NULL,
+     .args0 = MON,
+     .net = "",
+     .faults = {{800, F_CRASH, 1, NULL},
+                {1800, F_CRASH, 2, NULL},
+                {2800, F_RESTART, 1, NULL},
+                {5800, F_CRASH, 1, NULL},
+                {5800, F_CRASH, 3, NULL}},
+     .nfaults = 5,
+     .until = until_monitor,
+     .check = check_monitor,
+     .timeout_ms = 60000,
      .what = "Q4: workers 1, 2 crash, 1 returns, 1 and 3 crash: orders go to the lowest alive "
              "id, then critical"},
-    {.name = "monitor-loss-10", .points = 10, .nodes = 4, .args = WORKER, .args0 = MON,
-     .net = "drop 0.10", .until = until_monitor, .check = check_monitor, .timeout_ms = 60000,
+    {.name = "monitor-loss-10",
+     .points = 10,
+     .nodes = 4,
+     .args = WORKER,
+     .args0 = MON,
+     .net = "drop 0.10",
+     .until = until_monitor,
+     .check = check_monitor,
+     .timeout_ms = 60000,
      .what = "Q4 under 10% UDP loss, timeout 6 x interval: no worker falsely failed, orders to "
              "worker 1"},
-    {.name = "bad-input", .points = 10, .nodes = 3, .args = PARGS " --line-timeout 1000",
+    {.name = "bad-input",
+     .points = 10,
+     .nodes = 3,
+     .args = PARGS " --line-timeout 1000",
      .net = "",
      .faults = {{1000, F_CALL, 0, NULL}, {1000, F_CALL, 1, NULL}, {2500, F_CRASH, 2, NULL}},
-     .nfaults = 3, .until = until_bad, .check = check_bad, .inject = inject_tcp,
-     .setup = setup_held, .teardown = teardown_held, .timeout_ms = 60000,
+     .nfaults = 3,
+     .until = until_bad,
+     .check = check_bad,
+     .inject = inject_tcp,
+     .setup = setup_held,
+     .teardown = teardown_held,
+     .timeout_ms = 60000,
      .what = "garbage, an over-long line, half-open and one-byte connections: answers go on, "
              "node 2's crash is still detected in time"},
-    {.name = "load-threshold", .points = 5, .nodes = 3,
-     .args = PARGS " --load 0.1 --load-threshold 0.8", .net = "",
-     .faults = {{1000, F_INPUT, LOADED, "load 0.95\n"}, {2500, F_INPUT, LOADED, "load 0.2\n"},
-                {4000, F_INPUT, 0, REG}, {4000, F_INPUT, 1, REG}},
-     .nfaults = 4, .until = until_load, .check = check_load, .timeout_ms = 60000,
+    {.name = "load-threshold",
+     .points = 5,
+     .nodes = 3,
+     .args = PARGS " --load 0.1 --load-threshold 0.8",
+     .net = "",
+     .faults = {{1000, F_INPUT, LOADED, "load 0.95\n"},
+                {2500, F_INPUT, LOADED, "load 0.2\n"},
+                {4000, F_INPUT, 0, REG},
+                {4000, F_INPUT, 1, REG}},
+     .nfaults = 4,
+     .until = until_load,
+     .check = check_load,
+     .timeout_ms = 60000,
      .what = "sprint 2: LOAD in the answers; a peer above --load-threshold is flagged, then "
              "unflagged"},
-    {.name = "sixty-four", .points = 10, .nodes = 64,
-     .args = PEER "--interval 2000 --timeout 10000 --quiet", .net = "",
-     .faults = {{4000, F_CRASH, 7, NULL}, {4000, F_CRASH, 40, NULL}}, .nfaults = 2,
-     .until = until_peers, .check = check_peers, .timeout_ms = 120000,
+    {.name = "sixty-four",
+     .points = 10,
+     .nodes = 64,
+     .args = PEER "--interval 2000 --timeout 10000 --quiet",
+     .net = "",
+     .faults = {{4000, F_CRASH, 7, NULL}, {4000, F_CRASH, 40, NULL}},
+     .nfaults = 2,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 120000,
      .what = "64 nodes, 2 crash: each of the 62 others marks both TIMEOUT in time, no false "
              "suspicion"},
 };
 
-const struct lab lab4_heartbeat = {"lab4-heartbeat", "heartbeat", tests, sizeof tests / sizeof *tests};
+const struct lab lab4_heartbeat = {"lab4-heartbeat", "heartbeat", tests,
+                                   sizeof tests / sizeof *tests};

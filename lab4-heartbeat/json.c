@@ -131,23 +131,29 @@ static enum json_error read_string(struct cur *c, char *out, size_t cap)
     return JSON_OK;
 }
 
+static const char *digits(const char *p, const char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
 /* A number in JSON's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static enum json_error read_number(struct cur *c, double *out)
 {
     const char *s = c->p, *p = c->p;
     char tmp[64];
-#define DIGITS(p) while (p < c->end && *p >= '0' && *p <= '9') p++
     if (p < c->end && *p == '-')
         p++;
     const char *d = p;
-    DIGITS(p);
+    p = digits(p, c->end);
     if (p == d)
         return p == c->end ? JSON_ETRUNC : JSON_ESYNTAX;
     if (*d == '0' && p - d > 1)
         return JSON_ESYNTAX; /* leading zero */
     if (p < c->end && *p == '.') {
         d = ++p;
-        DIGITS(p);
+        p = digits(p, c->end);
         if (p == d)
             return p == c->end ? JSON_ETRUNC : JSON_ESYNTAX;
     }
@@ -156,11 +162,10 @@ static enum json_error read_number(struct cur *c, double *out)
         if (p < c->end && (*p == '+' || *p == '-'))
             p++;
         d = p;
-        DIGITS(p);
+        p = digits(p, c->end);
         if (p == d)
             return p == c->end ? JSON_ETRUNC : JSON_ESYNTAX;
     }
-#undef DIGITS
     if ((size_t)(p - s) >= sizeof tmp)
         return JSON_ELONG;
     memcpy(tmp, s, (size_t)(p - s));
@@ -324,11 +329,11 @@ bool json_get_num(const struct json_obj *o, const char *key, double *out)
 size_t json_put_str(char *buf, size_t len, size_t cap, const char *s)
 {
     size_t start = len;
-#define PUT(ch)                                                                                \
-    do {                                                                                       \
-        if (len + 1 >= cap)                                                                    \
-            goto full;                                                                         \
-        buf[len++] = (ch);                                                                     \
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (len + 1 >= cap)                                                                        \
+            goto full;                                                                             \
+        buf[len++] = (ch);                                                                         \
     } while (0)
     PUT('"');
     for (; *s; s++) {

@@ -194,12 +194,13 @@ static bool add_peers(struct peer_config *c, const char *list)
         struct sockaddr_in a;
         if (!to_hostport(s, len, &a))
             return bad_value("--peer", list, "IPv4:port[,IPv4:port...]");
-        bool self = a.sin_port == c->listen.sin_port &&
-                    (a.sin_addr.s_addr == c->listen.sin_addr.s_addr ||
-                     c->listen.sin_addr.s_addr == htonl(INADDR_ANY));
+        bool self =
+            a.sin_port == c->listen.sin_port && (a.sin_addr.s_addr == c->listen.sin_addr.s_addr ||
+                                                 c->listen.sin_addr.s_addr == htonl(INADDR_ANY));
         bool dup = false;
         for (int i = 0; i < c->npeers; i++)
-            dup |= c->paddr[i].sin_port == a.sin_port && c->paddr[i].sin_addr.s_addr == a.sin_addr.s_addr;
+            dup |= c->paddr[i].sin_port == a.sin_port &&
+                   c->paddr[i].sin_addr.s_addr == a.sin_addr.s_addr;
         if (!self && !dup) {
             if (c->npeers == PEER_MAX_PEERS)
                 return bad_value("--peer", list, "at most 128 peers");
@@ -315,13 +316,9 @@ int main(int argc, char **argv)
 {
     static struct args a; /* large: the peer table */
     switch (parse(argc, argv, &a)) {
-    case P_HELP:
-        return fputs(usage, stdout) == EOF || fflush(stdout) == EOF ? 1 : 0;
-    case P_ERROR:
-        fputs(usage, stderr);
-        return 2;
-    case P_OK:
-        break;
+    case P_HELP: return fputs(usage, stdout) == EOF || fflush(stdout) == EOF ? 1 : 0;
+    case P_ERROR: fputs(usage, stderr); return 2;
+    case P_OK: break;
     }
     for (int i = 2; i < argc; i++)
         a.peer.quiet |= !strcmp(argv[i], "--quiet");

@@ -19,8 +19,8 @@ struct mon_worker {
 struct monitor {
     struct mon_worker w[MON_MAX_WORKERS]; /* in order of first beat */
     int n;
-    int64_t timeout;   /* ms */
-    bool critical;     /* every known worker has failed */
+    int64_t timeout; /* ms */
+    bool critical;   /* every known worker has failed */
 };
 
 /* What a beat did, for the caller to log. */

@@ -17,9 +17,9 @@
 
 #include "evlog.h"
 
-#define IN_WBUF 4096      /* answers waiting for a client that reads slowly */
-#define ACCEPT_BATCH 64   /* connections accepted per wake-up, so accepting cannot starve beats */
-#define MIN_IDLE_MS 5000  /* an incoming connection silent this long (and 4 x timeout) is closed */
+#define IN_WBUF 4096     /* answers waiting for a client that reads slowly */
+#define ACCEPT_BATCH 64  /* connections accepted per wake-up, so accepting cannot starve beats */
+#define MIN_IDLE_MS 5000 /* an incoming connection silent this long (and 4 x timeout) is closed */
 
 enum out_state { OUT_CLOSED, OUT_CONNECTING, OUT_READY, OUT_WAITING };
 
@@ -55,7 +55,7 @@ struct peer {
     size_t ilen;
     char ibuf[256]; /* a stdin command being read */
     char server_id[40];
-    bool load_set;  /* --load or the stdin command `load X` */
+    bool load_set; /* --load or the stdin command `load X` */
     double load;
     struct registry reg;
     struct out_conn out[PEER_MAX_PEERS];
@@ -140,8 +140,8 @@ static void log_status(struct peer *p, int i, const char *was)
     if (e->has_load)
         snprintf(load, sizeof load, " load=%.2f", e->load);
     evlog("ev=status peer=%s status=%s id=%s was=%s silent_ms=%" PRId64 "%s", e->addr,
-          registry_status_name(e->status), e->id[0] ? e->id : "-", was,
-          now_ms() - e->last_seen, load);
+          registry_status_name(e->status), e->id[0] ? e->id : "-", was, now_ms() - e->last_seen,
+          load);
     p->dirty = true;
 }
 
@@ -370,8 +370,8 @@ static bool in_line(struct peer *p, struct in_conn *c, const char *line, size_t 
         bad(p, "not-a-request", c->addr);
         return true;
     }
-    size_t n = proto_encode_alive(c->wbuf + c->wlen, sizeof c->wbuf - c->wlen, p->server_id,
-                                  true, current_load(p));
+    size_t n = proto_encode_alive(c->wbuf + c->wlen, sizeof c->wbuf - c->wlen, p->server_id, true,
+                                  current_load(p));
     if (n == 0) {
         bad(p, "not-reading-answers", c->addr); /* its answers pile up: drop the client */
         return false;
@@ -513,13 +513,13 @@ static int fill_fds(struct peer *p, struct pollfd *fds)
     fds[SLOT_STDIN] = (struct pollfd){.fd = p->stdin_open ? 0 : -1, .events = POLLIN};
     for (int i = 0; i < p->cfg->npeers; i++) {
         const struct out_conn *o = &p->out[i];
-        fds[SLOT_OUT + i] = (struct pollfd){
-            .fd = o->fd, .events = o->st == OUT_CONNECTING ? POLLOUT : POLLIN};
+        fds[SLOT_OUT + i] =
+            (struct pollfd){.fd = o->fd, .events = o->st == OUT_CONNECTING ? POLLOUT : POLLIN};
     }
     int base = SLOT_OUT + p->cfg->npeers;
     for (int j = 0; j < p->nin; j++)
-        fds[base + j] = (struct pollfd){
-            .fd = p->in[j]->fd, .events = (short)(POLLIN | (p->in[j]->wlen ? POLLOUT : 0))};
+        fds[base + j] = (struct pollfd){.fd = p->in[j]->fd,
+                                        .events = (short)(POLLIN | (p->in[j]->wlen ? POLLOUT : 0))};
     return base + p->nin;
 }
 
@@ -625,8 +625,8 @@ int peer_main(const struct peer_config *cfg, int wake_fd)
     for (int i = 0; i < cfg->npeers; i++)
         p.out[i].fd = -1, names[i] = cfg->pname[i];
     make_uuid(&p);
-    if (registry_init(&p.reg, names, cfg->npeers, cfg->timeout_ms, cfg->load_threshold,
-                      now_ms()) != 0 ||
+    if (registry_init(&p.reg, names, cfg->npeers, cfg->timeout_ms, cfg->load_threshold, now_ms()) !=
+            0 ||
         open_listener(&p) != 0) {
         char a[REG_ADDR_MAX];
         addr_str(&cfg->listen, a, sizeof a);
@@ -641,8 +641,8 @@ int peer_main(const struct peer_config *cfg, int wake_fd)
     }
     char a[REG_ADDR_MAX];
     addr_str(&cfg->listen, a, sizeof a);
-    evlog("ev=ready addr=%s id=%s peers=%d interval=%d timeout=%d", a, p.server_id,
-          cfg->npeers, cfg->interval_ms, cfg->timeout_ms);
+    evlog("ev=ready addr=%s id=%s peers=%d interval=%d timeout=%d", a, p.server_id, cfg->npeers,
+          cfg->interval_ms, cfg->timeout_ms);
     p.next_beat = now_ms();
     run(&p, fds);
     log_stats(&p);

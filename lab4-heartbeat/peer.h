@@ -15,17 +15,17 @@
 
 /* What the command line says. main() fills it; the node only reads it. */
 struct peer_config {
-    int id;                                      /* --id: node= in event lines */
-    struct sockaddr_in listen;                   /* --port (and --host) */
+    int id;                    /* --id: node= in event lines */
+    struct sockaddr_in listen; /* --port (and --host) */
     int npeers;
-    struct sockaddr_in paddr[PEER_MAX_PEERS];    /* --peer, our own address removed */
-    char pname[PEER_MAX_PEERS][REG_ADDR_MAX];    /* the same as text, the registry's keys */
-    int interval_ms;                             /* --interval */
-    int timeout_ms;                              /* --timeout */
-    int line_timeout_ms;                         /* --line-timeout: a request must end by then */
-    double load_threshold;                       /* --load-threshold; 0 = off */
-    double load;                                 /* --load; < 0: the machine's load average */
-    bool quiet;                                  /* --quiet: registry printed on demand only */
+    struct sockaddr_in paddr[PEER_MAX_PEERS]; /* --peer, our own address removed */
+    char pname[PEER_MAX_PEERS][REG_ADDR_MAX]; /* the same as text, the registry's keys */
+    int interval_ms;                          /* --interval */
+    int timeout_ms;                           /* --timeout */
+    int line_timeout_ms;                      /* --line-timeout: a request must end by then */
+    double load_threshold;                    /* --load-threshold; 0 = off */
+    double load;                              /* --load; < 0: the machine's load average */
+    bool quiet;                               /* --quiet: registry printed on demand only */
 };
 
 /* Run the node until SIGINT/SIGTERM (a byte 't' on wake_fd); 'u' on wake_fd (SIGUSR1) prints

@@ -39,8 +39,7 @@ static int decode_alive(const struct json_obj *o, struct proto_msg *m, const cha
     return 0;
 }
 
-static int decode_beat(const struct json_obj *o, double node, struct proto_msg *m,
-                       const char **why)
+static int decode_beat(const struct json_obj *o, double node, struct proto_msg *m, const char **why)
 {
     double seq = 0;
     if (!(node >= 0 && node <= 1e9) || floor(node) != node)
@@ -87,21 +86,23 @@ size_t proto_encode_request(char *buf, size_t cap)
     return fit(snprintf(buf, cap, "{\"TASK\": \"HEARTBEAT\"}\n"), cap);
 }
 
-size_t proto_encode_alive(char *buf, size_t cap, const char *server_id, bool with_load,
-                          double load)
+size_t proto_encode_alive(char *buf, size_t cap, const char *server_id, bool with_load, double load)
 {
-    size_t len = fit(snprintf(buf, cap, "{\"TASK\": \"HEARTBEAT\", \"RESPONSE\": \"ALIVE\", "
-                                        "\"SERVER_ID\": "), cap);
+    size_t len = fit(snprintf(buf, cap,
+                              "{\"TASK\": \"HEARTBEAT\", \"RESPONSE\": \"ALIVE\", "
+                              "\"SERVER_ID\": "),
+                     cap);
     if (len == 0 || (len = json_put_str(buf, len, cap, server_id)) == 0)
         return 0;
-    size_t more = with_load ? fit(snprintf(buf + len, cap - len, ", \"LOAD\": %.2f}\n", load),
-                                  cap - len)
-                            : fit(snprintf(buf + len, cap - len, "}\n"), cap - len);
+    size_t more = with_load
+                      ? fit(snprintf(buf + len, cap - len, ", \"LOAD\": %.2f}\n", load), cap - len)
+                      : fit(snprintf(buf + len, cap - len, "}\n"), cap - len);
     return more ? len + more : 0;
 }
 
 size_t proto_encode_beat(char *buf, size_t cap, long node, unsigned long seq)
 {
-    return fit(snprintf(buf, cap, "{\"TASK\": \"HEARTBEAT\", \"NODE\": %ld, \"SEQ\": %lu}\n",
-                        node, seq), cap);
+    return fit(
+        snprintf(buf, cap, "{\"TASK\": \"HEARTBEAT\", \"NODE\": %ld, \"SEQ\": %lu}\n", node, seq),
+        cap);
 }

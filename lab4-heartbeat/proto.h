@@ -28,8 +28,8 @@ struct proto_msg {
     char server_id[PROTO_ID_MAX]; /* PROTO_ALIVE */
     bool has_load;                /* PROTO_ALIVE: "LOAD" was present */
     double load;
-    long node;          /* PROTO_BEAT */
-    unsigned long seq;  /* PROTO_BEAT: 0 when absent */
+    long node;         /* PROTO_BEAT */
+    unsigned long seq; /* PROTO_BEAT: 0 when absent */
 };
 
 /* Find one line in buf[0..len): returns its length including the "\n" (> 0), 0 if there is

@@ -83,7 +83,8 @@ static void on_datagram(struct mon_io *io, const char *buf, size_t len, const ch
     char t[16];
     if (len > 0 && buf[len - 1] == '\n')
         len--; /* one object per datagram; its "\n" is optional */
-    if (proto_decode(buf, len, &msg, &why) != 0 || (msg.kind != PROTO_BEAT && (why = "not-a-beat"))) {
+    if (proto_decode(buf, len, &msg, &why) != 0 ||
+        (msg.kind != PROTO_BEAT && (why = "not-a-beat"))) {
         io->bad++;
         evlog("ev=bad why=%s from=%s len=%zu", why, from, len);
         return;
@@ -111,8 +112,7 @@ static void drain(struct mon_io *io)
         struct sockaddr_in src;
         socklen_t slen = sizeof src;
         memset(&src, 0, sizeof src);
-        ssize_t n = recvfrom(io->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&src,
-                             &slen);
+        ssize_t n = recvfrom(io->fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&src, &slen);
         if (n < 0)
             return; /* EAGAIN: drained; EINTR: the loop comes back */
         char from[32];
@@ -192,8 +192,8 @@ int q4_monitor_main(const struct q4_config *cfg, int wake_fd)
             drain(&io);
         mon_tick(&io);
     }
-    evlog("ev=stats beats=%lu workers=%d failures=%lu recoveries=%lu orders=%lu bad=%lu",
-          io.beats, io.m.n, io.failures, io.recoveries, io.orders, io.bad);
+    evlog("ev=stats beats=%lu workers=%d failures=%lu recoveries=%lu orders=%lu bad=%lu", io.beats,
+          io.m.n, io.failures, io.recoveries, io.orders, io.bad);
     close(io.fd);
     return 0;
 }
@@ -223,7 +223,8 @@ int q4_worker_main(const struct q4_config *cfg, int wake_fd)
             continue;
         size_t len = proto_encode_beat(line, sizeof line, cfg->id, ++seq);
         /* UDP: a lost beat is what the monitor's timeout is for; we only count failures. */
-        if (sendto(fd, line, len, 0, (const struct sockaddr *)&cfg->monitor, sizeof cfg->monitor) < 0)
+        if (sendto(fd, line, len, 0, (const struct sockaddr *)&cfg->monitor, sizeof cfg->monitor) <
+            0)
             failed++;
         else
             evlog("ev=send to=0 msg=%d:%lu", cfg->id, seq);

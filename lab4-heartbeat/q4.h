@@ -7,13 +7,13 @@
 #include <stdbool.h>
 
 struct q4_config {
-    int id;                    /* --id: node= in event lines; the worker's id in its beats */
-    struct sockaddr_in bind;   /* --port: the monitor's UDP port; optional for a worker */
+    int id;                  /* --id: node= in event lines; the worker's id in its beats */
+    struct sockaddr_in bind; /* --port: the monitor's UDP port; optional for a worker */
     bool have_bind;
     struct sockaddr_in monitor; /* worker: --monitor */
-    int interval_ms;           /* worker: time between beats */
-    int timeout_ms;            /* monitor: silence after which a worker has failed */
-    int order_ms;              /* monitor: one purchase order every order_ms; 0 = none */
+    int interval_ms;            /* worker: time between beats */
+    int timeout_ms;             /* monitor: silence after which a worker has failed */
+    int order_ms;               /* monitor: one purchase order every order_ms; 0 = none */
 };
 
 /* Each runs until SIGINT/SIGTERM ('t' on wake_fd). Returns 0, or -1 with a message on stderr

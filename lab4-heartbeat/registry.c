@@ -1,6 +1,7 @@
 /* registry.c - the P2P node's registry of peers and its timeout rule (no I/O). */
 #include "registry.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,21 +105,36 @@ const char *registry_status_name(enum reg_status s)
     return s == REG_ALIVE ? "ALIVE" : s == REG_TIMEOUT ? "TIMEOUT" : "UNKNOWN";
 }
 
+/* snprintf at buf + *len, keeping *len <= cap - 1 when the text is cut. */
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    if (*len + 1 >= cap)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
 size_t registry_format(const struct registry *r, int64_t now, char *buf, size_t cap)
 {
     size_t len = 0;
-    int n = snprintf(buf, cap, "registry: %d peers (timeout %lld ms)\n", r->n,
-                     (long long)r->timeout);
-    for (int i = 0; n >= 0 && (len += (size_t)n) < cap && i <= r->n; i++) {
-        if (i == r->n)
-            break;
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    append(buf, cap, &len, "registry: %d peers (timeout %lld ms)\n", r->n, (long long)r->timeout);
+    for (int i = 0; i < r->n; i++) {
         const struct reg_peer *p = &r->peer[i];
-        char load[48] = "";
+        append(buf, cap, &len, "  %-21s %-7s id=%s last_seen=%lld ms ago", p->addr,
+               registry_status_name(p->status), p->id[0] ? p->id : "-",
+               (long long)(now - p->last_seen));
         if (p->has_load)
-            snprintf(load, sizeof load, " load=%.2f%s", p->load, p->overloaded ? " OVERLOADED" : "");
-        n = snprintf(buf + len, cap - len, "  %-21s %-7s id=%s last_seen=%lld ms ago%s\n",
-                     p->addr, registry_status_name(p->status), p->id[0] ? p->id : "-",
-                     (long long)(now - p->last_seen), load);
+            append(buf, cap, &len, " load=%.2f%s", p->load, p->overloaded ? " OVERLOADED" : "");
+        append(buf, cap, &len, "\n");
     }
-    return len < cap ? len : cap - 1;
+    return len;
 }

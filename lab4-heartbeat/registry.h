@@ -24,21 +24,21 @@
 enum reg_status { REG_UNKNOWN, REG_ALIVE, REG_TIMEOUT };
 
 struct reg_peer {
-    char addr[REG_ADDR_MAX];     /* host:port, as configured: the registry's key */
-    char id[PROTO_ID_MAX];       /* SERVER_ID of the last answer, "" before any */
+    char addr[REG_ADDR_MAX]; /* host:port, as configured: the registry's key */
+    char id[PROTO_ID_MAX];   /* SERVER_ID of the last answer, "" before any */
     enum reg_status status;
-    int64_t last_seen;           /* ms, when the last answer arrived (the first request before) */
-    bool asked;                  /* we sent (or tried to send) it a request: its timer runs */
+    int64_t last_seen; /* ms, when the last answer arrived (the first request before) */
+    bool asked;        /* we sent (or tried to send) it a request: its timer runs */
     bool has_load;
-    double load;                 /* LOAD of the last answer */
-    bool overloaded;             /* load > threshold (sprint 2) */
+    double load;     /* LOAD of the last answer */
+    bool overloaded; /* load > threshold (sprint 2) */
 };
 
 struct registry {
     struct reg_peer *peer;
     int n;
-    int64_t timeout;       /* ms */
-    double threshold;      /* sprint 2: flag peers whose load is above it; <= 0: off */
+    int64_t timeout;  /* ms */
+    double threshold; /* sprint 2: flag peers whose load is above it; <= 0: off */
 };
 
 /* What an answer or a tick changed, for the caller to log (bit set). */

@@ -72,26 +72,25 @@ static struct verdict check(const char *name)
     return v;
 }
 
-#define PASSES(name)                                                                           \
-    do {                                                                                       \
-        struct verdict v_ = check(name);                                                       \
-        ck_assert_msg(v_.kind == V_PASS, "%s", v_.msg);                                        \
+#define PASSES(name)                                                                               \
+    do {                                                                                           \
+        struct verdict v_ = check(name);                                                           \
+        ck_assert_msg(v_.kind == V_PASS, "%s", v_.msg);                                            \
     } while (0)
 
-#define FAILS(name, kind_, text)                                                               \
-    do {                                                                                       \
-        struct verdict v_ = check(name);                                                       \
-        ck_assert_msg(v_.kind == (kind_), "wanted a failure, got %s: %s",                      \
-                      verdict_name(v_.kind), v_.msg);                                          \
-        ck_assert_msg(strstr(v_.msg, text), "message lacks '%s': %s", text, v_.msg);           \
+#define FAILS(name, kind_, text)                                                                   \
+    do {                                                                                           \
+        struct verdict v_ = check(name);                                                           \
+        ck_assert_msg(v_.kind == (kind_), "wanted a failure, got %s: %s", verdict_name(v_.kind),   \
+                      v_.msg);                                                                     \
+        ck_assert_msg(strstr(v_.msg, text), "message lacks '%s': %s", text, v_.msg);               \
     } while (0)
 
 /* ---- the P2P registry (test "completeness": timeout 500, interval 100, W = 1000 ms) ---- */
 
 static void status(int o, int p, const char *st, double t, const char *id)
 {
-    add("node=%d ev=status peer=127.0.0.1:%d status=%s id=%s was=X t=%.0f", o, 7000 + p, st, id,
-        t);
+    add("node=%d ev=status peer=127.0.0.1:%d status=%s id=%s was=X t=%.0f", o, 7000 + p, st, id, t);
 }
 
 /* Three nodes up at 0..2 ms, all seeing each other at 100. */
@@ -133,6 +132,22 @@ START_TEST(peers_false_suspicion)
 }
 END_TEST
 
+/* A peer never heard from and suspected during start-up is not judged; later it is. */
+START_TEST(peers_unknown_at_startup)
+{
+    three_nodes();
+    R.t_ready = 50;
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=TIMEOUT id=- was=UNKNOWN t=1040");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=ALIVE id=u0 was=TIMEOUT t=1045");
+    PASSES("completeness");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=TIMEOUT id=- was=UNKNOWN t=1100");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=ALIVE id=u0 was=TIMEOUT t=1105");
+    FAILS("completeness", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
+}
+END_TEST
+
 START_TEST(peers_late_detection)
 {
     three_nodes();
@@ -149,8 +164,9 @@ START_TEST(peers_never_converged)
     status(1, 2, "TIMEOUT", 1590, "u2");
     PASSES("completeness");
     status(0, 1, "TIMEOUT", 300, "u1"); /* early (node 1 up < W): not a false suspicion... */
-    FAILS("completeness", V_LIVENESS, "node 1 was up at the end (since 1 ms into the run) but "
-                                      "node 0's registry still has it TIMEOUT"); /* ...but stale */
+    FAILS("completeness", V_LIVENESS,
+          "node 1 was up at the end (since 1 ms into the run) but "
+          "node 0's registry still has it TIMEOUT"); /* ...but stale */
 }
 END_TEST
 
@@ -253,10 +269,12 @@ static void loaded(bool unflag, bool early)
     for (int o = 0; o < 2; o++) {
         if (!early)
             add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 "
-                "t=900", o);
+                "t=900",
+                o);
         if (unflag)
             add("node=%d ev=load peer=127.0.0.1:7002 load=0.20 threshold=0.80 overloaded=0 "
-                "t=2100", o);
+                "t=2100",
+                o);
         add("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
     }
 }
@@ -359,6 +377,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 20);
     tcase_add_test(t, peers_good);
     tcase_add_test(t, peers_false_suspicion);
+    tcase_add_test(t, peers_unknown_at_startup);
     tcase_add_test(t, peers_late_detection);
     tcase_add_test(t, peers_never_detected);
     tcase_add_test(t, peers_never_converged);

@@ -28,9 +28,9 @@ START_TEST(json_whitespace_and_order)
         ck_assert_msg(parse(same[i], &o) == JSON_OK, "rejected %s", same[i]);
         ck_assert_str_eq(json_get_str(&o, "TASK"), "HEARTBEAT");
         ck_assert(json_get_num(&o, "N", &n) && n == 2.0);
-        ck_assert_ptr_null(json_get_str(&o, "N"));     /* a number is not a string */
-        ck_assert(!json_get_num(&o, "TASK", &n));       /* nor the reverse */
-        ck_assert_ptr_null(json_get_str(&o, "task"));  /* keys are case-sensitive */
+        ck_assert_ptr_null(json_get_str(&o, "N"));    /* a number is not a string */
+        ck_assert(!json_get_num(&o, "TASK", &n));     /* nor the reverse */
+        ck_assert_ptr_null(json_get_str(&o, "task")); /* keys are case-sensitive */
     }
 }
 END_TEST
@@ -63,8 +63,8 @@ START_TEST(json_numbers)
     static const struct {
         const char *in;
         double want;
-    } ok[] = {{"{\"n\": 0}", 0},       {"{\"n\": -0.5}", -0.5}, {"{\"n\": 1e3}", 1000},
-              {"{\"n\": 2.5E-1}", 0.25}, {"{\"n\": 42}", 42},   {"{\"n\": 1.0e+2}", 100}};
+    } ok[] = {{"{\"n\": 0}", 0},         {"{\"n\": -0.5}", -0.5}, {"{\"n\": 1e3}", 1000},
+              {"{\"n\": 2.5E-1}", 0.25}, {"{\"n\": 42}", 42},     {"{\"n\": 1.0e+2}", 100}};
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         struct json_obj o;
         double n;

@@ -117,7 +117,8 @@ static void crash(struct proc *p)
 
 static int dial(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_int_ge(fd, 0);
@@ -215,7 +216,7 @@ START_TEST(closes_bad_connections)
     ck_assert_int_eq(send(slow, "{", 1, MSG_NOSIGNAL), 1); /* and then nothing */
     wait_for(&p, 0, "ev=bad why=line-too-long");
     ck_assert_int_eq(read_line(big, line, sizeof line), -1); /* closed by the node */
-    ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);         /* others still served */
+    ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);        /* others still served */
     wait_for(&p, 0, "ev=bad why=slow-line");
     ck_assert_int_eq(read_line(slow, line, sizeof line), -1);
     close(big), close(slow), close(ok);
@@ -229,10 +230,10 @@ START_TEST(two_peers_detect_and_recover)
     char sa[8], sb[8], list[64], ida[64], idb[64], idb2[64];
     snprintf(sa, sizeof sa, "%d", pa), snprintf(sb, sizeof sb, "%d", pb);
     snprintf(list, sizeof list, "127.0.0.1:%d,127.0.0.1:%d", pa, pb);
-    const char *argva[] = {"heartbeat", "peer", "--id", "0", "--port", sa, "--peer", list,
-                           "--interval", "50", "--timeout", "300", NULL};
-    const char *argvb[] = {"heartbeat", "peer", "--id", "1", "--port", sb, "--peer", list,
-                           "--interval", "50", "--timeout", "300", NULL};
+    const char *argva[] = {"heartbeat", "peer",       "--id", "0",         "--port", sa,  "--peer",
+                           list,        "--interval", "50",   "--timeout", "300",    NULL};
+    const char *argvb[] = {"heartbeat", "peer",       "--id", "1",         "--port", sb,  "--peer",
+                           list,        "--interval", "50",   "--timeout", "300",    NULL};
     struct proc a, b;
     start(&a, argva);
     start(&b, argvb);
@@ -265,12 +266,12 @@ START_TEST(monitor_fails_over)
     char sm[8], addr[32];
     snprintf(sm, sizeof sm, "%d", pm);
     snprintf(addr, sizeof addr, "127.0.0.1:%d", pm);
-    const char *argvm[] = {"heartbeat", "monitor", "--port", sm, "--timeout", "300",
-                           "--order-every", "50", NULL};
-    const char *argv1[] = {"heartbeat", "worker", "--id", "1", "--monitor", addr,
-                           "--interval", "50", NULL};
-    const char *argv2[] = {"heartbeat", "worker", "--id", "2", "--monitor", addr,
-                           "--interval", "50", NULL};
+    const char *argvm[] = {"heartbeat", "monitor",       "--port", sm,  "--timeout",
+                           "300",       "--order-every", "50",     NULL};
+    const char *argv1[] = {"heartbeat", "worker",     "--id", "1", "--monitor",
+                           addr,        "--interval", "50",   NULL};
+    const char *argv2[] = {"heartbeat", "worker",     "--id", "2", "--monitor",
+                           addr,        "--interval", "50",   NULL};
     struct proc m, w1, w2;
     start(&m, argvm);
     wait_for(&m, 0, "ev=ready");

@@ -128,7 +128,7 @@ START_TEST(load_flag)
     ck_assert_int_eq(registry_on_alive(&R, 0, "a", true, 0.8, T0 + 3), REG_CH_FLAG); /* not > */
     ck_assert(!R.peer[0].overloaded);
     ck_assert_int_eq(registry_on_alive(&R, 0, "a", false, 0, T0 + 4), 0); /* no LOAD: no flag */
-    R.threshold = 0; /* off */
+    R.threshold = 0;                                                      /* off */
     ck_assert_int_eq(registry_on_alive(&R, 0, "a", true, 99, T0 + 5), 0);
 }
 END_TEST
@@ -139,7 +139,7 @@ START_TEST(forgive_our_own_pause)
     registry_on_alive(&R, 0, "a", false, 0, T0 + 100);
     registry_on_alive(&R, 1, "b", false, 0, T0 + 100);
     ck_assert_int_eq(tick(T0 + 501, NULL), 1); /* 2 never answered */
-    registry_forgive(&R, 2000);                 /* we were stopped for 2 s */
+    registry_forgive(&R, 2000);                /* we were stopped for 2 s */
     ck_assert_int_eq(tick(T0 + 2550, NULL), 0);
     ck_assert_int_eq(R.peer[0].status, REG_ALIVE);
     ck_assert_int_eq(R.peer[2].status, REG_TIMEOUT); /* a TIMEOUT stays one */
