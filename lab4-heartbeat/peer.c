@@ -581,7 +581,7 @@ static void run(struct peer *p, struct pollfd *fds)
             evlog("ev=error op=poll err=\"%s\"", strerror(errno));
             return;
         }
-        /* The beat timer wakes us at least every interval. A longer gap means that we were
+        /* STEP 4: the beat timer wakes us at least every interval. A longer gap means that we were
          * stopped (SIGSTOP, an overloaded machine), not the peers: do not count it. */
         int64_t gap = now_ms() - last;
         if (gap > 2 * (int64_t)p->cfg->interval_ms) {
