@@ -1,0 +1,408 @@
+/* check_lab4.c - lab4-heartbeat's checkers on hand-made logs: each good log must pass, each
+ * log with a broken detector must fail with the property named. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grader.h"
+
+static struct run R;
+
+static void run_reset(int n)
+{
+    for (int i = 0; i < G_MAXNODES; i++) {
+        for (int j = 0; j < R.node[i].n; j++)
+            event_free(&R.node[i].ev[j]);
+        free(R.node[i].ev);
+    }
+    memset(&R, 0, sizeof R);
+    R.n = n;
+    for (int i = 0; i < n; i++)
+        R.node[i].port = 7000 + i;
+}
+
+static void add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void add(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    struct event e;
+    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
+    struct nodelog *nl = &R.node[e.node];
+    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
+    e.seq = nl->n;
+    nl->ev[nl->n++] = e;
+}
+
+/* An event of a later life (after a restart). */
+static void add_life(int life, const char *line)
+{
+    add("%s", line);
+    struct nodelog *nl = &R.node[line[5] - '0'];
+    nl->ev[nl->n - 1].life = life;
+}
+
+static void fault(double t, enum fault_kind k, int node)
+{
+    R.applied[R.napplied++] = (struct applied_fault){t, k, node};
+}
+
+static const struct gtest *find_test(const char *name)
+{
+    for (int l = 0; l < g_nlabs; l++)
+        for (int t = 0; !strcmp(g_labs[l]->dir, "lab4-heartbeat") && t < g_labs[l]->ntests; t++)
+            if (!strcmp(g_labs[l]->tests[t].name, name))
+                return &g_labs[l]->tests[t];
+    ck_abort_msg("no test %s", name);
+    return NULL;
+}
+
+static struct verdict check(const char *name)
+{
+    struct verdict v = {V_PASS, ""};
+    R.test = find_test(name);
+    R.info[0] = '\0';
+    R.test->check(&R, &v);
+    return v;
+}
+
+#define PASSES(name)                                                                               \
+    do {                                                                                           \
+        struct verdict v_ = check(name);                                                           \
+        ck_assert_msg(v_.kind == V_PASS, "%s", v_.msg);                                            \
+    } while (0)
+
+#define FAILS(name, kind_, text)                                                                   \
+    do {                                                                                           \
+        struct verdict v_ = check(name);                                                           \
+        ck_assert_msg(v_.kind == (kind_), "wanted a failure, got %s: %s", verdict_name(v_.kind),   \
+                      v_.msg);                                                                     \
+        ck_assert_msg(strstr(v_.msg, text), "message lacks '%s': %s", text, v_.msg);               \
+    } while (0)
+
+/* ---- the P2P registry (test "completeness": timeout 500, interval 100, W = 1000 ms) ---- */
+
+static void status(int o, int p, const char *st, double t, const char *id)
+{
+    add("node=%d ev=status peer=127.0.0.1:%d status=%s id=%s was=X t=%.0f", o, 7000 + p, st, id, t);
+}
+
+/* Three nodes up at 0..2 ms, all seeing each other at 100. */
+static void three_up(void)
+{
+    run_reset(3);
+    for (int i = 0; i < 3; i++)
+        add("node=%d ev=ready id=u%d t=%d", i, i, i);
+    for (int o = 0; o < 3; o++)
+        for (int p = 0; p < 3; p++)
+            if (o != p)
+                status(o, p, "ALIVE", 100, p == 0 ? "u0" : p == 1 ? "u1" : "u2");
+}
+
+/* The same, and node 2 crashes at 1000. */
+static void three_nodes(void)
+{
+    three_up();
+    fault(1000, F_CRASH, 2);
+}
+
+START_TEST(peers_good)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    PASSES("completeness");
+    ck_assert_ptr_nonnull(strstr(R.info, "detection ms min/median/max 550/590/590 (2)"));
+}
+END_TEST
+
+START_TEST(peers_false_suspicion)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    status(0, 1, "TIMEOUT", 1500, "u1"); /* node 1 never stopped */
+    FAILS("completeness", V_SAFETY, "accuracy violated: node 0 marked node 1 TIMEOUT");
+}
+END_TEST
+
+/* A peer never heard from and suspected during start-up is not judged; later it is. */
+START_TEST(peers_unknown_at_startup)
+{
+    three_nodes();
+    R.t_ready = 50;
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=TIMEOUT id=- was=UNKNOWN t=1040");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=ALIVE id=u0 was=TIMEOUT t=1045");
+    PASSES("completeness");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=TIMEOUT id=- was=UNKNOWN t=1100");
+    add("node=1 ev=status peer=127.0.0.1:7000 status=ALIVE id=u0 was=TIMEOUT t=1105");
+    FAILS("completeness", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
+}
+END_TEST
+
+START_TEST(peers_late_detection)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 2100, "u2"); /* after 1000 + W */
+    FAILS("completeness", V_LIVENESS, "completeness violated: node 2 was crashed");
+}
+END_TEST
+
+START_TEST(peers_never_converged)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    PASSES("completeness");
+    status(0, 1, "TIMEOUT", 300, "u1"); /* early (node 1 up < W): not a false suspicion... */
+    FAILS("completeness", V_LIVENESS,
+          "node 1 was up at the end (since 1 ms into the run) but "
+          "node 0's registry still has it TIMEOUT"); /* ...but stale */
+}
+END_TEST
+
+START_TEST(peers_never_detected)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    FAILS("completeness", V_LIVENESS, "node 1 still had it ALIVE");
+}
+END_TEST
+
+/* Node 2 restarts at 3000, ready at 3010: ALIVE again with a new id. */
+static void restarted(const char *new_id)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    fault(3000, F_RESTART, 2);
+    char line[128];
+    snprintf(line, sizeof line, "node=2 ev=ready id=%s t=3010", new_id);
+    add_life(1, line);
+}
+
+START_TEST(restart_good)
+{
+    restarted("v2");
+    status(0, 2, "ALIVE", 3100, "v2");
+    status(1, 2, "ALIVE", 3050, "v2");
+    PASSES("restart");
+    ck_assert_ptr_nonnull(strstr(R.info, "recovery ms min/median/max 40/90/90"));
+}
+END_TEST
+
+START_TEST(restart_same_id)
+{
+    restarted("u2");
+    status(0, 2, "ALIVE", 3100, "u2");
+    status(1, 2, "ALIVE", 3050, "u2");
+    FAILS("restart", V_SAFETY, "a new incarnation needs a new id");
+}
+END_TEST
+
+START_TEST(restart_never_alive)
+{
+    restarted("v2");
+    status(0, 2, "ALIVE", 3100, "v2");
+    FAILS("restart", V_LIVENESS, "recovery missing: node 2 was up again");
+}
+END_TEST
+
+/* A pause: node 1 stopped at 1000, resumed at 2500; suspected meanwhile, then ALIVE. */
+START_TEST(pause_good_and_bad)
+{
+    three_up();
+    fault(1000, F_PAUSE, 1);
+    fault(2500, F_RESUME, 1);
+    status(0, 1, "TIMEOUT", 1500, "u1");
+    status(2, 1, "TIMEOUT", 1500, "u1");
+    status(0, 1, "ALIVE", 2501, "u1");
+    status(2, 1, "ALIVE", 2502, "u1");
+    PASSES("paused-node");
+    status(1, 0, "TIMEOUT", 2600, "u0"); /* the paused node blames the others for its pause */
+    FAILS("paused-node", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
+}
+END_TEST
+
+/* ---- bad input and load ---- */
+
+START_TEST(bad_input_needs_every_bad_event)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    const char *whys[] = {"line-too-long", "slow-line", "not-heartbeat", "json-syntax"};
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++)
+            add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
+    PASSES("bad-input");
+    run_reset(3); /* the same without the slow-line events of node 1 */
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++)
+            if (i == 0 || k != 1)
+                add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
+    FAILS("bad-input", V_SAFETY, "node 1 logged no ev=bad why=slow-line");
+}
+END_TEST
+
+static void loaded(bool unflag, bool early)
+{
+    three_up();
+    for (int o = 0; early && o < 2; o++)
+        add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 t=500", o);
+    fault(800, F_INPUT, 2);
+    add("node=2 ev=own_load load=0.95 t=801");
+    fault(2000, F_INPUT, 2);
+    add("node=2 ev=own_load load=0.20 t=2001");
+    for (int o = 0; o < 2; o++) {
+        if (!early)
+            add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 "
+                "t=900",
+                o);
+        if (unflag)
+            add("node=%d ev=load peer=127.0.0.1:7002 load=0.20 threshold=0.80 overloaded=0 "
+                "t=2100",
+                o);
+        add("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
+    }
+}
+
+START_TEST(load_flags)
+{
+    loaded(true, false);
+    PASSES("load-threshold");
+    loaded(false, false);
+    FAILS("load-threshold", V_LIVENESS, "kept node 2 flagged");
+    loaded(true, true);
+    FAILS("load-threshold", V_SAFETY, "node 0 flagged node 2 overloaded before");
+}
+END_TEST
+
+/* ---- Q4 (test "monitor-failover": timeout 300, worker interval 50, W = 750 ms) ---- */
+
+/* Monitor 0, workers 1 and 2 ready at 5; orders every 100 ms. */
+static void q4(void)
+{
+    run_reset(3);
+    add("node=0 ev=ready role=monitor t=0");
+    add("node=1 ev=ready role=worker t=5");
+    add("node=2 ev=ready role=worker t=5");
+    add("node=0 ev=joined worker=1 to=1 t=6");
+    add("node=0 ev=joined worker=2 to=1 t=6");
+    add("node=0 ev=order id=1 to=1 t=900");
+    fault(1000, F_CRASH, 1);
+    add("node=0 ev=failed worker=1 to=2 t=1320");
+    add("node=0 ev=order id=2 to=2 t=1400");
+    fault(2000, F_CRASH, 2);
+    add("node=0 ev=failed worker=2 to=none t=2310");
+    add("node=0 ev=critical why=no-alive-worker workers=2 t=2310");
+    add("node=0 ev=order id=3 to=none t=2400");
+}
+
+START_TEST(q4_good)
+{
+    q4();
+    PASSES("monitor-failover");
+    ck_assert_ptr_nonnull(strstr(R.info, "failure detection ms min/median/max 310/320/320 (2)"));
+}
+END_TEST
+
+START_TEST(q4_wrong_target)
+{
+    q4();
+    add("node=0 ev=order id=4 to=2 t=2500"); /* 2 died 500 ms ago... still allowed (< W) */
+    PASSES("monitor-failover");
+    add("node=0 ev=order id=5 to=2 t=3000"); /* ...but not 1000 ms after */
+    FAILS("monitor-failover", V_SAFETY, "failover violated");
+}
+END_TEST
+
+START_TEST(q4_higher_id_while_lower_alive)
+{
+    q4();
+    add("node=0 ev=order id=9 to=2 t=800"); /* worker 1 is alive and lower */
+    FAILS("monitor-failover", V_SAFETY, "failover violated");
+}
+END_TEST
+
+START_TEST(q4_missing_critical)
+{
+    run_reset(2);
+    add("node=0 ev=ready role=monitor t=0");
+    add("node=1 ev=ready role=worker t=5");
+    fault(1000, F_CRASH, 1);
+    add("node=0 ev=failed worker=1 to=none t=1300");
+    FAILS("monitor-failover", V_LIVENESS, "did not report ev=critical");
+}
+END_TEST
+
+START_TEST(q4_false_failure_and_early_critical)
+{
+    q4();
+    add("node=0 ev=failed worker=2 to=none t=1500"); /* 2 was alive */
+    FAILS("monitor-failover", V_SAFETY, "accuracy violated: the monitor reported worker 2");
+    q4();
+    add("node=0 ev=critical why=no-alive-worker workers=2 t=1500");
+    FAILS("monitor-failover", V_SAFETY, "critical reported");
+}
+END_TEST
+
+START_TEST(q4_never_recovered)
+{
+    q4();
+    fault(3000, F_RESTART, 1);
+    add_life(1, "node=1 ev=ready role=worker t=3010");
+    FAILS("monitor-failover", V_LIVENESS, "no ev=recovered worker=1");
+    add("node=0 ev=recovered worker=1 to=1 t=3060");
+    PASSES("monitor-failover");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("lab4");
+    TCase *t = tcase_create("checkers");
+    tcase_set_timeout(t, 20);
+    tcase_add_test(t, peers_good);
+    tcase_add_test(t, peers_false_suspicion);
+    tcase_add_test(t, peers_unknown_at_startup);
+    tcase_add_test(t, peers_late_detection);
+    tcase_add_test(t, peers_never_detected);
+    tcase_add_test(t, peers_never_converged);
+    tcase_add_test(t, restart_good);
+    tcase_add_test(t, restart_same_id);
+    tcase_add_test(t, restart_never_alive);
+    tcase_add_test(t, pause_good_and_bad);
+    tcase_add_test(t, bad_input_needs_every_bad_event);
+    tcase_add_test(t, load_flags);
+    tcase_add_test(t, q4_good);
+    tcase_add_test(t, q4_wrong_target);
+    tcase_add_test(t, q4_higher_id_while_lower_alive);
+    tcase_add_test(t, q4_missing_critical);
+    tcase_add_test(t, q4_false_failure_and_early_critical);
+    tcase_add_test(t, q4_never_recovered);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    run_reset(0);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

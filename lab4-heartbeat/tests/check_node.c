@@ -1,0 +1,356 @@
+/* check_node.c - integration tests: real heartbeat processes on loopback, read through pipes,
+ * and a test client that speaks the protocol over TCP like `nc` would. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#ifndef HEARTBEAT_BIN
+#define HEARTBEAT_BIN "build/heartbeat" /* the Makefile passes $(B)/heartbeat */
+#endif
+
+/* Every wait gives up after this long, so a hung node fails its test instead of hanging the
+ * run. Generous for Valgrind and sanitizer builds; a passing test waits a fraction of it. */
+#define WAIT_MS 30000
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A port that was free a moment ago (bound to 0, then released). */
+static int free_port(int type)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, type, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* ---- a node we started: its pid and a line reader on its stdout ---- */
+
+struct proc {
+    pid_t pid;
+    int out;         /* its stdout */
+    char buf[65536]; /* everything it printed so far */
+    size_t len;
+};
+
+static void start(struct proc *p, const char *const *argv)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    memset(p, 0, sizeof *p);
+    p->pid = fork();
+    ck_assert_int_ge(p->pid, 0);
+    if (p->pid == 0) {
+        dup2(fds[1], 1);
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 2); /* the human registry: not needed here */
+        close(fds[0]);
+        execv(HEARTBEAT_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    p->out = fds[0];
+}
+
+/* Read until the output holds `what` after offset from (returns its offset), or fail. */
+static size_t wait_for(struct proc *p, size_t from, const char *what)
+{
+    int64_t end = now_ms() + WAIT_MS;
+    for (;;) {
+        p->buf[p->len] = '\0';
+        char *hit = strstr(p->buf + from, what);
+        if (hit)
+            return (size_t)(hit - p->buf);
+        int64_t left = end - now_ms();
+        ck_assert_msg(left > 0, "no '%s' in time; output so far:\n%s", what, p->buf);
+        struct pollfd pfd = {.fd = p->out, .events = POLLIN};
+        if (poll(&pfd, 1, (int)left) <= 0)
+            continue;
+        ssize_t n = read(p->out, p->buf + p->len, sizeof p->buf - 1 - p->len);
+        ck_assert_msg(n > 0, "the node closed its stdout before '%s':\n%s", what, p->buf);
+        p->len += (size_t)n;
+    }
+}
+
+/* SIGTERM, then the exit status must be 0 and the last line ev=stats. */
+static void stop(struct proc *p)
+{
+    int status;
+    kill(p->pid, SIGTERM);
+    wait_for(p, 0, "ev=stats");
+    ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    close(p->out);
+}
+
+static void crash(struct proc *p)
+{
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    close(p->out);
+}
+
+/* ---- a client like nc ---- */
+
+static int dial(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Read one line (without "\n") within WAIT_MS; returns its length, or -1 on EOF. */
+static long read_line(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    int64_t end = now_ms() + WAIT_MS;
+    while (len < cap - 1) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        ck_assert_msg(poll(&pfd, 1, (int)(end - now_ms())) > 0, "no answer in time");
+        ssize_t n = recv(fd, buf + len, 1, 0);
+        if (n <= 0)
+            return -1;
+        if (buf[len] == '\n')
+            break;
+        len++;
+    }
+    buf[len] = '\0';
+    return (long)len;
+}
+
+static void ask_alive(int fd, const char *request, const char *want_id)
+{
+    char line[PROTO_MAX_LINE];
+    struct proto_msg m;
+    const char *why = NULL;
+    ck_assert_int_eq(send(fd, request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
+    long n = read_line(fd, line, sizeof line);
+    ck_assert_int_ge(n, 0);
+    ck_assert_msg(proto_decode(line, (size_t)n, &m, &why) == 0, "bad answer %s: %s", line, why);
+    ck_assert_int_eq(m.kind, PROTO_ALIVE);
+    ck_assert_str_eq(m.server_id, want_id);
+    ck_assert(m.has_load);
+}
+
+/* The SERVER_ID a node printed in its ev=ready line. */
+static void ready_id(struct proc *p, char *id, size_t cap)
+{
+    size_t at = wait_for(p, 0, "ev=ready");
+    wait_for(p, at, "\n");
+    const char *s = strstr(p->buf + at, " id=");
+    ck_assert_ptr_nonnull(s);
+    snprintf(id, cap, "%.*s", (int)strcspn(s + 4, " \n"), s + 4);
+}
+
+/* ---- tests ---- */
+
+START_TEST(answers_like_nc)
+{
+    int port = free_port(SOCK_STREAM);
+    char ps[8], id[64];
+    snprintf(ps, sizeof ps, "%d", port);
+    const char *argv[] = {"heartbeat", "peer", "--port", ps, NULL};
+    struct proc p;
+    start(&p, argv);
+    ready_id(&p, id, sizeof id);
+    int fd = dial(port);
+    ask_alive(fd, "{\"TASK\": \"HEARTBEAT\"}\r\n", id); /* typed into nc -C */
+    ask_alive(fd, "  { \"x\": \"\\u00e9\", \"TASK\" :\"HEARTBEAT\" }\n", id);
+    const char *junk = "hello\n{\"TASK\": \"VOTE\"}\n\n";
+    ck_assert_int_eq(send(fd, junk, strlen(junk), MSG_NOSIGNAL), (ssize_t)strlen(junk));
+    wait_for(&p, 0, "ev=bad why=json-syntax");
+    wait_for(&p, 0, "ev=bad why=not-heartbeat");
+    ask_alive(fd, "{\"TASK\": \"HEARTBEAT\"}\n", id); /* the connection survived */
+    /* two requests in one segment, then one split over two */
+    char line[PROTO_MAX_LINE];
+    const char *two = "{\"TASK\": \"HEARTBEAT\"}\n{\"TASK\": \"HEARTBEAT\"}\n{\"TASK\":";
+    ck_assert_int_eq(send(fd, two, strlen(two), MSG_NOSIGNAL), (ssize_t)strlen(two));
+    ck_assert_int_gt(read_line(fd, line, sizeof line), 0);
+    ck_assert_int_gt(read_line(fd, line, sizeof line), 0);
+    ask_alive(fd, " \"HEARTBEAT\"}\n", id);
+    close(fd);
+    stop(&p);
+}
+END_TEST
+
+START_TEST(closes_bad_connections)
+{
+    int port = free_port(SOCK_STREAM);
+    char ps[8], id[64], line[64];
+    snprintf(ps, sizeof ps, "%d", port);
+    const char *argv[] = {"heartbeat", "peer", "--port", ps, "--line-timeout", "300", NULL};
+    struct proc p;
+    start(&p, argv);
+    ready_id(&p, id, sizeof id);
+    int big = dial(port), slow = dial(port), ok = dial(port);
+    static char a[PROTO_MAX_LINE + 100];
+    memset(a, 'A', sizeof a);
+    ck_assert_int_eq(send(big, a, sizeof a, MSG_NOSIGNAL), (ssize_t)sizeof a);
+    ck_assert_int_eq(send(slow, "{", 1, MSG_NOSIGNAL), 1); /* and then nothing */
+    wait_for(&p, 0, "ev=bad why=line-too-long");
+    ck_assert_int_eq(read_line(big, line, sizeof line), -1); /* closed by the node */
+    ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);        /* others still served */
+    wait_for(&p, 0, "ev=bad why=slow-line");
+    ck_assert_int_eq(read_line(slow, line, sizeof line), -1);
+    close(big), close(slow), close(ok);
+    stop(&p);
+}
+END_TEST
+
+START_TEST(two_peers_detect_and_recover)
+{
+    int pa = free_port(SOCK_STREAM), pb = free_port(SOCK_STREAM);
+    char sa[8], sb[8], list[64], ida[64], idb[64], idb2[64];
+    snprintf(sa, sizeof sa, "%d", pa), snprintf(sb, sizeof sb, "%d", pb);
+    snprintf(list, sizeof list, "127.0.0.1:%d,127.0.0.1:%d", pa, pb);
+    const char *argva[] = {"heartbeat", "peer",       "--id", "0",         "--port", sa,  "--peer",
+                           list,        "--interval", "50",   "--timeout", "300",    NULL};
+    const char *argvb[] = {"heartbeat", "peer",       "--id", "1",         "--port", sb,  "--peer",
+                           list,        "--interval", "50",   "--timeout", "300",    NULL};
+    struct proc a, b;
+    start(&a, argva);
+    start(&b, argvb);
+    ready_id(&a, ida, sizeof ida);
+    ready_id(&b, idb, sizeof idb);
+    char want[160];
+    snprintf(want, sizeof want, "status=ALIVE id=%s", idb);
+    wait_for(&a, 0, want);
+    snprintf(want, sizeof want, "status=ALIVE id=%s", ida);
+    wait_for(&b, 0, want);
+    crash(&b);
+    int64_t t0 = now_ms();
+    size_t at = wait_for(&a, 0, "status=TIMEOUT");
+    ck_assert_int_ge(now_ms() - t0, 250); /* not before the timeout (minus one interval) */
+    start(&b, argvb);
+    ready_id(&b, idb2, sizeof idb2);
+    ck_assert_str_ne(idb, idb2); /* a new incarnation, a new SERVER_ID */
+    snprintf(want, sizeof want, "status=ALIVE id=%s was=TIMEOUT", idb2);
+    wait_for(&a, at, want);
+    kill(a.pid, SIGUSR1);
+    wait_for(&a, 0, "ev=registry alive=1 timeout=0");
+    stop(&b);
+    stop(&a);
+}
+END_TEST
+
+START_TEST(monitor_fails_over)
+{
+    int pm = free_port(SOCK_DGRAM);
+    char sm[8], addr[32];
+    snprintf(sm, sizeof sm, "%d", pm);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", pm);
+    const char *argvm[] = {"heartbeat", "monitor",       "--port", sm,  "--timeout",
+                           "300",       "--order-every", "50",     NULL};
+    const char *argv1[] = {"heartbeat", "worker",     "--id", "1", "--monitor",
+                           addr,        "--interval", "50",   NULL};
+    const char *argv2[] = {"heartbeat", "worker",     "--id", "2", "--monitor",
+                           addr,        "--interval", "50",   NULL};
+    struct proc m, w1, w2;
+    start(&m, argvm);
+    wait_for(&m, 0, "ev=ready");
+    start(&w2, argv2);
+    wait_for(&m, 0, "ev=joined worker=2 to=2");
+    start(&w1, argv1);
+    size_t at = wait_for(&m, 0, "ev=joined worker=1 to=1");
+    wait_for(&m, at, "ev=order id=");
+    crash(&w1);
+    at = wait_for(&m, at, "ev=failed worker=1 to=2");
+    wait_for(&m, at, "to=2");
+    crash(&w2);
+    at = wait_for(&m, at, "ev=failed worker=2 to=none");
+    wait_for(&m, at, "ev=critical");
+    start(&w1, argv1);
+    wait_for(&m, at, "ev=recovered worker=1 to=1");
+    stop(&w1);
+    stop(&m);
+}
+END_TEST
+
+static int run_status(const char *const *argv, int *out_bytes)
+{
+    struct proc p;
+    int status;
+    start(&p, argv);
+    ssize_t n, total = 0;
+    char buf[4096];
+    while ((n = read(p.out, buf, sizeof buf)) > 0)
+        total += n;
+    close(p.out);
+    ck_assert_int_eq(waitpid(p.pid, &status, 0), p.pid);
+    *out_bytes = (int)total;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(command_line)
+{
+    int out;
+    const char *help[] = {"heartbeat", "--help", NULL};
+    ck_assert_int_eq(run_status(help, &out), 0);
+    ck_assert_int_gt(out, 100); /* usage on stdout */
+    static const char *const bad[][8] = {
+        {"heartbeat", NULL},
+        {"heartbeat", "dance", NULL},
+        {"heartbeat", "peer", NULL},
+        {"heartbeat", "peer", "--port", "0", NULL},
+        {"heartbeat", "peer", "--port", "9", "--peer", "localhost:9", NULL},
+        {"heartbeat", "peer", "--port", "9", "--interval", "fast", NULL},
+        {"heartbeat", "peer", "--port", "9", "--timeout", NULL},
+        {"heartbeat", "worker", "--id", "1", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(run_status(bad[i], &out), 2);
+        ck_assert_int_eq(out, 0); /* usage goes to stderr */
+    }
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("node");
+    TCase *t = tcase_create("processes");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, answers_like_nc);
+    tcase_add_test(t, closes_bad_connections);
+    tcase_add_test(t, two_peers_detect_and_recover);
+    tcase_add_test(t, monitor_fails_over);
+    tcase_add_test(t, command_line);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
