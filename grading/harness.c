@@ -216,6 +216,28 @@ static void child_env(struct run *r, int id)
 
 /* Runs in the child: never returns. Only async-signal-safe work would be strictly correct
  * after fork in a threaded program; the grader has one thread, so plain calls are fine. */
+/* fork() with our signals blocked: a SIGTERM sent to a child between fork and exec would
+ * otherwise run the grader's handler in the child (a byte to our pipe) and be lost, leaving a
+ * node that never stops. The child restores the default actions, then unblocks. */
+static pid_t fork_child(void)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return pid;
+}
+
 static void child_exec(struct run *r, int id, int in[2], int out[2], int err[2], char **argv)
 {
     setpgid(0, 0);
@@ -295,7 +317,7 @@ static int start_node(struct run *r, int id, struct verdict *v)
         close(out[1]);
         return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
     }
-    pid_t pid = fork();
+    pid_t pid = fork_child();
     if (pid == 0)
         child_exec(r, id, in, out, err, argv);
     close(in[0]);
@@ -360,7 +382,7 @@ int harness_spawn(struct run *r, char *const argv[], const char *logname)
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    pid_t pid = fork();
+    pid_t pid = fork_child();
     if (pid == 0) {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -504,6 +526,10 @@ static void on_exit_status(struct run *r, int id, int status, bool stopping, str
     if (nl->killed_by_us)
         return;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && stopping)
+        return;
+    /* Stopped while still starting (restarted just before the stop phase): SIGTERM's default
+     * action ended it before it could install a handler. Not the node's fault. */
+    if (stopping && !nl->ready && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
         return;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 99)
         verdict_fail(v, V_CRASH, "node %d: valgrind reported errors (see %s/node%d.err)", id,
@@ -686,7 +712,8 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
                          t->timeout_ms * r->opt->slow / 1e3, why);
             return;
         }
-        double wake = deadline;
+        /* Wake at least every 250 ms: until() may depend on time alone (a quiet period). */
+        double wake = now + 250 < deadline ? now + 250 : deadline;
         if (next < t->nfaults && r->t_ready + t->faults[next].at_ms < wake)
             wake = r->t_ready + t->faults[next].at_ms;
         poll_once(r, wake - now, false, v);
