@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "evlog.h"
 #include "node.h"
 
@@ -44,121 +45,13 @@ static const char usage[] =
 
 /* ---- messages on stderr ------------------------------------------------- */
 
-/* "lamport: <message>" on stderr. If stderr itself fails there is nowhere
- * left to report that, so the results of these writes are not checked. */
-static void vcomplain(const char *fmt, va_list ap)
-{
-    fputs("player: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-}
-
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vcomplain(fmt, ap);
-    va_end(ap);
-}
-
-/* Start-up failed (socket, bind, pipe, sigaction): say why and exit 1. */
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vcomplain(fmt, ap);
-    va_end(ap);
-    exit(1);
-}
-
 /* ---- the command line --------------------------------------------------- */
-
-/* A whole decimal number in [min, max]. strtoull() alone would also take
- * " 12", "+12", "12abc" (stopping at 'a') and "-1" (as 2^64-1). */
-static bool to_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (!isdigit((unsigned char)s[0]))
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || errno == ERANGE || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_u64(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    if (to_u64(s, min, max, out))
-        return true;
-    complain("%s: expected a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", flag, min,
-             max, s);
-    return false;
-}
-
-/* "127.0.0.1:7001" (len bytes of s) into *out. Only numeric IPv4: nodes are
- * recognised by their address, and a name could resolve differently. */
-static bool parse_hostport(const char *s, size_t len, struct sockaddr_in *out)
-{
-    char host[INET_ADDRSTRLEN], port[6];
-    size_t colon = len;
-    while (colon > 0 && s[colon - 1] != ':')
-        colon--;
-    if (colon == 0)
-        return false; /* no ':' at all */
-    size_t hlen = colon - 1, plen = len - colon;
-    if (hlen == 0 || hlen >= sizeof host || plen == 0 || plen >= sizeof port)
-        return false;
-    memcpy(host, s, hlen);
-    host[hlen] = '\0';
-    memcpy(port, s + colon, plen);
-    port[plen] = '\0';
-    uint64_t p;
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    if (!to_u64(port, 1, 65535, &p) || inet_pton(AF_INET, host, &out->sin_addr) != 1)
-        return false;
-    out->sin_port = htons((uint16_t)p);
-    return true;
-}
-
-/* The index of the first entry that repeats an earlier one, or -1. */
-static int find_duplicate(const struct sockaddr_in *a, int n)
-{
-    for (int j = 1; j < n; j++)
-        for (int i = 0; i < j; i++)
-            if (a[i].sin_addr.s_addr == a[j].sin_addr.s_addr && a[i].sin_port == a[j].sin_port)
-                return j;
-    return -1;
-}
 
 static bool set_nodes(const char *flag, const char *list, struct node_config *cfg)
 {
-    const char *item = list;
-    int n = 0;
-    for (;;) {
-        size_t len = strcspn(item, ",");
-        if (n == PROTO_MAX_NODES) {
-            complain("%s: more than %d nodes", flag, PROTO_MAX_NODES);
-            return false;
-        }
-        if (!parse_hostport(item, len, &cfg->addrs[n])) {
-            complain("%s: '%.*s' is not IPv4:port, e.g. 127.0.0.1:7001", flag, (int)len, item);
-            return false;
-        }
-        n++;
-        if (item[len] == '\0')
-            break;
-        item += len + 1;
-    }
-    int dup = find_duplicate(cfg->addrs, n);
-    if (dup >= 0) {
-        complain("%s: entry %d repeats an earlier address", flag, dup);
+    int n = cli_nodes(flag, list, cfg->addrs, PROTO_MAX_NODES);
+    if (n < 0)
         return false;
-    }
     cfg->n = n;
     return true;
 }
@@ -166,7 +59,7 @@ static bool set_nodes(const char *flag, const char *list, struct node_config *cf
 static bool set_id(const char *flag, const char *s, struct node_config *cfg)
 {
     uint64_t v;
-    if (!parse_u64(flag, s, 0, PROTO_MAX_NODES - 1, &v))
+    if (!cli_u64(flag, s, 0, PROTO_MAX_NODES - 1, &v))
         return false;
     cfg->id = (int)v;
     return true;
@@ -175,7 +68,7 @@ static bool set_id(const char *flag, const char *s, struct node_config *cfg)
 static bool set_u32(const char *flag, const char *s, uint64_t min, uint64_t max, uint32_t *out)
 {
     uint64_t v;
-    if (!parse_u64(flag, s, min, max, &v))
+    if (!cli_u64(flag, s, min, max, &v))
         return false;
     *out = (uint32_t)v;
     return true;
@@ -208,7 +101,7 @@ static bool set_delay(const char *flag, const char *s, struct node_config *cfg)
 
 static bool set_seed(const char *flag, const char *s, struct node_config *cfg)
 {
-    return parse_u64(flag, s, 0, UINT64_MAX, &cfg->seed);
+    return cli_u64(flag, s, 0, UINT64_MAX, &cfg->seed);
 }
 
 /* "0,2,5": a set of player ids */
@@ -223,7 +116,7 @@ static bool set_initiators(const char *flag, const char *s, struct node_config *
             goto bad;
         memcpy(item, p, len);
         item[len] = '\0';
-        if (!to_u64(item, 0, PROTO_MAX_NODES - 1, &v))
+        if (!cli_to_u64(item, 0, PROTO_MAX_NODES - 1, &v))
             goto bad;
         cfg->initiators |= 1u << v;
         if (p[len] == '\0')
@@ -231,7 +124,7 @@ static bool set_initiators(const char *flag, const char *s, struct node_config *
         p += len + 1;
     }
 bad:
-    complain("%s: expected ids 0..%d separated by commas, got '%s'", flag, PROTO_MAX_NODES - 1, s);
+    cli_complain("%s: expected ids 0..%d separated by commas, got '%s'", flag, PROTO_MAX_NODES - 1, s);
     return false;
 }
 
@@ -259,17 +152,6 @@ static const struct value_flag *find_value_flag(const char *name)
     return NULL;
 }
 
-/* The seed only has to differ between runs, so the wall clock is fine here
- * (it is never used for timing). The pid separates nodes started together. */
-static uint64_t default_seed(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-        ts.tv_sec = ts.tv_nsec = 0; /* cannot happen; the pid still varies */
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    return ns ^ ((uint64_t)getpid() << 32);
-}
-
 static void set_defaults(struct node_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -279,7 +161,7 @@ static void set_defaults(struct node_config *cfg)
     cfg->gold = 100;
     cfg->interval_ms = 1000;
     cfg->initiators = 1; /* player 0 */
-    cfg->seed = default_seed();
+    cfg->seed = cli_default_seed();
 }
 
 enum parse_result { PARSE_OK, PARSE_HELP, PARSE_ERROR };
@@ -292,11 +174,11 @@ static enum parse_result parse_args(int argc, char **argv, struct node_config *c
             return PARSE_HELP;
         const struct value_flag *f = find_value_flag(argv[i]);
         if (f == NULL) {
-            complain("unknown argument '%s'", argv[i]);
+            cli_complain("unknown argument '%s'", argv[i]);
             return PARSE_ERROR;
         }
         if (i + 1 == argc) {
-            complain("%s needs a value", argv[i]);
+            cli_complain("%s needs a value", argv[i]);
             return PARSE_ERROR;
         }
         if (!f->set(argv[i], argv[i + 1], cfg))
@@ -304,64 +186,22 @@ static enum parse_result parse_args(int argc, char **argv, struct node_config *c
         i++;
     }
     if (cfg->id < 0) {
-        complain("--id is required");
+        cli_complain("--id is required");
         return PARSE_ERROR;
     }
     if (cfg->n < 2 || cfg->id >= cfg->n) {
-        complain("--id %d with %d players: need 2 to %d players and an id among them", cfg->id,
+        cli_complain("--id %d with %d players: need 2 to %d players and an id among them", cfg->id,
                  cfg->n, PROTO_MAX_NODES);
         return PARSE_ERROR;
     }
     return PARSE_OK;
 }
 
-/* ---- signals ------------------------------------------------------------ */
-
-/* The self-pipe: the handler writes a byte to [1], the poll() loop wakes
- * up on [0]. Set once before the handler is installed, read-only after. */
-static int wake_pipe[2] = {-1, -1};
-
-/* Only async-signal-safe work here: one write(), errno saved for the code
- * we interrupted. The write end is non-blocking, so if the pipe is full a
- * wake-up is already pending and losing this byte costs nothing. */
-static void on_signal(int sig)
-{
-    int saved = errno;
-    if (write(wake_pipe[1], sig == SIGUSR1 ? "u" : "x", 1) < 0) {
-        /* EAGAIN: full pipe, see above. Nothing else can be done in a handler. */
-    }
-    errno = saved;
-}
-
-/* SIGINT and SIGTERM ('x': stop) and SIGUSR1 ('u': start a snapshot) wake
- * the loop through the self-pipe; SIGPIPE is
- * ignored, so a closed stdout makes write() fail instead of killing us
- * before the stats. Returns the pipe's read end. */
-static int setup_signals(void)
-{
-    if (pipe(wake_pipe) != 0)
-        die("pipe: %s", strerror(errno));
-    int flags = fcntl(wake_pipe[1], F_GETFL);
-    if (flags < 0 || fcntl(wake_pipe[1], F_SETFL, flags | O_NONBLOCK) < 0)
-        die("fcntl: %s", strerror(errno));
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
-        sigaction(SIGUSR1, &sa, NULL) != 0)
-        die("sigaction: %s", strerror(errno));
-    sa.sa_handler = SIG_IGN;
-    if (sigaction(SIGPIPE, &sa, NULL) != 0)
-        die("sigaction: %s", strerror(errno));
-    return wake_pipe[0];
-}
-
 /* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
+    cli_prog = "player";
     struct node_config cfg;
     static struct node nd; /* large (a send queue per peer): not on the stack */
 
@@ -371,16 +211,16 @@ int main(int argc, char **argv)
     case PARSE_OK: break;
     }
     evlog_init(cfg.id);
-    int wake_fd = setup_signals();
+    int wake_fd = cli_signals(SIGUSR1);
     if (node_open(&nd, &cfg, wake_fd, STDIN_FILENO) != 0) {
         char addr[NODE_ADDR_STRLEN];
         int err = errno;
         if (node_addr_str(&cfg.addrs[cfg.id], addr, sizeof addr) < 0)
             memcpy(addr, "?", 2);
-        die("cannot listen on %s: %s", addr, strerror(err));
+        cli_die("cannot listen on %s: %s", addr, strerror(err));
     }
     if (node_run(&nd) != 0)
-        die("poll: %s", strerror(errno));
+        cli_die("poll: %s", strerror(errno));
     node_log_stats(&nd);
     node_close(&nd);
     /* The self-pipe stays open until exit: a late second signal must still
