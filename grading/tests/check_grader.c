@@ -488,7 +488,9 @@ START_TEST(harness_roles_input_aux)
     static struct options o;
     static char root[4096];
     ck_assert_ptr_nonnull(realpath("../..", root));
-    o = (struct options){.root = root, .build = "build", .slow = 1, .grace_ms = 500};
+    /* The same generous grace as run_fake_sched(): these echo nodes do exit on SIGTERM, and
+     * 0.5 s for that is not always enough on a loaded machine. */
+    o = (struct options){.root = root, .build = "build", .slow = 1, .grace_ms = 5000};
     memset(&r, 0, sizeof r);
     r.lab = &lab, r.test = &t, r.opt = &o, r.seed = 5;
     snprintf(r.dir, sizeof r.dir, "%.400s/grading/build/harness-echo", root);

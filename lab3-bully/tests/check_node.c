@@ -178,7 +178,12 @@ START_TEST(elect_kill_restart)
     waitpid(procs[2].pid, NULL, 0);
     close(procs[2].out);
     ck_assert_msg(wait_leader(3, 2, 1), "after killing 2, nodes 0 and 1 did not elect 1");
-    ck_assert_ptr_nonnull(strstr(procs[0].buf, "why=leader-silent"));
+    /* The silence was noticed. By whom is a race: both followers time out within about one
+     * heartbeat of each other, and if node 1 wins first (answer timeout) node 0 simply follows
+     * its COORDINATOR without an election of its own. */
+    ck_assert_msg(strstr(procs[0].buf, "why=leader-silent") ||
+                      strstr(procs[1].buf, "why=leader-silent"),
+                  "neither node 0 nor node 1 held an election for a silent leader");
     spawn(2); /* the old leader comes back and bullies its way back in */
     ck_assert_msg(wait_leader(3, -1, 2), "the restarted node 2 did not take over");
     for (int i = 0; i < 3; i++)

@@ -224,6 +224,76 @@ START_TEST(closes_bad_connections)
 }
 END_TEST
 
+/* The test plays peer b on port: it answers a's heartbeat requests as SERVER_ID id until a has
+ * reported it ALIVE (was=TIMEOUT) and `more` further requests were answered, then goes silent
+ * (closes everything). Returns the instant of its last answer, taken before that answer was
+ * sent: a cannot have heard from "b" later than this. */
+static int64_t fake_peer(struct proc *a, size_t from, int port, const char *id, int more)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(lfd, 0);
+    ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(lfd, 8), 0);
+    char want[160], answer[PROTO_MAX_LINE], req[PROTO_MAX_LINE];
+    snprintf(want, sizeof want, "status=ALIVE id=%s was=TIMEOUT", id);
+    size_t alen = proto_encode_alive(answer, sizeof answer, id, true, 0.5);
+    ck_assert_uint_gt(alen, 0);
+    int conn = -1, after = 0;
+    size_t rlen = 0;
+    int64_t last = 0, end = now_ms() + WAIT_MS;
+    while (after < more) {
+        int64_t left = end - now_ms();
+        ck_assert_msg(left > 0, "the fake peer got no %d requests after a saw it alive", more);
+        struct pollfd pfd[3] = {{.fd = lfd, .events = POLLIN},
+                                {.fd = a->out, .events = POLLIN},
+                                {.fd = conn, .events = POLLIN}}; /* fd -1 is ignored */
+        if (poll(pfd, 3, (int)left) <= 0)
+            continue;
+        if (pfd[0].revents & POLLIN) { /* a (re)connects: keep only its newest connection */
+            int c = accept(lfd, NULL, NULL);
+            if (c >= 0) {
+                if (conn >= 0)
+                    close(conn);
+                conn = c, rlen = 0;
+            }
+            continue;
+        }
+        if (pfd[1].revents & (POLLIN | POLLHUP)) { /* keep reading a's events (ALIVE?) */
+            ssize_t n = read(a->out, a->buf + a->len, sizeof a->buf - 1 - a->len);
+            ck_assert_msg(n > 0, "a closed its stdout:\n%s", a->buf);
+            a->len += (size_t)n;
+            a->buf[a->len] = '\0';
+        }
+        if (conn < 0 || !(pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t n = recv(conn, req + rlen, sizeof req - 1 - rlen, 0);
+        if (n <= 0) {
+            close(conn), conn = -1;
+            continue;
+        }
+        rlen += (size_t)n;
+        char *nl;
+        while ((nl = memchr(req, '\n', rlen)) != NULL) { /* one answer per request line */
+            size_t used = (size_t)(nl - req) + 1;
+            memmove(req, req + used, rlen - used);
+            rlen -= used;
+            a->buf[a->len] = '\0';
+            bool seen = strstr(a->buf + from, want) != NULL;
+            last = now_ms();
+            ck_assert_int_eq(send(conn, answer, alen, MSG_NOSIGNAL), (ssize_t)alen);
+            after += seen;
+        }
+    }
+    if (conn >= 0)
+        close(conn);
+    close(lfd);
+    return last;
+}
+
 START_TEST(two_peers_detect_and_recover)
 {
     int pa = free_port(SOCK_STREAM), pb = free_port(SOCK_STREAM);
@@ -244,19 +314,23 @@ START_TEST(two_peers_detect_and_recover)
     wait_for(&a, 0, want);
     snprintf(want, sizeof want, "status=ALIVE id=%s", ida);
     wait_for(&b, 0, want);
-    int64_t t0 = now_ms(); /* before the kill: b's last answer came at most one interval earlier */
     crash(&b);
     size_t at = wait_for(&a, 0, "status=TIMEOUT");
-    /* Not before the timeout: a's last news of b is at least t0 - 50 (one interval), so TIMEOUT
-     * comes no earlier than t0 + 250; one more interval of slack for a's check granularity. */
-    ck_assert_int_ge(now_ms() - t0, 200);
+    /* Not before the timeout. From outside, b's last answer to a can only be timed by being b:
+     * the test answers a as b for a while, then goes silent. a heard "b" last when it received
+     * that answer, after `last`; TIMEOUT needs more than 300 ms of silence on a's clock (the same
+     * CLOCK_MONOTONIC), so it cannot be printed before last + 300. No slack is needed. */
+    int64_t last = fake_peer(&a, at, pb, "fake-b", 3);
+    at = wait_for(&a, at, "status=ALIVE id=fake-b was=TIMEOUT");
+    at = wait_for(&a, at, "status=TIMEOUT");
+    ck_assert_int_ge(now_ms() - last, 300);
     start(&b, argvb);
     ready_id(&b, idb2, sizeof idb2);
     ck_assert_str_ne(idb, idb2); /* a new incarnation, a new SERVER_ID */
     snprintf(want, sizeof want, "status=ALIVE id=%s was=TIMEOUT", idb2);
-    wait_for(&a, at, want);
+    at = wait_for(&a, at, want);
     kill(a.pid, SIGUSR1);
-    wait_for(&a, 0, "ev=registry alive=1 timeout=0");
+    wait_for(&a, at, "ev=registry alive=1 timeout=0");
     stop(&b);
     stop(&a);
 }

@@ -204,6 +204,15 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time used so far by the other threads of this process (the miner's), in seconds. */
+static double others_cpu(void)
+{
+    struct timespec all, mine;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &all);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mine);
+    return (double)(all.tv_sec - mine.tv_sec) + (all.tv_nsec - mine.tv_nsec) / 1e9;
+}
+
 struct bg {
     struct pow_job job;
     atomic_int cancel;
@@ -226,9 +235,16 @@ START_TEST(test_cancel)
     struct bg bg = {.job = {"cancel me", 9, 40, 1 + _i, 0}, .rc = -5};
     pthread_t t;
     atomic_init(&bg.cancel, 0);
+    double cpu0 = others_cpu();
     ck_assert_int_eq(pthread_create(&t, NULL, bg_mine, &bg), 0);
-    /* let it mine a moment (not a readiness wait: any moment shows the same thing) */
-    nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    /* Cancel once it is really mining: bg.hashes > 0 below needs a worker to have passed its
+     * first look at the flag, which a fixed sleep does not promise on a loaded machine (a thread
+     * may not have run at all yet). CPU time used by threads other than this one is the
+     * miner's: 0.1 s of it means its workers are in their loops, past the first look. */
+    for (double end = now() + 120; others_cpu() - cpu0 < 0.1;) {
+        ck_assert_msg(now() < end, "the miner did not get 0.1 s of CPU in 120 s");
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+    }
     double t0 = now();
     atomic_store(&bg.cancel, 1);
     ck_assert_int_eq(pthread_join(t, NULL), 0);

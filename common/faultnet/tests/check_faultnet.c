@@ -282,6 +282,12 @@ static int rx_ctl(struct rx *r, struct sockaddr_in *from)
     if (n == 3 && memcmp(b, "END", 3) == 0)
         return 1;
     if (n == 4 && memcmp(b, "SYNC", 4) == 0) {
+        /* Flow control: the probe sends its next batch on our ACK, so first take in what has
+         * already landed. Without this the backlog could grow by a batch per SYNC (we read one
+         * datagram per turn of rx_run's loop), up to more than a default rmem_max holds. */
+        struct pollfd q = { .fd = r->data, .events = POLLIN };
+        while (poll(&q, 1, 0) == 1)
+            rx_data(r);
         if (r->on_sync)
             r->on_sync(r, ++r->syncs);
         ck_assert_int_eq(sendto(r->ctl, "ACK", 3, 0, (struct sockaddr *)from, len), 3);
