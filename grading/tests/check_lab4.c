@@ -8,18 +8,13 @@
 #include <string.h>
 
 #include "grader.h"
+#include "tests/testlog.h"
 
 static struct run R;
 
 static void run_reset(int n)
 {
-    for (int i = 0; i < G_MAXNODES; i++) {
-        for (int j = 0; j < R.node[i].n; j++)
-            event_free(&R.node[i].ev[j]);
-        free(R.node[i].ev);
-    }
-    memset(&R, 0, sizeof R);
-    R.n = n;
+    tl_reset(&R, n);
     for (int i = 0; i < n; i++)
         R.node[i].port = 7000 + i;
 }
@@ -32,12 +27,7 @@ static void add(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    struct event e;
-    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
-    struct nodelog *nl = &R.node[e.node];
-    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
-    e.seq = nl->n;
-    nl->ev[nl->n++] = e;
+    tl_add(&R, line, 0);
 }
 
 /* An event of a later life (after a restart). */
@@ -55,12 +45,7 @@ static void fault(double t, enum fault_kind k, int node)
 
 static const struct gtest *find_test(const char *name)
 {
-    for (int l = 0; l < g_nlabs; l++)
-        for (int t = 0; !strcmp(g_labs[l]->dir, "lab4-heartbeat") && t < g_labs[l]->ntests; t++)
-            if (!strcmp(g_labs[l]->tests[t].name, name))
-                return &g_labs[l]->tests[t];
-    ck_abort_msg("no test %s", name);
-    return NULL;
+    return tl_test("lab4-heartbeat", name);
 }
 
 static struct verdict check(const char *name)

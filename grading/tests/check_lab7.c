@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "grader.h"
+#include "tests/testlog.h"
 
 /* ---- helpers copied from check_grader.c ---- */
 
@@ -14,33 +15,17 @@ static struct run R;
 
 static void run_reset(int n)
 {
-    for (int i = 0; i < G_MAXNODES; i++) {
-        for (int j = 0; j < R.node[i].n; j++)
-            event_free(&R.node[i].ev[j]);
-        free(R.node[i].ev);
-    }
-    memset(&R, 0, sizeof R);
-    R.n = n;
+    tl_reset(&R, n);
 }
 
 static void add(const char *line)
 {
-    struct event e;
-    ck_assert_msg(event_parse(line, &e) == 0, "bad test line %s", line);
-    struct nodelog *nl = &R.node[e.node];
-    nl->ev = realloc(nl->ev, (size_t)(nl->n + 1) * sizeof *nl->ev);
-    e.seq = nl->n;
-    nl->ev[nl->n++] = e;
+    tl_add(&R, line, 0);
 }
 
 static const struct gtest *find_test(const char *lab, const char *name)
 {
-    for (int l = 0; l < g_nlabs; l++)
-        for (int t = 0; strcmp(g_labs[l]->dir, lab) == 0 && t < g_labs[l]->ntests; t++)
-            if (strcmp(g_labs[l]->tests[t].name, name) == 0)
-                return &g_labs[l]->tests[t];
-    ck_abort_msg("no test %s", name);
-    return NULL;
+    return tl_test(lab, name);
 }
 
 static struct verdict check(const char *name)
