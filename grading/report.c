@@ -17,6 +17,7 @@ void report_init(struct report *rep)
 {
     memset(rep, 0, sizeof *rep);
     rep->jf = open_memstream(&rep->json, &rep->jlen);
+    rep->ff = open_memstream(&rep->fails, &rep->flen);
 }
 
 void report_faultnet(const char *dir, char *out, size_t cap)
@@ -80,6 +81,10 @@ void report_add(struct report *rep, const struct lab *lab, const struct gtest *t
     rep->max += t->points;
     if (runs > 1)
         printf("    pass rate %s: %d/%d\n", t->name, passes, runs);
+    if (passes != runs && rep->ff)
+        fprintf(rep->ff, "  %s: %s (%d pts, %d/%d runs passed): %s: %s\n    rerun: %s\n", lab->dir,
+                t->name, t->points, passes, runs, verdict_name(shown->v.kind), shown->v.msg,
+                shown->rerun);
     if (!rep->jf)
         return;
     char name[256], out[6000];
@@ -99,6 +104,13 @@ void report_add(struct report *rep, const struct lab *lab, const struct gtest *t
 
 void report_finish(struct report *rep, const char *json)
 {
+    if (rep->ff) {
+        fclose(rep->ff);
+        rep->ff = NULL;
+        if (rep->flen)
+            printf("Failed:\n%s", rep->fails);
+        free(rep->fails);
+    }
     if (rep->interrupted)
         printf("Interrupted: every node was stopped; score of the tests run so far: ");
     printf("Score: %d/%d\n", rep->score, rep->max);

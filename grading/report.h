@@ -23,6 +23,9 @@ struct report {
     char *json;  /* the tests[] array being built (open_memstream) */
     size_t jlen;
     FILE *jf;
+    char *fails; /* one recap line per failed test, printed again just before the score */
+    size_t flen;
+    FILE *ff;
 };
 
 double report_now(void);
@@ -35,7 +38,8 @@ void report_line(const struct options *o, const struct lab *lab, const struct gt
 /* Score a test: full points only if every run passed. shown is the result to put in JSON. */
 void report_add(struct report *rep, const struct lab *lab, const struct gtest *t, int passes,
                 int runs, const struct result *shown);
-/* Print `Score: N/M`; write results.json if json is not NULL. */
+/* Recap the failed tests (the tail of a long log names them), print `Score: N/M`; write
+ * results.json if json is not NULL. */
 void report_finish(struct report *rep, const char *json);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "grader.h"
+#include "report.h"
 #include "tests/testlog.h"
 
 /* ---- event lines ---- */
@@ -504,6 +505,76 @@ START_TEST(harness_roles_input_aux)
 }
 END_TEST
 
+/* ---- the report ---- */
+
+/* The tail of a long grading log must name every failed test, so a CI page that shows only the
+ * last lines still says what failed and how to rerun it. */
+START_TEST(report_recaps_failures_before_score)
+{
+    static const struct gtest ok = {.name = "fine", .points = 10, .what = "w"};
+    static const struct gtest bad = {.name = "broken", .points = 15, .what = "w"};
+    static const struct lab lab = {.dir = "labX"};
+    struct result pass = {.v = {.kind = V_PASS}}, fail = {.v = {.kind = V_SAFETY}};
+    snprintf(fail.v.msg, sizeof fail.v.msg, "two leaders");
+    snprintf(fail.rerun, sizeof fail.rerun, "make grade LAB=labX TEST=broken SEED=3");
+    char path[] = "/tmp/check_grader_reportXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    struct report rep;
+    report_init(&rep);
+    report_add(&rep, &lab, &bad, 1, 2, &fail);
+    report_add(&rep, &lab, &ok, 1, 1, &pass);
+    report_finish(&rep, NULL);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    char buf[4096] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    char *recap = strstr(buf, "Failed:\n");
+    ck_assert_msg(recap, "no recap in: %s", buf);
+    ck_assert_msg(strstr(recap, "labX: broken (15 pts, 1/2 runs passed)"), "%s", buf);
+    ck_assert_msg(strstr(recap, "two leaders"), "%s", buf);
+    ck_assert_msg(strstr(recap, "rerun: make grade LAB=labX TEST=broken SEED=3"), "%s", buf);
+    ck_assert_msg(!strstr(recap, "fine"), "a passing test is not a failure: %s", buf);
+    ck_assert_msg(strstr(recap, "Score: 10/25\n"), "the recap comes before the score: %s", buf);
+}
+END_TEST
+
+START_TEST(report_no_recap_when_all_pass)
+{
+    static const struct gtest ok = {.name = "fine", .points = 10, .what = "w"};
+    static const struct lab lab = {.dir = "labX"};
+    struct result pass = {.v = {.kind = V_PASS}};
+    char path[] = "/tmp/check_grader_reportXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    struct report rep;
+    report_init(&rep);
+    report_add(&rep, &lab, &ok, 1, 1, &pass);
+    report_finish(&rep, NULL);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    char buf[1024] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    ck_assert_int_gt(n, 0);
+    buf[n] = '\0';
+    ck_assert_str_eq(buf, "Score: 10/10\n");
+}
+END_TEST
+
 static Suite *grader_suite(void)
 {
     Suite *s = suite_create("grader");
@@ -514,6 +585,10 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, parse_vector);
     tcase_add_test(tc, verdict_keeps_most_severe);
     tcase_add_test(tc, msgmap_grows);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("report");
+    tcase_add_test(tc, report_recaps_failures_before_score);
+    tcase_add_test(tc, report_no_recap_when_all_pass);
     suite_add_tcase(s, tc);
     tc = tcase_create("lab1-checkers");
     tcase_add_test(tc, lamport_good_passes);
