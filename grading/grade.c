@@ -19,7 +19,7 @@ static void usage(FILE *f)
             "usage: grade [options]\n"
             "  --lab NAME      grade only this lab (repeatable); default: every lab\n"
             "  --dir PATH      grade the lab in PATH instead (a student's copy; needs one --lab)\n"
-            "  --test NAME     run only this test\n"
+            "  --test NAMES    run only these tests (a name, or a comma-separated list)\n"
             "  --seed N        seed of the first run (default 1); faults and nodes derive theirs\n"
             "  --repeat N      run each test N times with seeds SEED, SEED+1, ...; print the pass rate\n"
             "  --json FILE     also write Gradescope's results.json\n"
@@ -118,7 +118,21 @@ static int run_one(const struct options *o, const struct lab *lab, const struct 
     return rc;
 }
 
-static bool selected(const char *name, char **list, int n)
+/* Is name one of the comma-separated names in csv? */
+static bool in_list(const char *name, const char *csv)
+{
+    size_t len = strlen(name);
+    for (const char *s = csv;; s++) {
+        size_t k = strcspn(s, ",");
+        if (k == len && strncmp(s, name, len) == 0)
+            return true;
+        s += k;
+        if (!*s)
+            return false;
+    }
+}
+
+static bool selected(const char *name, char *const *list, int n)
 {
     if (n == 0)
         return true;
@@ -198,6 +212,23 @@ static int known(const struct plan *p)
             return -1;
         }
     }
+    /* Every name in --test must name a test of a selected lab: a typo in a list of several
+     * would otherwise quietly grade fewer tests. */
+    for (const char *s = p->test; s && *s;) {
+        size_t k = strcspn(s, ",");
+        bool found = false;
+        for (int l = 0; l < g_nlabs; l++)
+            for (int t = 0; selected(g_labs[l]->dir, p->labs, p->nlabs) && t < g_labs[l]->ntests;
+                 t++)
+                found |= strlen(g_labs[l]->tests[t].name) == k &&
+                         strncmp(g_labs[l]->tests[t].name, s, k) == 0;
+        if (!found) {
+            fprintf(stderr, "grade: no test named %.*s in %s (try --list)\n", (int)k, s,
+                    p->nlabs ? "the selected labs" : "any lab");
+            return -1;
+        }
+        s += k + (s[k] == ',');
+    }
     return 0;
 }
 
@@ -234,7 +265,7 @@ int main(int argc, char **argv)
             continue;
         for (int t = 0; t < lab->ntests && !rep.interrupted; t++) {
             const struct gtest *g = &lab->tests[t];
-            if (p.test && strcmp(p.test, g->name) != 0)
+            if (p.test && !in_list(g->name, p.test))
                 continue;
             any = true;
             struct result one, shown;
