@@ -174,16 +174,27 @@ START_TEST(elect_kill_restart)
 {
     start_all(3);
     ck_assert_msg(wait_leader(3, -1, 2), "3 nodes did not agree on leader 2");
+    size_t at[2];
+    for (int i = 0; i < 2; i++)
+        slurp(&procs[i]), at[i] = procs[i].len;
     kill(procs[2].pid, SIGKILL);
     waitpid(procs[2].pid, NULL, 0);
     close(procs[2].out);
     ck_assert_msg(wait_leader(3, 2, 1), "after killing 2, nodes 0 and 1 did not elect 1");
-    /* The silence was noticed. By whom is a race: both followers time out within about one
-     * heartbeat of each other, and if node 1 wins first (answer timeout) node 0 simply follows
-     * its COORDINATOR without an election of its own. */
-    ck_assert_msg(strstr(procs[0].buf, "why=leader-silent") ||
-                      strstr(procs[1].buf, "why=leader-silent"),
-                  "neither node 0 nor node 1 held an election for a silent leader");
+    /* 2's death was noticed by an election after the kill. By whom, and how, is a race: both
+     * followers time out within about one heartbeat of each other (why=leader-silent), and if
+     * node 1 wins first node 0 simply follows its COORDINATOR. And a node can still be waiting
+     * for 2's COORDINATOR when 2 dies, its latest view still 2 (e.g. a late startup ELECTION
+     * from node 0 made node 1 hold one more election, which 2 answered): then node 1 notices
+     * with why=no-coordinator. An ASan run on a loaded machine once saw no leader-silent at
+     * all; this is the path that explains it. */
+    bool noticed = false;
+    for (int i = 0; i < 2; i++) {
+        const char *after = procs[i].len >= at[i] ? procs[i].buf + at[i] : procs[i].buf;
+        noticed |= strstr(after, "why=leader-silent") || strstr(after, "why=no-coordinator");
+    }
+    ck_assert_msg(noticed, "neither node 0 nor node 1 held an election after 2 died:\n"
+                           "node 0:\n%s\nnode 1:\n%s", procs[0].buf, procs[1].buf);
     spawn(2); /* the old leader comes back and bullies its way back in */
     ck_assert_msg(wait_leader(3, -1, 2), "the restarted node 2 did not take over");
     for (int i = 0; i < 3; i++)
