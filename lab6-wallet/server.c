@@ -44,6 +44,7 @@ struct conn {
 struct server {
     struct server_opts o;
     int lfd;
+    int stop_fd;        /* readable: stop (a signalfd for SIGINT and SIGTERM; see server_main.c) */
     pthread_mutex_t mu; /* guards bank and the order of ledger appends */
     struct bank bank;
     struct ledger *lg;
@@ -54,19 +55,6 @@ struct server {
     long long accepted, refused;
     pthread_cond_t conn_cv; /* nconns went down */
 };
-
-static int wake_pipe[2] = {-1, -1};
-static volatile sig_atomic_t stop_requested; /* a signal before the loop polls the pipe */
-
-void server_wake(void)
-{
-    char c = 1;
-    stop_requested = 1;
-    if (wake_pipe[1] >= 0) {
-        ssize_t n = write(wake_pipe[1], &c, 1); /* a full pipe already holds a wake-up */
-        (void)n;
-    }
-}
 
 static long long now_s(void)
 {
@@ -403,18 +391,18 @@ static int listen_on(int port, char *err, size_t cap)
     return fd;
 }
 
-struct server *server_start(const struct server_opts *o, char *err, size_t errcap)
+struct server *server_start(const struct server_opts *o, int stop_fd, char *err, size_t errcap)
 {
     struct server *s = calloc(1, sizeof *s);
     char path[1024];
     struct ledger_info info;
     uint64_t master[2];
-    if (!s || pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-        snprintf(err, errcap, "out of memory or descriptors");
-        free(s);
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
         return NULL;
     }
     s->o = *o;
+    s->stop_fd = stop_fd;
     s->lfd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->conn_mu, NULL);
@@ -481,12 +469,12 @@ void server_run(struct server *s)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, THREAD_STACK);
     long long epoch = now_s() / s->o.rotate_every;
-    while (!stop_requested) {
-        struct pollfd p[2] = {{s->lfd, POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
+    for (;;) {
+        struct pollfd p[2] = {{s->lfd, POLLIN, 0}, {s->stop_fd, POLLIN, 0}};
         int n = poll(p, 2, ms_to_rotation(s));
         if (n < 0 && errno != EINTR)
             break;
-        if (p[1].revents)
+        if (p[1].revents) /* SIGINT or SIGTERM (left pending: we exit anyway) */
             break;
         if (n > 0 && (p[0].revents & POLLIN))
             accept_one(s, &attr);
@@ -527,7 +515,4 @@ void server_free(struct server *s)
     pthread_mutex_destroy(&s->conn_mu);
     pthread_cond_destroy(&s->conn_cv);
     free(s);
-    for (int i = 0; i < 2; i++)
-        if (wake_pipe[i] >= 0)
-            close(wake_pipe[i]), wake_pipe[i] = -1;
 }

@@ -16,12 +16,13 @@ struct server_opts {
 
 struct server;
 
-/* Replay the ledger, bind and listen, print ev=replayed and ev=ready. NULL with err filled. */
-struct server *server_start(const struct server_opts *o, char *err, size_t errcap);
-/* Serve until server_wake() (from a signal handler), then close every connection, print the
- * balances (ev=wallet) and ev=stats. */
+/* Replay the ledger, bind and listen, print ev=replayed and ev=ready. NULL with err filled.
+ * stop_fd: a descriptor that becomes readable when the server must stop (server_main.c passes
+ * a signalfd for SIGINT and SIGTERM). */
+struct server *server_start(const struct server_opts *o, int stop_fd, char *err, size_t errcap);
+/* Serve until stop_fd is readable, then close every connection, print the balances
+ * (ev=wallet) and ev=stats. */
 void server_run(struct server *s);
-void server_wake(void); /* async-signal-safe */
 void server_free(struct server *s);
 
 #endif
