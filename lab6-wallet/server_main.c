@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     /* SIGINT and SIGTERM are blocked in every thread (the client threads inherit the mask) and
      * read from a signalfd by the accept loop, as one more event. No handler runs: a signal
      * that arrives at any moment stays pending in the kernel until the loop reads it. (The
-     * first version used a handler and a self-pipe, the way labs 1-5 do; ThreadSanitizer
+     * first version used a handler and a self-pipe, as the other labs do; ThreadSanitizer
      * defers handlers to its own safe points, and 3 of 200 SIGTERMs sent right after ev=ready
      * to the TSan build were never handled at all. With the signalfd: 0 of 300.) */
     sigset_t stop;
