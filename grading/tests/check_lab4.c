@@ -344,6 +344,27 @@ START_TEST(q4_false_failure_and_early_critical)
 }
 END_TEST
 
+/* A worker the grader never stopped, but whose own beats stopped for longer than the timeout
+ * (a stalled process): the monitor is right to report it. Beats 50 ms apart are not silence. */
+START_TEST(q4_silent_worker_is_not_a_false_failure)
+{
+    q4();
+    for (int t = 10; t <= 1100; t += 50)
+        add("node=2 ev=send to=0 msg=2:%d t=%d", t / 50, t);
+    add("node=2 ev=send to=0 msg=2:99 t=1560"); /* 450 ms without a beat (timeout 300) */
+    add("node=0 ev=failed worker=2 to=none t=1500");
+    add("node=0 ev=critical why=no-alive-worker workers=2 t=1500");
+    add("node=0 ev=recovered worker=2 to=2 t=1561");
+    PASSES("monitor-failover");
+    ck_assert_msg(strstr(R.info, "itself silent > timeout 1"), "%s", R.info);
+    q4();
+    for (int t = 10; t <= 1500; t += 50) /* beating all along, up to 10 ms before the report */
+        add("node=2 ev=send to=0 msg=2:%d t=%d", t / 50, t);
+    add("node=0 ev=failed worker=2 to=none t=1500");
+    FAILS("monitor-failover", V_SAFETY, "accuracy violated: the monitor reported worker 2");
+}
+END_TEST
+
 START_TEST(q4_never_recovered)
 {
     q4();
@@ -377,6 +398,7 @@ static Suite *suite(void)
     tcase_add_test(t, q4_higher_id_while_lower_alive);
     tcase_add_test(t, q4_missing_critical);
     tcase_add_test(t, q4_false_failure_and_early_critical);
+    tcase_add_test(t, q4_silent_worker_is_not_a_false_failure);
     tcase_add_test(t, q4_never_recovered);
     suite_add_tcase(s, t);
     return s;
