@@ -507,13 +507,15 @@ END_TEST
 
 /* ---- the report ---- */
 
-/* The tail of a long grading log must name every failed test, so a CI page that shows only the
- * last lines still says what failed and how to rerun it. */
-START_TEST(report_recaps_failures_before_score)
+static const struct lab report_lab = {.dir = "labX"};
+static const struct gtest report_ok = {.name = "fine", .points = 10, .what = "w"};
+static const struct gtest report_bad = {.name = "broken", .points = 15, .what = "w"};
+
+/* Score `fine` (passed) and, if with_failure, `broken` (1 of 2 runs passed) as the grader does;
+ * return what report_finish() printed on stdout. */
+static const char *report_output(bool with_failure)
 {
-    static const struct gtest ok = {.name = "fine", .points = 10, .what = "w"};
-    static const struct gtest bad = {.name = "broken", .points = 15, .what = "w"};
-    static const struct lab lab = {.dir = "labX"};
+    static char buf[4096];
     struct result pass = {.v = {.kind = V_PASS}}, fail = {.v = {.kind = V_SAFETY}};
     snprintf(fail.v.msg, sizeof fail.v.msg, "two leaders");
     snprintf(fail.rerun, sizeof fail.rerun, "make grade LAB=labX TEST=broken SEED=3");
@@ -525,19 +527,27 @@ START_TEST(report_recaps_failures_before_score)
     dup2(fd, STDOUT_FILENO);
     struct report rep;
     report_init(&rep);
-    report_add(&rep, &lab, &bad, 1, 2, &fail);
-    report_add(&rep, &lab, &ok, 1, 1, &pass);
+    if (with_failure)
+        report_add(&rep, &report_lab, &report_bad, 1, 2, &fail);
+    report_add(&rep, &report_lab, &report_ok, 1, 1, &pass);
     report_finish(&rep, NULL);
     fflush(stdout);
     dup2(saved, STDOUT_FILENO);
     close(saved);
-    char buf[4096] = "";
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     close(fd);
     unlink(path);
     ck_assert_int_gt(n, 0);
     buf[n] = '\0';
-    char *recap = strstr(buf, "Failed:\n");
+    return buf;
+}
+
+/* The tail of a long grading log must name every failed test, so a CI page that shows only the
+ * last lines still says what failed and how to rerun it. */
+START_TEST(report_recaps_failures_before_score)
+{
+    const char *buf = report_output(true);
+    const char *recap = strstr(buf, "Failed:\n");
     ck_assert_msg(recap, "no recap in: %s", buf);
     ck_assert_msg(strstr(recap, "labX: broken (15 pts, 1/2 runs passed)"), "%s", buf);
     ck_assert_msg(strstr(recap, "two leaders"), "%s", buf);
@@ -549,29 +559,7 @@ END_TEST
 
 START_TEST(report_no_recap_when_all_pass)
 {
-    static const struct gtest ok = {.name = "fine", .points = 10, .what = "w"};
-    static const struct lab lab = {.dir = "labX"};
-    struct result pass = {.v = {.kind = V_PASS}};
-    char path[] = "/tmp/check_grader_reportXXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    struct report rep;
-    report_init(&rep);
-    report_add(&rep, &lab, &ok, 1, 1, &pass);
-    report_finish(&rep, NULL);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    char buf[1024] = "";
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    close(fd);
-    unlink(path);
-    ck_assert_int_gt(n, 0);
-    buf[n] = '\0';
-    ck_assert_str_eq(buf, "Score: 10/10\n");
+    ck_assert_str_eq(report_output(false), "Score: 10/10\n");
 }
 END_TEST
 
