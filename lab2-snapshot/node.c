@@ -402,18 +402,24 @@ static void op_finish(void *ctx, const struct snap *s)
 
 /* ---- messages from peers ---- */
 
-static void on_xfer(struct node *nd, struct conn *c, const struct proto_msg *m)
+/* Coins arrive: refused unless an honest sender could have sent them (acct.h). Returns true
+ * if they were accepted. */
+static bool on_xfer(struct node *nd, struct conn *c, const struct proto_msg *m)
 {
-    uint64_t supply = (uint64_t)nd->cfg->gold * (uint64_t)nd->cfg->n;
-    if (m->gold == 0 || m->gold > supply) {
-        bad(nd, c, "bad_gold"); /* no honest player can send that much */
-        return;
+    const char *why = acct_check(&nd->acct, c->peer, m->seq, m->gold, nd->st.gold);
+    if (why) {
+        nd->n_bad++;
+        evlog("ev=bad why=%s from=%d msg=%d:%u gold=%u have=%u", why, c->peer, c->peer, m->seq,
+              m->gold, nd->st.gold);
+        return false;
     }
+    acct_accept(&nd->acct, c->peer, m->seq);
     snap_on_xfer(&nd->snap, c->peer, m->seq, m->gold); /* before the gold changes our state */
     nd->st.gold += m->gold;
     nd->n_recv++, nd->gold_recv += m->gold;
     evlog("ev=recv msg=%d:%u from=%d gold=%u have=%u", c->peer, m->seq, c->peer, m->gold,
           nd->st.gold);
+    return true;
 }
 
 static void on_report(struct node *nd, struct conn *c, const struct proto_msg *m)
@@ -544,7 +550,8 @@ static bool can_send_to(const struct node *nd, int j)
 static void give(struct node *nd, int j, uint32_t amount)
 {
     struct proto_msg m = {.type = PROTO_XFER, .seq = nd->seq + 1, .gold = amount};
-    if (amount == 0 || amount > nd->st.gold || !can_send_to(nd, j) || !queue_frame(nd, j, &m)) {
+    if (amount == 0 || amount > nd->st.gold || nd->seq == UINT32_MAX || !can_send_to(nd, j) ||
+        !queue_frame(nd, j, &m)) { /* seq never wraps: receivers would take 1 for a replay */
         fprintf(stderr, "player: cannot give %u to %d now (have %u)\n", amount, j, nd->st.gold);
         return;
     }
@@ -638,6 +645,7 @@ int node_open(struct node *nd, const struct node_config *cfg, int wake_fd, int i
     nd->ops =
         (struct snap_ops){nd, op_record, op_markers, op_marker, op_chan, op_report, op_finish};
     snap_init(&nd->snap, cfg->id, cfg->n, &nd->ops);
+    acct_init(&nd->acct, cfg->n, cfg->gold);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acct.h"
 #include "proto.h"
 #include "snap.h"
 
@@ -77,6 +78,7 @@ struct node {
     struct snap_state st;
     struct snap_node snap;
     struct snap_ops ops;
+    struct acct acct; /* which incoming coins we may accept */
     struct peer_out *out; /* [cfg->n], heap: large */
     struct conn conns[NODE_MAX_CONNS];
     uint64_t rng;
