@@ -22,7 +22,7 @@
 static const char usage[] =
     "usage: player --id I [--nodes H:P,H:P,...] [--gold N] [--interval MS]\n"
     "              [--initiators LIST] [--snapshot-every MS] [--snapshots K]\n"
-    "              [--delay-ms D] [--seed S] [--help]\n"
+    "              [--delay-ms D] [--hello-ms MS] [--seed S] [--help]\n"
     "  --id I              this player's index in --nodes, 0..N-1 (required)\n"
     "  --nodes LIST        every player's IPv4:port, in id order, 2 to 16\n"
     "                      (default " DEFAULT_NODES ")\n"
@@ -37,6 +37,8 @@ static const char usage[] =
     "                      over (default 0: no limit)\n"
     "  --delay-ms D        hold every outgoing frame 0..D ms, keeping each channel's\n"
     "                      order: slow channels (default 0)\n"
+    "  --hello-ms MS       close an inbound connection that has not sent its HELLO\n"
+    "                      after MS ms (default 2000)\n"
     "  --seed S            seed of the player's random choices (default: from the\n"
     "                      time and pid; printed in the ev=ready line)\n"
     "  --help              print this help and exit\n"
@@ -99,6 +101,11 @@ static bool set_delay(const char *flag, const char *s, struct node_config *cfg)
     return set_u32(flag, s, 0, 10000, &cfg->delay_ms);
 }
 
+static bool set_hello(const char *flag, const char *s, struct node_config *cfg)
+{
+    return set_u32(flag, s, 1, MAX_MS, &cfg->hello_ms);
+}
+
 static bool set_seed(const char *flag, const char *s, struct node_config *cfg)
 {
     return cli_u64(flag, s, 0, UINT64_MAX, &cfg->seed);
@@ -141,6 +148,7 @@ static const struct value_flag {
     {"--snapshot-every", set_every},
     {"--snapshots", set_snapshots},
     {"--delay-ms", set_delay},
+    {"--hello-ms", set_hello},
     {"--seed", set_seed},
 };
 
@@ -160,6 +168,7 @@ static void set_defaults(struct node_config *cfg)
         abort(); /* the default above is malformed: a bug in this file */
     cfg->gold = 100;
     cfg->interval_ms = 1000;
+    cfg->hello_ms = 2000; /* a real peer sends its HELLO as soon as it is connected */
     cfg->initiators = 1; /* player 0 */
     cfg->seed = cli_default_seed();
 }

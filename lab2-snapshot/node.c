@@ -250,7 +250,7 @@ static void connect_done(struct node *nd, int j)
 static void conn_close(struct conn *c)
 {
     close(c->fd);
-    c->fd = -1, c->peer = -1, c->len = 0;
+    c->fd = -1, c->peer = -1, c->len = 0, c->spoke = false;
 }
 
 /* A peer is gone (its stream ended or broke): both our streams with it close
@@ -279,15 +279,21 @@ static void bad(struct node *nd, struct conn *c, const char *why)
         evlog("ev=bad why=%s from=?", why);
 }
 
-/* A malformed stream cannot be resynchronised: close it. If it was a peer's,
- * that peer's channel is gone, which is the same as the peer dying. */
-static void drop_conn(struct node *nd, struct conn *c, const char *why)
+/* Close c. If it was a peer's channel, that channel is gone, which is the same as the peer
+ * dying; a claim that never spoke was not the channel (conntab.h), so nobody died. */
+static void end_conn(struct node *nd, struct conn *c, const char *why)
 {
-    bad(nd, c, why);
-    int peer = c->peer;
+    int peer = c->spoke ? c->peer : -1;
     conn_close(c);
     if (peer >= 0)
         peer_dead(nd, peer, why);
+}
+
+/* A malformed stream cannot be resynchronised: log it and close it. */
+static void drop_conn(struct node *nd, struct conn *c, const char *why)
+{
+    bad(nd, c, why);
+    end_conn(nd, c, why);
 }
 
 static void accept_one(struct node *nd)
@@ -295,16 +301,32 @@ static void accept_one(struct node *nd)
     int fd = accept(nd->lfd, NULL, NULL);
     if (fd < 0)
         return; /* the peer gave up already, or EMFILE: nothing to do now */
-    for (int k = 0; k < NODE_MAX_CONNS; k++)
-        if (nd->conns[k].fd < 0) {
-            if (set_nonblock(fd) < 0)
-                break;
-            nd->conns[k].fd = fd, nd->conns[k].peer = -1, nd->conns[k].len = 0;
-            return;
-        }
-    nd->n_bad++;
-    evlog("ev=bad why=too_many_connections from=?");
-    close(fd);
+    int k = ctab_free(nd->conns, NODE_MAX_CONNS);
+    if (k < 0 && (k = ctab_oldest_stranger(nd->conns, NODE_MAX_CONNS)) >= 0) {
+        /* Full: the oldest connection still silent makes room, so silent ones cannot fill the
+         * table for good (a real peer sends its HELLO at once). */
+        bad(nd, &nd->conns[k], "evicted");
+        conn_close(&nd->conns[k]);
+    }
+    if (k < 0 || set_nonblock(fd) < 0) {
+        nd->n_bad++;
+        evlog("ev=bad why=too_many_connections from=?");
+        close(fd);
+        return;
+    }
+    nd->conns[k] = (struct conn){.fd = fd, .peer = -1, .since_us = now_us()};
+}
+
+/* Strangers that did not say HELLO in time are closed. Returns when the next one is due. */
+static int64_t expire_strangers(struct node *nd, int64_t now)
+{
+    int64_t limit = (int64_t)nd->cfg->hello_ms * 1000;
+    int k;
+    while ((k = ctab_expired(nd->conns, NODE_MAX_CONNS, now, limit)) >= 0) {
+        bad(nd, &nd->conns[k], "hello_timeout");
+        conn_close(&nd->conns[k]);
+    }
+    return ctab_next_expiry(nd->conns, NODE_MAX_CONNS, limit);
 }
 
 /* ---- what the algorithm asks of us (struct snap_ops) ---- */
@@ -422,11 +444,12 @@ static bool on_xfer(struct node *nd, struct conn *c, const struct proto_msg *m)
     return true;
 }
 
-static void on_report(struct node *nd, struct conn *c, const struct proto_msg *m)
+/* Returns true if the report was taken (late ones included). */
+static bool on_report(struct node *nd, struct conn *c, const struct proto_msg *m)
 {
     if (m->from != c->peer) {
         bad(nd, c, "forged_report"); /* only a player itself may report its state */
-        return;
+        return false;
     }
     struct snap_report r = {.init = m->init,
                             .n = m->n,
@@ -440,6 +463,7 @@ static void on_report(struct node *nd, struct conn *c, const struct proto_msg *m
         bad(nd, c, "bad_report");
     else if (res == SNAP_STALE)
         evlog("ev=late_report snap=%d:%u from=%d", m->init, m->n, m->from);
+    return res != SNAP_BAD;
 }
 
 /* The first frame on a stream must say who sends on it. */
@@ -452,38 +476,62 @@ static bool on_hello(struct node *nd, struct conn *c, const struct proto_msg *m)
         why = "bad_hello";
     else if (nd->out[m->from].st == OUT_DEAD)
         why = "dead_peer";
-    for (int k = 0; !why && k < NODE_MAX_CONNS; k++)
-        if (nd->conns[k].fd >= 0 && nd->conns[k].peer == m->from)
-            why = "dup_peer"; /* the real one is connected: this one is not */
+    int victim = -1;
+    enum ctab_hello h = CTAB_ACCEPT;
+    if (!why)
+        h = ctab_on_hello(nd->conns, NODE_MAX_CONNS, (int)(c - nd->conns), m->from, &victim);
+    if (h == CTAB_TAKEN)
+        why = "dup_peer"; /* that player's channel is up and talking: this one is not it */
     if (why) {
         drop_conn(nd, c, why);
         return false;
+    }
+    if (h == CTAB_EVICT) { /* too many silent claims to be that player: the oldest goes */
+        bad(nd, &nd->conns[victim], "stale_claim");
+        conn_close(&nd->conns[victim]);
     }
     struct proto_msg welcome = {.type = PROTO_WELCOME, .from = (uint16_t)nd->cfg->id};
     if (!send_now(c->fd, &welcome)) {
         conn_close(c); /* it went away already; it will connect again */
         return false;
     }
-    c->peer = m->from;
+    c->peer = m->from, c->since_us = now_us();
     evlog("ev=accept from=%d", c->peer);
     return true;
+}
+
+/* c's frame was accepted: c is now its player's channel, and other claims to be it are not. */
+static void spoke(struct node *nd, struct conn *c)
+{
+    if (c->spoke)
+        return;
+    c->spoke = true;
+    int k;
+    while ((k = ctab_rival(nd->conns, NODE_MAX_CONNS, (int)(c - nd->conns))) >= 0) {
+        bad(nd, &nd->conns[k], "rival_claim");
+        conn_close(&nd->conns[k]);
+    }
 }
 
 /* Returns false if c was closed. */
 static bool on_msg(struct node *nd, struct conn *c, const struct proto_msg *m)
 {
+    bool ok = false;
     if (c->peer < 0)
         return on_hello(nd, c, m);
     switch (m->type) {
     case PROTO_HELLO: drop_conn(nd, c, "dup_hello"); return false;
     case PROTO_WELCOME: drop_conn(nd, c, "unexpected_welcome"); return false;
-    case PROTO_XFER: on_xfer(nd, c, m); break;
+    case PROTO_XFER: ok = on_xfer(nd, c, m); break;
     case PROTO_MARKER:
-        if (snap_on_marker(&nd->snap, c->peer, m->init, m->n, &nd->st) == SNAP_BAD)
+        ok = snap_on_marker(&nd->snap, c->peer, m->init, m->n, &nd->st) != SNAP_BAD;
+        if (!ok)
             bad(nd, c, "bad_marker");
         break;
-    case PROTO_REPORT: on_report(nd, c, m); break;
+    case PROTO_REPORT: ok = on_report(nd, c, m); break;
     }
+    if (ok && c->fd >= 0)
+        spoke(nd, c);
     return c->fd >= 0;
 }
 
@@ -520,12 +568,9 @@ static void conn_readable(struct node *nd, struct conn *c)
         return;
     }
     /* End of stream (or reset): a stream may only end between frames. */
-    int peer = c->peer;
     if (c->len > 0)
         bad(nd, c, "truncated");
-    conn_close(c);
-    if (peer >= 0)
-        peer_dead(nd, peer, r == 0 ? "eof" : "reset");
+    end_conn(nd, c, r == 0 ? "eof" : "reset");
 }
 
 /* ---- our own actions: transfers, snapshots, commands ---- */
@@ -637,7 +682,7 @@ int node_open(struct node *nd, const struct node_config *cfg, int wake_fd, int i
         listen(nd->lfd, 64) < 0 || set_nonblock(nd->lfd) < 0)
         return -1;
     for (int k = 0; k < NODE_MAX_CONNS; k++)
-        nd->conns[k].fd = -1, nd->conns[k].peer = -1;
+        nd->conns[k] = (struct conn){.fd = -1, .peer = -1};
     for (int j = 0; j < cfg->n; j++)
         nd->out[j].fd = -1, nd->out[j].backoff_ms = 10;
     nd->st = (struct snap_state){
@@ -657,7 +702,9 @@ static bool is_initiator(const struct node *nd)
 /* Timers that are due; returns the poll() timeout to the next one, in ms. */
 static int run_timers(struct node *nd)
 {
-    int64_t now = now_us(), next = now + 1000000;
+    int64_t now = now_us(), next = now + 1000000, hello_due = expire_strangers(nd, now);
+    if (hello_due < next)
+        next = hello_due;
     for (int j = 0; j < nd->cfg->n; j++) {
         struct peer_out *o = &nd->out[j];
         if (o->doomed) /* set inside the algorithm's callbacks, acted on here, outside them */

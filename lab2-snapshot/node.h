@@ -8,11 +8,12 @@
 #include <stdint.h>
 
 #include "acct.h"
+#include "conntab.h"
 #include "proto.h"
 #include "snap.h"
 
 #define NODE_ADDR_STRLEN 22 /* "255.255.255.255:65535" and its NUL */
-#define NODE_MAX_CONNS 64   /* inbound connections: every peer plus strangers */
+#define NODE_MAX_CONNS 64   /* inbound connections: every peer plus strangers (conntab.h) */
 #define NODE_OUTBUF 65536   /* bytes queued for one peer before we stop sending gold to it */
 #define NODE_DELAYQ 2048    /* frames held back by --delay-ms, per peer */
 
@@ -26,6 +27,7 @@ struct node_config {
     uint32_t snap_every_ms; /* 0 = only on `snap` or SIGUSR1 */
     uint32_t snapshots;     /* --snapshots: how many timed ones, then ev=done; 0 = no limit */
     uint32_t delay_ms;      /* hold every outgoing frame 0..delay_ms ms (order kept) */
+    uint32_t hello_ms;      /* an inbound connection without a HELLO by then is closed */
     uint64_t seed;
 };
 
@@ -53,14 +55,6 @@ struct peer_out {
     struct held q[NODE_DELAYQ]; /* ring of frames not yet due */
     int qhead, qlen;
     int64_t last_at_us; /* release time of the last frame queued: FIFO even with jitter */
-};
-
-/* An inbound connection: a peer's sending side, or a stranger until HELLO. */
-struct conn {
-    int fd;   /* -1: slot free */
-    int peer; /* -1 until its HELLO */
-    uint8_t buf[4 * PROTO_MAX_FRAME];
-    size_t len;
 };
 
 /*

@@ -38,6 +38,7 @@ struct proc {
 static struct proc P[NP];
 static int ports[NP];
 static char nodes[128];
+static char *hello_ms = "2000"; /* --hello-ms of the players a test starts */
 
 static int64_t now_ms(void)
 {
@@ -97,8 +98,8 @@ static void spawn_player(int id, const char *interval)
     char idstr[16], seed[16];
     snprintf(idstr, sizeof idstr, "%d", id);
     snprintf(seed, sizeof seed, "%d", 40 + id); /* fixed seeds: a failure reruns the same way */
-    char *argv[] = {"player",         "--id",   idstr, "--nodes", nodes, "--interval",
-                    (char *)interval, "--gold", "100", "--seed",  seed,  NULL};
+    char *argv[] = {"player", "--id",   idstr, "--nodes", nodes,      "--interval", (char *)interval,
+                    "--gold", "100",    "--seed", seed,     "--hello-ms", hello_ms,     NULL};
     spawn(&P[id], argv);
 }
 
@@ -307,6 +308,181 @@ START_TEST(stranger_on_a_peer_port)
 }
 END_TEST
 
+/* ---- strangers that lie: silent connections, forged HELLOs, forged coins ---- */
+
+static int dial(int i)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[i]),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* A frame as README "The protocol" draws it, built here independently of proto.c. */
+static size_t frame(uint8_t *b, int type, const uint8_t *payload, int len)
+{
+    b[0] = 'S', b[1] = 'N', b[2] = 1, b[3] = (uint8_t)type, b[4] = 0, b[5] = (uint8_t)len;
+    memcpy(b + 6, payload, (size_t)len);
+    return 6 + (size_t)len;
+}
+
+/* Connect to player i, claim to be player who, read the WELCOME. */
+static int forge_hello(int i, int who)
+{
+    uint8_t b[16], hello[2] = {0, (uint8_t)who}, w[8];
+    int fd = dial(i);
+    size_t len = frame(b, 1, hello, 2);
+    ck_assert_int_eq(send(fd, b, len, MSG_NOSIGNAL), (ssize_t)len);
+    ck_assert_int_eq(recv(fd, w, sizeof w, MSG_WAITALL), 8);
+    ck_assert_int_eq(w[3], 5); /* WELCOME: the claim was taken, as it must be without a key */
+    return fd;
+}
+
+/* The player closed fd: EOF (or a reset, if it had unread bytes) within WAIT_MS. */
+static void wait_closed(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    char b[64];
+    ssize_t r = 1;
+    for (int64_t end = now_ms() + WAIT_MS; r > 0 && now_ms() < end;) {
+        pump(0);
+        if (poll(&pf, 1, 100) == 1)
+            r = recv(fd, b, sizeof b, MSG_DONTWAIT);
+    }
+    ck_assert_msg(r <= 0, "the player kept a connection open that it should have closed");
+    close(fd);
+}
+
+static int count(int i, const char *needle)
+{
+    int n = 0;
+    for (const char *p = P[i].log; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void start_alone(int i, const char *interval)
+{
+    signal(SIGPIPE, SIG_IGN);
+    for (int k = 0; k < NP; k++)
+        P[k].out = P[k].in = -1, P[k].pid = 0;
+    pick_ports();
+    spawn_player(i, interval);
+    wait_for(i, "ev=ready");
+}
+
+#define NSILENT 70 /* more than the 64 inbound slots */
+
+/* Issue 12: connections that never send HELLO stayed open forever, and enough of them filled the
+ * table, so the real peers were refused. Now the oldest silent one makes room, and each is
+ * closed after --hello-ms. */
+START_TEST(silent_connections)
+{
+    int fds[NSILENT];
+    hello_ms = "1000";
+    start_alone(0, "5");
+    for (int k = 0; k < NSILENT; k++)
+        fds[k] = dial(0);
+    spawn_player(1, "5");
+    spawn_player(2, "5");
+    wait_for(0, "ev=accept from=1");
+    wait_for(0, "ev=accept from=2");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 ");
+    for (int k = 0; k < NSILENT; k++)
+        wait_closed(fds[k]);
+    wait_for(0, "ev=bad why=hello_timeout from=?");
+    ck_assert_ptr_nonnull(strstr(P[0].log, "ev=bad why=evicted from=?"));
+    ck_assert_ptr_null(strstr(P[0].log, "too_many_connections"));
+    /* each close was logged before it was made, but we may not have read the line yet */
+    for (int64_t end = now_ms() + WAIT_MS;
+         count(0, "why=hello_timeout") + count(0, "why=evicted") < NSILENT;) {
+        ck_assert_msg(now_ms() < end, "%d silent connections closed, only %d logged", NSILENT,
+                      count(0, "why=hello_timeout") + count(0, "why=evicted"));
+        pump(1000);
+    }
+    for (int i = 0; i < NP; i++)
+        stop(i);
+    hello_ms = "2000";
+}
+END_TEST
+
+/* Issue 12: a HELLO claiming to be player 1 before it started shut the real player 1 out for
+ * good. A silent claim, and one that only sends coins nobody could have sent, must not. */
+START_TEST(forged_hello_before_player_starts)
+{
+    uint8_t b[16];
+    start_alone(0, "0");
+    spawn_player(2, "0");
+    wait_for(2, "ev=ready");
+    int silent0 = forge_hello(0, 1), silent2 = forge_hello(2, 1);
+    wait_for(0, "ev=accept from=1");
+    wait_for(2, "ev=accept from=1");
+    spawn_player(1, "0");
+    wait_for(1, "ev=connect to=0");
+    wait_for(1, "ev=connect to=2");
+    say(1, "give 0 30\n");
+    wait_for(0, "ev=recv msg=1:1 from=1 gold=30 have=130 ");
+    wait_for(0, "ev=bad why=rival_claim from=1");
+    wait_closed(silent0);
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 states=130,70,100 ");
+    wait_for(2, "ev=bad why=rival_claim from=1");
+    wait_closed(silent2);
+    /* and the forger, now too late, is refused */
+    int late = dial(0);
+    uint8_t hello[2] = {0, 1};
+    size_t len = frame(b, 1, hello, 2);
+    ck_assert_int_eq(send(late, b, len, MSG_NOSIGNAL), (ssize_t)len);
+    wait_for(0, "ev=bad why=dup_peer from=?");
+    wait_closed(late);
+    ck_assert_ptr_null(strstr(P[0].log, "peer_down"));
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
+/* Issue 12: 14 M forged XFERs "msg=1:10" took a balance from 100 past 2^32. A forger holding a
+ * claim to be player 1 floods player 0 with replays of one number and with amounts that would
+ * overflow: every one is refused, nothing moves, and the real player 1 still joins. */
+#define NFLOOD 2000
+START_TEST(forged_xfer_flood)
+{
+    static uint8_t flood[2 * NFLOOD * 14];
+    size_t len = 0;
+    start_alone(0, "0");
+    spawn_player(2, "0");
+    wait_for(2, "ev=ready");
+    int fd = forge_hello(0, 1);
+    for (int k = 0; k < 2 * NFLOOD; k++) {
+        /* seq 0 (never valid), then msg=1:10 with the whole supply (would overflow) */
+        uint8_t x[8] = {0, 0, 0, k < NFLOOD ? 0 : 10, 0, 0, k < NFLOOD ? 0 : 1, k < NFLOOD ? 5 : 44};
+        len += frame(flood + len, 2, x, 8);
+    }
+    ck_assert_int_eq(send(fd, flood, len, MSG_NOSIGNAL), (ssize_t)len);
+    for (int64_t end = now_ms() + WAIT_MS; count(0, "ev=bad why=") < 2 * NFLOOD;) {
+        ck_assert_msg(now_ms() < end, "player 0 logged %d ev=bad lines for %d forged XFERs",
+                      count(0, "ev=bad why="), 2 * NFLOOD);
+        pump(1000);
+    }
+    ck_assert_int_eq(count(0, "ev=bad why=bad_seq from=1 "), NFLOOD);
+    ck_assert_int_eq(count(0, "ev=bad why=overflow from=1 msg=1:10 gold=300 have=100"), NFLOOD);
+    ck_assert_ptr_null(strstr(P[0].log, "ev=recv"));
+    spawn_player(1, "0");
+    wait_for(1, "ev=connect to=0");
+    say(1, "give 0 30\n");
+    wait_for(0, "ev=recv msg=1:1 from=1 gold=30 have=130 ");
+    wait_closed(fd);
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 states=130,70,100 ");
+    for (int i = 0; i < NP; i++)
+        stop(i);
+}
+END_TEST
+
 static int run_args(char *const argv[], char *out, size_t cap)
 {
     int status;
@@ -355,6 +531,9 @@ static Suite *node_suite(void)
     tcase_add_test(tc, garbage_connection);
     tcase_add_test(tc, crash_makes_snapshot_incomplete);
     tcase_add_test(tc, stranger_on_a_peer_port);
+    tcase_add_test(tc, silent_connections);
+    tcase_add_test(tc, forged_hello_before_player_starts);
+    tcase_add_test(tc, forged_xfer_flood);
     suite_add_tcase(s, tc);
     return s;
 }
