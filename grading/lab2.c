@@ -3,10 +3,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "grader.h"
@@ -170,6 +172,28 @@ static void check_pairs(struct run *r, struct snaps *S, struct verdict *v)
         }
 }
 
+/* No balance ever exceeds all the gold that exists: a larger have= is forged or wrapped money
+ * (issue 12: forged transfers took a balance past 2^32). */
+static void check_balances(struct run *r, struct snaps *S, struct verdict *v)
+{
+    char a[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long have = -1;
+            if (strcmp(e->ev, "send") != 0 && strcmp(e->ev, "recv") != 0)
+                continue;
+            if (!event_int(e, "have", &have) || have < 0 || have > S->expect) {
+                verdict_fail(v, V_SAFETY,
+                             "player %d's balance is have=%lld, but only %lld coins exist "
+                             "(players x initial gold): forged or wrapped money was "
+                             "accepted: %s",
+                             i, have, S->expect, event_str(e, a, sizeof a));
+                return;
+            }
+        }
+}
+
 /* The cut of snapshot s is consistent and its channel states are exactly right. For each message
  * m from i to j: pre = sent before i's record, post = not received before j's record.
  *   !pre and received before j's record   -> an orphan: the cut is inconsistent;
@@ -306,6 +330,7 @@ static struct snaps *check_all(struct run *r, struct verdict *v)
     if (!S)
         return NULL;
     check_pairs(r, S, v);
+    check_balances(r, S, v);
     for (int k = 0; k < S->n; k++) {
         struct snapinfo *s = &S->s[k];
         long long complete = -1;
@@ -544,6 +569,194 @@ static void check_bad(struct run *r, struct verdict *v)
     snaps_free(S);
 }
 
+/* ---- attacks by a stranger on the LAN (issue 12), over the wire against the real players ----
+ *
+ * Player 1 starts partitioned (faultnet refuses its connects, and everyone's to it), so for the
+ * others it has not started yet. The grader, outside the partition, then connects to players 0
+ * and 2 and lies: it claims to be player 1, floods forged coins, or says nothing at all. It keeps
+ * those connections open. Then the partition heals and the real player 1 must still join. */
+
+#define GOLD 100    /* --gold in BASE below */
+#define LATE 1      /* the player that starts late (partitioned) */
+#define NSILENT 70  /* silent connections: more than the 64 inbound slots of the kit's player */
+#define NFLOOD 2000 /* forged XFERs of each kind */
+#define MAXHELD (NSILENT + 8)
+
+/* The grader's own connections to the players, kept open until each player closes them. */
+struct held_conns {
+    int fd[MAXHELD];
+    int n, closed;
+};
+
+static struct held_conns *held(struct run *r)
+{
+    if (!r->lab_state)
+        r->lab_state = calloc(1, sizeof(struct held_conns));
+    return r->lab_state;
+}
+
+static void teardown_held(struct run *r, struct verdict *v)
+{
+    (void)v;
+    struct held_conns *h = r->lab_state;
+    for (int k = 0; h && k < h->n; k++)
+        if (h->fd[k] >= 0)
+            close(h->fd[k]);
+    free(h);
+    r->lab_state = NULL;
+}
+
+/* Connect to player node and send b (may be empty); the connection is kept. */
+static void hold_conn(struct run *r, int node, const uint8_t *b, size_t len, struct verdict *v)
+{
+    struct held_conns *h = held(r);
+    struct timeval tv = {5, 0}; /* never hang the grader on a player that stopped reading */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)r->node[node].port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (!h || h->n == MAXHELD || fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ||
+        connect(fd, (struct sockaddr *)&to, sizeof to) < 0 ||
+        (len && send(fd, b, len, MSG_NOSIGNAL) != (ssize_t)len)) {
+        verdict_fail(v, V_HARNESS, "could not hold a connection to player %d: %m", node);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    h->fd[h->n++] = fd;
+}
+
+/* A HELLO claiming to be player LATE, then k forged XFERs (seq, gold) appended to b. */
+static size_t forged(uint8_t *b, size_t at, uint32_t seq, uint32_t gold, int k)
+{
+    uint8_t hello[2] = {0, LATE};
+    if (at == 0)
+        at = frame(b, 1, 1, 2, hello, 2);
+    for (int i = 0; i < k; i++) {
+        uint8_t x[8] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8),
+                        (uint8_t)seq,         (uint8_t)(gold >> 24), (uint8_t)(gold >> 16),
+                        (uint8_t)(gold >> 8), (uint8_t)gold};
+        at += frame(b + at, 1, 2, 8, x, 8);
+    }
+    return at;
+}
+
+/* F_CALL: a HELLO in player LATE's name, nothing more. */
+static void inject_forged_hello(struct run *r, int node, struct verdict *v)
+{
+    uint8_t b[16];
+    hold_conn(r, node, b, forged(b, 0, 0, 0, 0), v);
+}
+
+/* F_CALL: a HELLO in player LATE's name and a flood of coins no honest player could send:
+ * sequence number 0 (numbers start at 1); and to player 0, which never gives (--interval 0) so
+ * it holds at least GOLD, msg=LATE:10 again and again with the whole supply, which would leave
+ * it with more than exists. The kit's player before issue 12 accepted every one. */
+static void inject_xfer_flood(struct run *r, int node, struct verdict *v)
+{
+    static uint8_t b[8 + 2 * NFLOOD * 14];
+    size_t len = forged(b, 0, 0, 5, NFLOOD);
+    if (node == 0)
+        len = forged(b, len, 10, (uint32_t)(GOLD * r->n), NFLOOD);
+    hold_conn(r, node, b, len, v);
+}
+
+/* F_CALL: NSILENT connections that never send a byte. */
+static void inject_silent(struct run *r, int node, struct verdict *v)
+{
+    for (int k = 0; k < NSILENT; k++)
+        hold_conn(r, node, NULL, 0, v);
+}
+
+/* Has the player closed each of our connections? (EOF, or a reset if it had unread bytes.) */
+static int count_closed(struct held_conns *h)
+{
+    for (int k = 0; k < h->n; k++) {
+        char c[256];
+        ssize_t got;
+        while (h->fd[k] >= 0 && (got = recv(h->fd[k], c, sizeof c, MSG_DONTWAIT)) > 0) {
+        } /* WELCOMEs */
+        if (h->fd[k] >= 0 && (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)))
+            close(h->fd[k]), h->fd[k] = -1, h->closed++;
+    }
+    return h->closed;
+}
+
+/* The end of an attack run: the initiators are done and every lying connection was closed by
+ * the player it lied to (a silent one after its HELLO timeout, a forged claim when the real
+ * player spoke): a player that keeps them holds slots and can be locked up. */
+static bool until_attack_over(struct run *r, char *why, size_t cap)
+{
+    struct held_conns *h = r->lab_state;
+    if (!until_initiators_done(r, why, cap))
+        return false;
+    if (h && count_closed(h) < h->n) {
+        snprintf(why, cap, "%d of the grader's %d lying connections are still open: the player "
+                           "never closes a connection that says nothing or lies about who it is",
+                 h->n - h->closed, h->n);
+        return false;
+    }
+    return true;
+}
+
+/* The late player joined: the others took its HELLO (ev=connect at it), its coins arrived. */
+static void check_joined(struct run *r, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        char want[32];
+        bool connected = false, got = false;
+        snprintf(want, sizeof want, "%d", i);
+        for (int j = 0; i != LATE && j < r->node[LATE].n; j++) {
+            const struct event *e = &r->node[LATE].ev[j];
+            const char *to = event_get(e, "to");
+            connected |= !strcmp(e->ev, "connect") && to && !strcmp(to, want);
+        }
+        for (int j = 0; i != LATE && j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *from = event_get(e, "from");
+            got |= !strcmp(e->ev, "recv") && from && atoi(from) == LATE;
+        }
+        if (i != LATE && !connected)
+            verdict_fail(v, V_LIVENESS,
+                         "player %d never joined player %d (no ev=connect to=%d at player %d): "
+                         "a stranger's connection locked the real player out",
+                         LATE, i, i, LATE);
+        else if (i != LATE && !got)
+            verdict_fail(v, V_LIVENESS, "player %d never received coins from player %d", i,
+                         LATE);
+    }
+}
+
+static void check_attack(struct run *r, struct verdict *v)
+{
+    struct snaps *S = check_all(r, v);
+    if (!S)
+        return;
+    if (S->incomplete)
+        verdict_fail(v, V_SAFETY, "%d snapshots reported incomplete: a stranger's lies must not "
+                                  "break the players' channels", S->incomplete);
+    check_joined(r, v);
+    snaps_free(S);
+}
+
+/* ... and every forged transfer was refused and said so (ev=bad why=... msg=...), none silently
+ * ignored. Money first: a forged coin accepted is the worse failure. */
+static void check_flood(struct run *r, struct verdict *v)
+{
+    check_attack(r, v);
+    for (int i = 0; i < r->n; i += 2) {
+        int want = i == 0 ? 2 * NFLOOD : NFLOOD, refused = 0;
+        for (int j = 0; j < r->node[i].n; j++)
+            refused += !strcmp(r->node[i].ev[j].ev, "bad") && event_get(&r->node[i].ev[j], "msg");
+        if (refused < want)
+            verdict_fail(v, V_SAFETY,
+                         "player %d refused %d of the %d forged transfers it was sent (ev=bad "
+                         "why=... msg=...): every forged coin must be refused and logged",
+                         i, refused, want);
+    }
+}
+
 /* ---- the table ---- */
 
 #define BASE "--id {id} --nodes {nodes} --seed {seed} --gold 100 "
@@ -632,6 +845,48 @@ static const struct gtest tests[] = {
      .inject = inject_garbage,
      .timeout_ms = 90000,
      .what = "garbage TCP connections are logged as ev=bad and closed; the game goes on"},
+    {.name = "forged-xfer-flood",
+     .points = 5,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS,
+     .args0 = BASE "--interval 0 --initiators 0" SNAPS, /* player 0 holds >= its 100 coins */
+     .net = "partition 0,2 1",
+     .faults = {{100, F_CALL, 0, NULL}, {100, F_CALL, 2, NULL}, {500, F_NET, 0, ""}},
+     .nfaults = 3,
+     .until = until_attack_over,
+     .check = check_flood,
+     .inject = inject_xfer_flood,
+     .teardown = teardown_held,
+     .timeout_ms = 45000,
+     .what = "forged and replayed XFERs in a late player's name are refused: no balance above "
+             "the supply, every snapshot total = players x gold, the real player still joins"},
+    {.name = "silent-connections",
+     .points = 5,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS,
+     .net = "partition 0,2 1",
+     .faults = {{100, F_CALL, 0, NULL}, {400, F_NET, 0, ""}},
+     .nfaults = 2,
+     .until = until_attack_over,
+     .check = check_attack,
+     .inject = inject_silent,
+     .teardown = teardown_held,
+     .timeout_ms = 45000,
+     .what = "70 connections that never send HELLO do not lock the late player out, and the "
+             "player closes every one of them"},
+    {.name = "forged-hello",
+     .points = 5,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS,
+     .net = "partition 0,2 1",
+     .faults = {{100, F_CALL, 0, NULL}, {100, F_CALL, 2, NULL}, {400, F_NET, 0, ""}},
+     .nfaults = 3,
+     .until = until_attack_over,
+     .check = check_attack,
+     .inject = inject_forged_hello,
+     .teardown = teardown_held,
+     .timeout_ms = 45000,
+     .what = "a silent HELLO in the name of a player not started yet does not shut it out"},
 };
 
 const struct lab lab2_snapshot = {"lab2-snapshot", "player", tests, sizeof tests / sizeof *tests};

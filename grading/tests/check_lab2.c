@@ -272,6 +272,38 @@ START_TEST(bad_input_checks)
 }
 END_TEST
 
+/* ---- attacks (issue 12) ---- */
+
+START_TEST(balance_above_supply_fails)
+{
+    good(CHAN, "200");
+    add("node=1 ev=send msg=1:3 to=0 gold=1 have=101 t=12");
+    add("node=0 ev=recv msg=1:3 from=1 gold=1 have=99 t=13");
+    expect_pass("total-conserved");
+    good(CHAN, "200");
+    add("node=1 ev=send msg=1:3 to=0 gold=1 have=101 t=12");
+    add("node=0 ev=recv msg=1:3 from=1 gold=1 have=4294967200 t=13"); /* the issue's wrap */
+    expect_fail("total-conserved", V_SAFETY, "but only 200 coins exist");
+}
+END_TEST
+
+START_TEST(attack_checks)
+{
+    good(CHAN, "200");
+    expect_fail("forged-hello", V_LIVENESS, "player 1 never joined player 0");
+    add("node=1 ev=connect to=0 t=1.5");
+    expect_pass("forged-hello");
+    expect_pass("silent-connections");
+    expect_fail("forged-xfer-flood", V_SAFETY, "player 0 refused 0 of the 4000 forged");
+    for (int k = 0; k < 4000; k++)
+        add("node=0 ev=bad why=replay from=1 msg=1:10 gold=300 have=100 t=1.6");
+    expect_pass("forged-xfer-flood");
+    add("node=0 ev=snapshot snap=0:2 complete=0 why=peer_lost peer=1 t=12");
+    add("node=0 ev=initiate snap=0:2 by=timer t=11.5");
+    expect_fail("forged-hello", V_SAFETY, "1 snapshots reported incomplete");
+}
+END_TEST
+
 static Suite *lab2_suite(void)
 {
     Suite *s = suite_create("lab2");
@@ -290,6 +322,8 @@ static Suite *lab2_suite(void)
     tcase_add_test(tc, pause_checks);
     tcase_add_test(tc, concurrent_checks);
     tcase_add_test(tc, bad_input_checks);
+    tcase_add_test(tc, balance_above_supply_fails);
+    tcase_add_test(tc, attack_checks);
     suite_add_tcase(s, tc);
     return s;
 }
