@@ -23,7 +23,8 @@
  *         to a HELLO. Until it arrives the connector sends nothing else, so a
  *         connection that reached the wrong process loses nothing
  *  type 2 XFER    seq u32 | gold u32                         (8 bytes)
- *         gold coins moving from the stream's sender; msg id = <from>:<seq>
+ *         gold coins moving from the stream's sender; msg id = <from>:<seq>. One counter
+ *         per sender for all its peers: on a channel, seqs strictly increase, with gaps
  *  type 3 MARKER  init u16 | n u32                           (6 bytes)
  *         Chandy-Lamport marker of snapshot <init>:<n>
  *  type 4 REPORT  init u16 | n u32 | from u16 | ok u8 | gold u32 | life u32 |
