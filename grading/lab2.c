@@ -634,7 +634,7 @@ static size_t forged(uint8_t *b, size_t at, uint32_t seq, uint32_t gold, int k)
     if (at == 0)
         at = frame(b, 1, 1, 2, hello, 2);
     for (int i = 0; i < k; i++) {
-        uint8_t x[8] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8),
+        uint8_t x[8] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16),  (uint8_t)(seq >> 8),
                         (uint8_t)seq,         (uint8_t)(gold >> 24), (uint8_t)(gold >> 16),
                         (uint8_t)(gold >> 8), (uint8_t)gold};
         at += frame(b + at, 1, 2, 8, x, 8);
@@ -692,8 +692,9 @@ static bool until_attack_over(struct run *r, char *why, size_t cap)
     if (!until_initiators_done(r, why, cap))
         return false;
     if (h && count_closed(h) < h->n) {
-        snprintf(why, cap, "%d of the grader's %d lying connections are still open: the player "
-                           "never closes a connection that says nothing or lies about who it is",
+        snprintf(why, cap,
+                 "%d of the grader's %d lying connections are still open: the player "
+                 "never closes a connection that says nothing or lies about who it is",
                  h->n - h->closed, h->n);
         return false;
     }
@@ -723,8 +724,7 @@ static void check_joined(struct run *r, struct verdict *v)
                          "a stranger's connection locked the real player out",
                          LATE, i, i, LATE);
         else if (i != LATE && !got)
-            verdict_fail(v, V_LIVENESS, "player %d never received coins from player %d", i,
-                         LATE);
+            verdict_fail(v, V_LIVENESS, "player %d never received coins from player %d", i, LATE);
     }
 }
 
@@ -734,8 +734,10 @@ static void check_attack(struct run *r, struct verdict *v)
     if (!S)
         return;
     if (S->incomplete)
-        verdict_fail(v, V_SAFETY, "%d snapshots reported incomplete: a stranger's lies must not "
-                                  "break the players' channels", S->incomplete);
+        verdict_fail(v, V_SAFETY,
+                     "%d snapshots reported incomplete: a stranger's lies must not "
+                     "break the players' channels",
+                     S->incomplete);
     check_joined(r, v);
     snaps_free(S);
 }

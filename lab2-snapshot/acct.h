@@ -1,4 +1,5 @@
-/* acct.h - which incoming coins a player may accept: per-sender sequence numbers, bounded balance. */
+/* acct.h - which incoming coins a player may accept: per-sender sequence numbers, bounded balance.
+ */
 #ifndef ACCT_H
 #define ACCT_H
 

@@ -131,7 +131,8 @@ static bool set_initiators(const char *flag, const char *s, struct node_config *
         p += len + 1;
     }
 bad:
-    cli_complain("%s: expected ids 0..%d separated by commas, got '%s'", flag, PROTO_MAX_NODES - 1, s);
+    cli_complain("%s: expected ids 0..%d separated by commas, got '%s'", flag, PROTO_MAX_NODES - 1,
+                 s);
     return false;
 }
 
@@ -169,7 +170,7 @@ static void set_defaults(struct node_config *cfg)
     cfg->gold = 100;
     cfg->interval_ms = 1000;
     cfg->hello_ms = 2000; /* a real peer sends its HELLO as soon as it is connected */
-    cfg->initiators = 1; /* player 0 */
+    cfg->initiators = 1;  /* player 0 */
     cfg->seed = cli_default_seed();
 }
 
@@ -200,7 +201,7 @@ static enum parse_result parse_args(int argc, char **argv, struct node_config *c
     }
     if (cfg->n < 2 || cfg->id >= cfg->n) {
         cli_complain("--id %d with %d players: need 2 to %d players and an id among them", cfg->id,
-                 cfg->n, PROTO_MAX_NODES);
+                     cfg->n, PROTO_MAX_NODES);
         return PARSE_ERROR;
     }
     return PARSE_OK;

@@ -72,7 +72,7 @@ struct node {
     struct snap_state st;
     struct snap_node snap;
     struct snap_ops ops;
-    struct acct acct; /* which incoming coins we may accept */
+    struct acct acct;     /* which incoming coins we may accept */
     struct peer_out *out; /* [cfg->n], heap: large */
     struct conn conns[NODE_MAX_CONNS];
     uint64_t rng;

@@ -48,7 +48,7 @@ START_TEST(claims_until_one_speaks)
     put(1, 1, false, 20);
     put(2, -1, false, 30);
     ck_assert_int_eq(ctab_on_hello(t, N, 2, 1, &victim), CTAB_EVICT);
-    ck_assert_int_eq(victim, 0); /* the oldest silent claim */
+    ck_assert_int_eq(victim, 0);                                       /* the oldest silent claim */
     ck_assert_int_eq(ctab_on_hello(t, N, 2, 2, &victim), CTAB_ACCEPT); /* other ids unaffected */
     t[1].spoke = true; /* its first frame was accepted: it is player 1's channel */
     ck_assert_int_eq(ctab_rival(t, N, 1), 0);

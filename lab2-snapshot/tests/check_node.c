@@ -98,8 +98,9 @@ static void spawn_player(int id, const char *interval)
     char idstr[16], seed[16];
     snprintf(idstr, sizeof idstr, "%d", id);
     snprintf(seed, sizeof seed, "%d", 40 + id); /* fixed seeds: a failure reruns the same way */
-    char *argv[] = {"player", "--id",   idstr, "--nodes", nodes,      "--interval", (char *)interval,
-                    "--gold", "100",    "--seed", seed,     "--hello-ms", hello_ms,     NULL};
+    char *argv[] = {"player",     "--id",           idstr,    "--nodes", nodes,
+                    "--interval", (char *)interval, "--gold", "100",     "--seed",
+                    seed,         "--hello-ms",     hello_ms, NULL};
     spawn(&P[id], argv);
 }
 
@@ -459,7 +460,8 @@ START_TEST(forged_xfer_flood)
     int fd = forge_hello(0, 1);
     for (int k = 0; k < 2 * NFLOOD; k++) {
         /* seq 0 (never valid), then msg=1:10 with the whole supply (would overflow) */
-        uint8_t x[8] = {0, 0, 0, k < NFLOOD ? 0 : 10, 0, 0, k < NFLOOD ? 0 : 1, k < NFLOOD ? 5 : 44};
+        uint8_t x[8] = {
+            0, 0, 0, k < NFLOOD ? 0 : 10, 0, 0, k < NFLOOD ? 0 : 1, k < NFLOOD ? 5 : 44};
         len += frame(flood + len, 2, x, 8);
     }
     ck_assert_int_eq(send(fd, flood, len, MSG_NOSIGNAL), (ssize_t)len);
