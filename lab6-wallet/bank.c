@@ -1,6 +1,7 @@
 /* bank.c - the wallets: the transfer rules, key rotation and idempotency, with no I/O. */
 #include "bank.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,8 @@ static int decide(struct bank *b, int from, int to, long long cents, const char 
         return BK_SELF;
     if (b->w[from].cents < cents)
         return BK_FUNDS;
+    if (b->w[to].cents > LLONG_MAX - cents)
+        return BK_OVERFLOW; /* cannot happen with 10^4 cents per wallet, but cheap to be sure */
     tx->tx = b->next_tx, tx->from = from, tx->to = to, tx->cents = cents;
     tx->from_after = b->w[from].cents - cents;
     tx->to_after = b->w[to].cents + cents;
@@ -206,6 +209,10 @@ int bank_replay(struct bank *b, long long txid, const char *from, const char *to
 {
     int f = bank_find(b, from), t = bank_find(b, to);
     struct bank_tx tx;
+    if (cents < 1 || cents > PROTO_MAX_CENTS)
+        return BK_AMOUNT;
+    if (txid != b->next_tx) /* also keeps next_tx = txid + 1 from overflowing */
+        return BK_TX_ORDER;
     if (f < 0 || t < 0)
         return BK_NO_WALLET;
     int rc = decide(b, f, t, cents, reqid, &tx);
@@ -237,6 +244,9 @@ const char *bank_err_token(int err, int *code)
     case BK_REQID: *code = 409; return "reqid-reused";
     case BK_NAME_TAKEN: *code = 409; return "name-taken";
     case BK_FULL: *code = 507; return "bank-full";
+    case BK_TX_ORDER: *code = 500; return "tx-order";
+    case BK_AMOUNT: *code = 422; return "bad-amount";
+    case BK_OVERFLOW: *code = 500; return "overflow";
     default: *code = 500; return "internal";
     }
 }

@@ -26,6 +26,10 @@ enum bank_err {
     BK_REQID = -16,       /* 409 reqid-reused: same request id, different transfer */
     BK_NAME_TAKEN = -17,  /* 409 name-taken */
     BK_FULL = -18,        /* 507 bank-full */
+    /* Only a ledger record can break these: a request is refused by proto_parse first. */
+    BK_TX_ORDER = -19, /* a transfer id that is not the next one (1, 2, 3, ...) */
+    BK_AMOUNT = -20,   /* an amount outside 1..PROTO_MAX_CENTS */
+    BK_OVERFLOW = -21, /* a balance that would not fit in a long long */
 };
 
 struct wallet {
@@ -85,7 +89,9 @@ int bank_prepare(struct bank *b, const char *from, const char *secret, const cha
                  const char *to_key, long long cents, long long now, struct bank_tx *tx);
 /* Install a prepared transfer. -1 if out of memory (the idempotency entry). */
 int bank_apply(struct bank *b, const struct bank_tx *tx);
-/* Replay a ledger record: the same rules without secret or key. 0 or a bank_err. */
+/* Replay a ledger record: the same rules as a live transfer without secret or key (amount
+ * range, tx == next_tx, both wallets exist, not to itself, funds, request id not used, no
+ * overflow), because a ledger file is input like any other. 0 or a bank_err. */
 int bank_replay(struct bank *b, long long tx, const char *from, const char *to, long long cents,
                 const char *reqid);
 

@@ -1,5 +1,6 @@
 /* check_bank.c - the transfer rules, idempotency and key rotation, with a fake clock. */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +147,18 @@ START_TEST(replay_rules)
     ck_assert_int_eq(bank_replay(&b, 2, "alice", "zed", 1, "r2"), BK_NO_WALLET);
     ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", 999999, "r3"), BK_FUNDS);
     ck_assert_int_eq(b.next_tx, 2);
+    /* a ledger is input too: the id must be the next one, the amount in range */
+    ck_assert_int_eq(bank_replay(&b, LLONG_MAX, "alice", "bob", 1, "r4"), BK_TX_ORDER);
+    ck_assert_int_eq(bank_replay(&b, 3, "alice", "bob", 1, "r4"), BK_TX_ORDER);
+    ck_assert_int_eq(bank_replay(&b, 1, "alice", "bob", 1, "r4"), BK_TX_ORDER);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", -5, "r4"), BK_AMOUNT);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", 0, "r4"), BK_AMOUNT);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", PROTO_MAX_CENTS + 1, "r4"), BK_AMOUNT);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "alice", 1, "r4"), BK_SELF);
+    ck_assert_int_eq(b.next_tx, 2);
+    ck_assert_int_eq(bank_total(&b), 2 * BANK_START_CENTS);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", 1, "r4"), 0);
+    ck_assert_int_eq(b.next_tx, 3);
 }
 END_TEST
 

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger.h"
+
 #ifndef WALLET_BUILD
 #define WALLET_BUILD "build"
 #endif
@@ -30,6 +32,7 @@ struct proc {
 
 static char dir[64];
 static int port;
+static bool with_stderr; /* spawn: the child's stderr goes into buf too */
 
 static long long now_ms(void)
 {
@@ -58,6 +61,8 @@ static void spawn(struct proc *p, char *const argv[])
     ck_assert_int_ge(p->pid, 0);
     if (p->pid == 0) {
         dup2(out[1], 1);
+        if (with_stderr)
+            dup2(out[1], 2);
         close(out[0]);
         close(out[1]);
         int null = open("/dev/null", O_RDWR);
@@ -229,6 +234,39 @@ START_TEST(torn_record_dropped_at_start)
     ck_assert_msg(strstr(s.buf, "ev=torn"), "%s", s.buf);
     ck_assert_msg(strstr(s.buf, "ev=replayed n=2 wallets=1 transfers=0 total=10000"), "%s", s.buf);
     stop(&s, SIGTERM);
+}
+END_TEST
+
+/* A record with a good checksum that breaks a rule (here: the tx id of the issue's attack,
+ * LLONG_MAX) stops the start with exit 1 and a message naming the line and the rule. */
+START_TEST(bad_ledger_record_stops_the_start)
+{
+    struct proc s;
+    char sa[40], ka[20], path[128], rec[LEDGER_MAX_RECORD + 1];
+    start_server(&s, NULL);
+    int fd = dial();
+    reg(fd, "alice", sa, ka);
+    reg(fd, "bob", sa, ka);
+    close(fd);
+    stop(&s, SIGTERM);
+    snprintf(path, sizeof path, "%s/ledger.log", dir);
+    FILE *f = fopen(path, "a");
+    ledger_encode(rec, sizeof rec, "T 9223372036854775807 alice bob 5 r1");
+    fputs(rec, f);
+    fclose(f);
+    char portarg[16];
+    snprintf(portarg, sizeof portarg, "%d", port);
+    char *argv[] = {WALLET_BUILD "/wallet-server", "--port", portarg, "--dir", dir, NULL};
+    with_stderr = true;
+    spawn(&s, argv);
+    with_stderr = false;
+    int status = stop(&s, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, s.buf);
+    ck_assert_msg(strstr(s.buf, "ledger.log line 4 (byte "), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "transfer id 9223372036854775807 is out of order: the next one "
+                                "is 1"),
+                  "%s", s.buf);
+    ck_assert_msg(!strstr(s.buf, "ev=ready"), "%s", s.buf);
 }
 END_TEST
 
@@ -407,6 +445,7 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, restart_replays_every_acknowledged_transfer);
     tcase_add_test(t, torn_record_dropped_at_start);
+    tcase_add_test(t, bad_ledger_record_stops_the_start);
     tcase_add_test(t, bad_input_gets_a_clear_error);
     tcase_add_test(t, thousand_idle_connections);
     tcase_add_test(t, over_the_cap_is_refused);
