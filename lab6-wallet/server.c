@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@
 struct conn {
     int fd;
     long long id;
+    bool dead; /* a reply could not be sent (the client does not read): close */
     struct server *s;
     struct conn *prev, *next; /* s->conns, guarded by s->conn_mu */
 };
@@ -52,7 +54,7 @@ struct server {
     pthread_mutex_t conn_mu; /* guards everything down to conn_cv */
     struct conn *conns;
     int nconns;
-    long long accepted, refused;
+    long long accepted, refused, timeouts;
     pthread_cond_t conn_cv; /* nconns went down */
 };
 
@@ -61,25 +63,40 @@ static long long now_s(void)
     return (long long)time(NULL); /* wall clock: key epochs must survive a restart */
 }
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- replies ---- */
 
-static void send_all(int fd, const char *p, size_t len)
+/* False if the client is gone, or has not read for SO_SNDTIMEO (set in accept_one). */
+static bool send_all(int fd, const char *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return; /* the client is gone; its recv() will say so */
+            return false;
         p += n, len -= (size_t)n;
     }
+    return true;
+}
+
+static void conn_send(struct conn *c, const char *p, size_t len)
+{
+    if (!c->dead && !send_all(c->fd, p, len))
+        c->dead = true; /* serve() closes it: a client that never reads cannot hold a slot */
 }
 
 static void reply_err(struct conn *c, int code, const char *token, const char *text)
 {
     char out[REPLY_MAX];
     size_t n = proto_err_reply(out, sizeof out, code, token, text);
-    send_all(c->fd, out, n);
+    conn_send(c, out, n);
     evlog("ev=bad why=%s code=%d conn=%lld", token, code, c->id);
 }
 
@@ -100,7 +117,7 @@ static void reply_bank_err(struct conn *c, int err)
     const char *text = k >= 0 && k < 9 ? texts[k] : "internal error";
     if (err == BK_FUNDS) { /* a normal refusal, not bad input: no ev=bad line */
         char out[REPLY_MAX];
-        send_all(c->fd, out, proto_err_reply(out, sizeof out, code, token, text));
+        conn_send(c, out, proto_err_reply(out, sizeof out, code, token, text));
         return;
     }
     reply_err(c, code, token, text);
@@ -118,7 +135,7 @@ static void reply_ok(struct conn *c, const char *fmt, ...)
     if (n < 0 || (size_t)n >= sizeof out - 4)
         n = 0;
     out[3 + n] = '\n';
-    send_all(c->fd, out, (size_t)n + 4);
+    conn_send(c, out, (size_t)n + 4);
 }
 
 /* ---- the requests ---- */
@@ -268,13 +285,43 @@ static bool handle_line(struct conn *c, const char *line, size_t len)
 
 /* ---- connections ---- */
 
-/* Read, frame and answer lines until the client leaves. */
+/* Wait until c->fd is readable or a deadline passes (README "Limits"): the unfinished line
+ * must end line_timeout after its first byte, and some byte must come idle_timeout after the
+ * last one. False, with an ev=bad line, when a deadline passed: close the connection. */
+static bool wait_input(struct conn *c, long long line_start, long long last_byte, size_t len)
+{
+    const struct server_opts *o = &c->s->o;
+    for (;;) {
+        long long now = mono_ms(), idle = last_byte + o->idle_timeout_ms;
+        long long line = line_start ? line_start + o->line_timeout_ms : idle;
+        long long until = line < idle ? line : idle;
+        if (now >= until)
+            break;
+        struct pollfd p = {c->fd, POLLIN, 0};
+        int n = poll(&p, 1, (int)(until - now));
+        if (n > 0 || (n < 0 && errno != EINTR))
+            return true; /* readable, or an error recv() will report */
+    }
+    pthread_mutex_lock(&c->s->conn_mu);
+    c->s->timeouts++;
+    pthread_mutex_unlock(&c->s->conn_mu);
+    if (line_start)
+        evlog("ev=bad why=slow-line bytes=%zu ms=%d conn=%lld", len, o->line_timeout_ms, c->id);
+    else
+        evlog("ev=bad why=idle ms=%d conn=%lld", o->idle_timeout_ms, c->id);
+    return false;
+}
+
+/* Read, frame and answer lines until the client leaves or a limit closes it. */
 static void serve(struct conn *c)
 {
     char buf[PROTO_MAX_LINE];
     size_t len = 0;
     bool skipping = false; /* inside an over-long line: drop bytes up to its newline */
-    for (;;) {
+    long long last_byte = mono_ms(), line_start = 0; /* 0: no unfinished line */
+    while (!c->dead) {
+        if (!wait_input(c, line_start, last_byte, len))
+            return;
         ssize_t n = recv(c->fd, buf + len, sizeof buf - len, 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -283,6 +330,9 @@ static void serve(struct conn *c)
                 evlog("ev=bad why=partial-line bytes=%zu conn=%lld", len, c->id);
             return;
         }
+        last_byte = mono_ms();
+        if (!line_start)
+            line_start = last_byte;
         len += (size_t)n;
         if (skipping) {
             char *nl = memchr(buf, '\n', len);
@@ -293,7 +343,7 @@ static void serve(struct conn *c)
         }
         size_t off = 0;
         int k;
-        while (!skipping && (k = proto_frame(buf + off, len - off)) != 0) {
+        while (!skipping && !c->dead && (k = proto_frame(buf + off, len - off)) != 0) {
             if (k < 0) {
                 reply_err(c, 413, "line-too-long", "a line is at most 256 bytes");
                 skipping = true, off = len;
@@ -305,6 +355,12 @@ static void serve(struct conn *c)
         }
         memmove(buf, buf + off, len - off);
         len -= off;
+        /* A new line starts when the last one ended; the time of handling is not the client's. */
+        if (len == 0 && !skipping)
+            line_start = 0;
+        else if (off > 0)
+            line_start = mono_ms();
+        last_byte = mono_ms();
     }
 }
 
@@ -335,7 +391,7 @@ static void refuse(struct server *s, int fd, long long refused)
     char text[96];
     snprintf(text, sizeof text, "too many connections (at most %d): try again later",
              s->o.max_conns);
-    send_all(fd, out, proto_err_reply(out, sizeof out, 503, "server-full", text));
+    (void)send_all(fd, out, proto_err_reply(out, sizeof out, 503, "server-full", text));
     close(fd);
     if (refused % 100 == 1)
         evlog("ev=bad why=server-full code=503 refused=%lld", refused);
@@ -346,6 +402,9 @@ static void accept_one(struct server *s, pthread_attr_t *attr)
     int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return; /* EMFILE, ECONNABORTED...: the client retries; we go on */
+    /* A client that stops reading its replies: a send blocked this long fails (conn_send). */
+    struct timeval tv = {s->o.line_timeout_ms / 1000, (s->o.line_timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     pthread_mutex_lock(&s->conn_mu);
     struct conn *c = s->nconns < s->o.max_conns ? calloc(1, sizeof *c) : NULL;
     long long refused = c ? 0 : ++s->refused;
@@ -433,8 +492,10 @@ struct server *server_start(const struct server_opts *o, int stop_fd, char *err,
     s->transfers = info.transfers;
     evlog("ev=replayed n=%lld wallets=%lld transfers=%lld total=%lld", info.records, info.wallets,
           info.transfers, bank_total(&s->bank));
-    evlog("ev=ready port=%d max_conns=%d rotate_every=%d sync=%s", o->port, o->max_conns,
-          o->rotate_every, o->sync == LEDGER_SYNC_EACH ? "each" : "group");
+    evlog("ev=ready port=%d max_conns=%d rotate_every=%d sync=%s line_timeout=%d "
+          "idle_timeout=%d",
+          o->port, o->max_conns, o->rotate_every, o->sync == LEDGER_SYNC_EACH ? "each" : "group",
+          o->line_timeout_ms, o->idle_timeout_ms);
     return s;
 }
 
@@ -489,13 +550,14 @@ void server_run(struct server *s)
     int n;
     long long total = dump(s, &n);
     pthread_mutex_lock(&s->conn_mu);
-    long long accepted = s->accepted, refused = s->refused;
+    long long accepted = s->accepted, refused = s->refused, timeouts = s->timeouts;
     pthread_mutex_unlock(&s->conn_mu);
     pthread_mutex_lock(&s->mu);
     long long transfers = s->transfers;
     pthread_mutex_unlock(&s->mu);
-    evlog("ev=stats wallets=%d total=%lld transfers=%lld syncs=%lld conns=%lld refused=%lld", n,
-          total, transfers, ledger_syncs(s->lg), accepted, refused);
+    evlog("ev=stats wallets=%d total=%lld transfers=%lld syncs=%lld conns=%lld refused=%lld "
+          "timeouts=%lld",
+          n, total, transfers, ledger_syncs(s->lg), accepted, refused, timeouts);
 }
 
 void server_free(struct server *s)

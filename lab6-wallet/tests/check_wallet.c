@@ -362,6 +362,62 @@ START_TEST(over_the_cap_is_refused)
 }
 END_TEST
 
+/* True if the server closed fd (EOF) within ms; bytes it sent first are skipped. */
+static bool closed_within(int fd, int ms)
+{
+    char b[256];
+    long long end = now_ms() + ms;
+    for (long long left; (left = end - now_ms()) > 0;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, (int)left) <= 0)
+            return false;
+        ssize_t n = recv(fd, b, sizeof b, 0);
+        if (n <= 0)
+            return true;
+    }
+    return false;
+}
+
+#define SLOW 4
+
+/* Slowloris: SLOW connections fill every slot, each sending one byte of a line every 100 ms
+ * (never a whole line), and one connection stays silent. A real client retries until it is
+ * served: the line timeout must cut the slow ones, the idle timeout the silent one. */
+START_TEST(slow_clients_are_cut)
+{
+    struct proc s;
+    int slow[SLOW], fd = -1;
+    start_server(&s, "--max-conns 5 --line-timeout 500 --idle-timeout 1500");
+    int silent = dial();
+    for (int i = 0; i < SLOW; i++)
+        slow[i] = dial();
+    bool served = false;
+    long long end = now_ms() + WAIT_MS;
+    while (!served && now_ms() < end) {
+        for (int i = 0; i < SLOW; i++)
+            send(slow[i], "P", 1, MSG_NOSIGNAL); /* one more byte of an endless line */
+        fd = dial();
+        served = !strcmp(askf(fd, "PING\n"), "OK pong");
+        close(fd);
+        poll(NULL, 0, 100); /* the attackers' pace, not a wait for the server */
+    }
+    ck_assert_msg(served, "a real client was never served while slow clients held the slots");
+    for (int i = 0; i < SLOW; i++) {
+        ck_assert_msg(closed_within(slow[i], WAIT_MS), "slow client %d was never cut", i);
+        close(slow[i]);
+    }
+    ck_assert_msg(closed_within(silent, WAIT_MS), "the silent client was never cut");
+    close(silent);
+    fd = dial(); /* the server goes on */
+    EXPECT(fd, "PING\n", "OK pong");
+    close(fd);
+    stop(&s, SIGTERM);
+    ck_assert_msg(strstr(s.buf, "ev=bad why=slow-line bytes="), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=bad why=idle ms=1500"), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=stats") && !strstr(s.buf, " timeouts=0"), "%s", s.buf);
+}
+END_TEST
+
 START_TEST(clients_conserve_money)
 {
     struct proc s, c[4];
@@ -449,6 +505,7 @@ int main(void)
     tcase_add_test(t, bad_input_gets_a_clear_error);
     tcase_add_test(t, thousand_idle_connections);
     tcase_add_test(t, over_the_cap_is_refused);
+    tcase_add_test(t, slow_clients_are_cut);
     tcase_add_test(t, clients_conserve_money);
     tcase_add_test(t, bad_command_line);
     suite_add_tcase(s, t);
