@@ -32,9 +32,14 @@ enum bank_err {
     BK_OVERFLOW = -21, /* a balance that would not fit in a long long */
 };
 
+#define BANK_HASH_LEN 32 /* SHA-256 */
+
+/* The server keeps (and the ledger stores) only SHA-256(secret): whoever reads the ledger or
+ * the server's memory cannot spend. No salt and no slow hash: a secret is 128 random bits,
+ * not a password, so there is no dictionary to try (README "Trust model"). */
 struct wallet {
     char name[PROTO_MAX_NAME + 1];
-    char secret[PROTO_SECRET_LEN + 1];
+    uint8_t secret_hash[BANK_HASH_LEN];
     long long cents;
 };
 
@@ -77,8 +82,13 @@ int bank_expires_in(const struct bank *b, long long now);
 void bank_key(const struct bank *b, int idx, long long epoch, char out[BANK_KEY_LEN + 1]);
 
 int bank_find(const struct bank *b, const char *name); /* index or BK_NO_WALLET */
-/* New wallet with BANK_START_CENTS and the given secret. Index or BK_NAME_TAKEN / BK_FULL. */
+/* SHA-256 of a secret's text. */
+void bank_hash_secret(const char *secret, uint8_t out[BANK_HASH_LEN]);
+/* New wallet with BANK_START_CENTS and the given secret (only its hash is kept). Index or
+ * BK_NAME_TAKEN / BK_FULL. */
 int bank_register(struct bank *b, const char *name, const char *secret);
+/* The same from the hash (the ledger replay). */
+int bank_register_hashed(struct bank *b, const char *name, const uint8_t hash[BANK_HASH_LEN]);
 /* The wallet whose key this is now: index, or BK_EXPIRED_KEY / BK_UNKNOWN_KEY. */
 int bank_lookup_key(const struct bank *b, const char *key, long long now);
 /* The wallet name owns, if secret is its secret: index, or BK_NO_WALLET / BK_SECRET. */

@@ -122,11 +122,26 @@ static int replay_master(struct bank *b, char **f, int n, int rotate_every, int 
     return bank_init(b, rotate_every, max_wallets, m);
 }
 
-static int replay_register(struct bank *b, char **f, int n, char *why, size_t cap)
+static void unhex(const char *s, uint8_t *out, size_t n)
 {
-    if (n != 3 || !proto_name_ok(f[1]) || !hex_ok(f[2], PROTO_SECRET_LEN))
-        return snprintf(why, cap, "a registration must be R <name> <32 hex digits>"), -1;
-    int rc = bank_register(b, f[1], f[2]);
+    for (size_t i = 0; i < n; i++) {
+        char c[3] = {s[2 * i], s[2 * i + 1], 0};
+        out[i] = (uint8_t)strtoul(c, NULL, 16);
+    }
+}
+
+static int replay_register(struct bank *b, char **f, int n, struct ledger_info *info, char *why,
+                           size_t cap)
+{
+    bool plain = n == 3 && hex_ok(f[2], PROTO_SECRET_LEN); /* the old format */
+    if (n != 3 || !proto_name_ok(f[1]) || (!plain && !hex_ok(f[2], 2 * BANK_HASH_LEN)))
+        return snprintf(why, cap, "a registration must be R <name> <64 hex digits>"), -1;
+    uint8_t h[BANK_HASH_LEN];
+    if (plain)
+        bank_hash_secret(f[2], h), info->plain_secrets++;
+    else
+        unhex(f[2], h, sizeof h);
+    int rc = bank_register_hashed(b, f[1], h);
     if (rc == BK_NAME_TAKEN)
         return snprintf(why, cap, "wallet %s is registered twice", f[1]), -1;
     if (rc < 0)
@@ -191,7 +206,7 @@ static int replay_one(struct bank *b, const char *payload, bool first, int rotat
         return snprintf(why, cap, "a second M record"), -1;
     if (n > 0 && !strcmp(f[0], "R")) {
         info->wallets++;
-        return replay_register(b, f, n, why, cap);
+        return replay_register(b, f, n, info, why, cap);
     }
     if (n > 0 && !strcmp(f[0], "T")) {
         info->transfers++;
@@ -293,6 +308,26 @@ static int start_new(struct ledger *lg, const char *path, struct bank *b, int ro
     return 0;
 }
 
+/* The ledger holds the master key and the secrets' hashes: only its owner may read it. A
+ * file open to others (an old 0644 ledger, a umask of 0) is made 0600; a file owned by
+ * someone else is refused, since they could read or change it whatever its mode. */
+static int check_mode(int fd, const char *path, struct ledger_info *info, char *err, size_t cap)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return snprintf(err, cap, "stat %s: %s", path, strerror(errno)), -1;
+    if (st.st_uid != geteuid())
+        return snprintf(err, cap, "%s belongs to uid %u, not to this user (uid %u): refused", path,
+                        (unsigned)st.st_uid, (unsigned)geteuid()),
+               -1;
+    if (!(st.st_mode & 077))
+        return 0;
+    if (fchmod(fd, 0600) < 0)
+        return snprintf(err, cap, "chmod 0600 %s: %s", path, strerror(errno)), -1;
+    info->old_mode = (int)(st.st_mode & 0777);
+    return 0;
+}
+
 struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank *b,
                            int rotate_every, int max_wallets, const uint64_t master[2],
                            struct ledger_info *info, char *err, size_t errcap)
@@ -302,7 +337,7 @@ struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank 
     char *buf = NULL;
     memset(info, 0, sizeof *info);
     memset(b, 0, sizeof *b); /* bank_free is safe on it whatever happens below */
-    if (!lg || (lg->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+    if (!lg || (lg->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
         snprintf(err, errcap, "open %s: %s", path, strerror(errno));
         free(lg);
         return NULL;
@@ -310,6 +345,8 @@ struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank 
     lg->mode = mode;
     pthread_mutex_init(&lg->mu, NULL);
     pthread_cond_init(&lg->synced_cv, NULL);
+    if (check_mode(lg->fd, path, info, err, errcap) < 0)
+        goto fail;
     if (!(buf = read_all(lg->fd, &len))) {
         snprintf(err, errcap, "read %s: %s", path, strerror(errno));
         goto fail;

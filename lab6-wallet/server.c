@@ -158,15 +158,19 @@ static void do_register(struct conn *c, const struct proto_req *q)
     struct server *s = c->s;
     char secret[PROTO_SECRET_LEN + 1], payload[128], key[BANK_KEY_LEN + 1];
     long long seq = 0, now = now_s();
+    uint8_t hash[BANK_HASH_LEN];
     new_secret(secret);
-    snprintf(payload, sizeof payload, "R %s %s", q->name, secret);
+    bank_hash_secret(secret, hash); /* the ledger and the bank keep only this */
+    int used = snprintf(payload, sizeof payload, "R %s ", q->name);
+    for (int i = 0; i < BANK_HASH_LEN; i++)
+        used += snprintf(payload + used, sizeof payload - (size_t)used, "%02x", hash[i]);
     pthread_mutex_lock(&s->mu);
     int err = bank_find(&s->bank, q->name) >= 0  ? BK_NAME_TAKEN
               : s->bank.n >= s->bank.max_wallets ? BK_FULL
                                                  : 0;
     if (!err && ledger_append(s->lg, payload, &seq) < 0)
         err = -1;
-    int idx = err ? -1 : bank_register(&s->bank, q->name, secret);
+    int idx = err ? -1 : bank_register_hashed(&s->bank, q->name, hash);
     if (idx >= 0)
         bank_key(&s->bank, idx, bank_epoch(&s->bank, now), key);
     int expires = bank_expires_in(&s->bank, now);
@@ -489,6 +493,14 @@ struct server *server_start(const struct server_opts *o, int stop_fd, char *err,
                 path, info.torn_bytes, info.torn_offset);
         evlog("ev=torn offset=%lld bytes=%lld", info.torn_offset, info.torn_bytes);
     }
+    if (info.old_mode)
+        fprintf(stderr, "wallet-server: %s was mode %03o, open to other users: now 0600\n", path,
+                info.old_mode);
+    if (info.plain_secrets)
+        fprintf(stderr,
+                "wallet-server: %s holds %lld secrets in plain text (the old format); new "
+                "wallets store only a hash. README \"Trust model\" says how to migrate\n",
+                path, info.plain_secrets);
     s->transfers = info.transfers;
     evlog("ev=replayed n=%lld wallets=%lld transfers=%lld total=%lld", info.records, info.wallets,
           info.transfers, bank_total(&s->bank));

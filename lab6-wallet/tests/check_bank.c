@@ -162,6 +162,22 @@ START_TEST(replay_rules)
 }
 END_TEST
 
+/* Only SHA-256(secret) is kept: FIPS 180-4's "abc" vector, and the wallet holds the hash. */
+START_TEST(secrets_are_kept_as_hashes)
+{
+    uint8_t h[BANK_HASH_LEN];
+    bank_hash_secret("abc", h);
+    ck_assert_int_eq(h[0], 0xba);
+    ck_assert_int_eq(h[31], 0xad);
+    bank_hash_secret(SA, h);
+    ck_assert_mem_eq(b.w[0].secret_hash, h, BANK_HASH_LEN);
+    ck_assert_int_eq(bank_register_hashed(&b, "carol", h), 2);
+    ck_assert_int_eq(bank_auth(&b, "carol", SA), 2);
+    ck_assert_int_eq(bank_auth(&b, "carol", SB), BK_SECRET);
+    ck_assert_int_eq(bank_auth(&b, "nobody", SA), BK_NO_WALLET);
+}
+END_TEST
+
 START_TEST(error_tokens)
 {
     int code;
@@ -187,6 +203,7 @@ int main(void)
     tcase_add_test(t, master_changes_keys);
     tcase_add_test(t, registration);
     tcase_add_test(t, replay_rules);
+    tcase_add_test(t, secrets_are_kept_as_hashes);
     tcase_add_test(t, error_tokens);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

@@ -12,6 +12,9 @@
 
 #define SA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+/* SHA-256 of SA and SB (printf SA | sha256sum): what a registration record holds */
+#define HA "3ba3f5f43b92602683c19aee62a20342b084dd5971ddd33808d81a328879a547"
+#define HB "bdb339768bc5e4fecbe55a442056919b2b325907d49bcbf3bf8de13781996a83"
 static const uint64_t master[2] = {1, 2};
 static char path[64];
 static char err[256];
@@ -62,8 +65,8 @@ static void make_ledger(void)
     struct ledger *lg = open_it(&b, &info);
     ck_assert_ptr_nonnull(lg);
     ck_assert_int_eq(info.records, 1); /* the master record */
-    append(lg, "R alice " SA);
-    append(lg, "R bob " SB);
+    append(lg, "R alice " HA);
+    append(lg, "R bob " HB);
     append(lg, "T 1 alice bob 300 r1");
     ledger_close(lg);
     bank_free(&b);
@@ -97,7 +100,9 @@ START_TEST(replay_restores_state)
     ck_assert_int_eq(info.torn_bytes, 0);
     ck_assert_int_eq(b.w[bank_find(&b, "alice")].cents, BANK_START_CENTS - 300);
     ck_assert_int_eq(b.w[bank_find(&b, "bob")].cents, BANK_START_CENTS + 300);
-    ck_assert_str_eq(b.w[0].secret, SA);
+    ck_assert_int_eq(bank_auth(&b, "alice", SA), 0); /* the hash in the record checks it */
+    ck_assert_int_eq(bank_auth(&b, "alice", SB), BK_SECRET);
+    ck_assert_int_eq(info.plain_secrets, 0);
     ck_assert_int_eq(b.master[0], 1); /* keys survive a restart */
     ck_assert_int_eq(b.next_tx, 2);
     struct bank_tx tx; /* and so does idempotency */
@@ -199,8 +204,9 @@ static const struct {
     {"T 2 alice bob 300 r1", "request id r1 of alice was used before"},
     {"T 2 alice bob 5", "a transfer must be T"},
     {"T 2 alice bob 5 r2 extra", "a transfer must be T"},
-    {"R alice " SB, "wallet alice is registered twice"},
-    {"R b@d " SA, "a registration must be R"},
+    {"R alice " HB, "wallet alice is registered twice"},
+    {"R b@d " HA, "a registration must be R"},
+    {"R carol " HA "0", "a registration must be R"},
     {"R carol abc", "a registration must be R"},
     {"M 0000000000000001 0000000000000002", "a second M record"},
     {"X 1", "unknown record type"},
@@ -224,6 +230,57 @@ START_TEST(bad_record_is_refused_with_its_rule)
     ck_assert_msg(strstr(err, where), "%s: \"%s\" does not name %s", bad_records[_i].payload,
                   err, where);
     ck_assert_int_eq(file_size(), good + (off_t)strlen(rec)); /* the file is left as it was */
+    bank_free(&b);
+}
+END_TEST
+
+static mode_t file_mode(void)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_mode & 0777;
+}
+
+/* The ledger holds the master key and the secrets' hashes: 0600 even under umask 0, and an
+ * old 0644 one is made 0600 (and reported). No secret is ever written in plain text. */
+START_TEST(ledger_is_private_and_holds_no_secret)
+{
+    mode_t old = umask(0);
+    make_ledger();
+    umask(old);
+    ck_assert_int_eq(file_mode(), 0600);
+    chmod(path, 0644);
+    struct bank b;
+    struct ledger_info info;
+    struct ledger *lg = open_it(&b, &info);
+    ck_assert_ptr_nonnull(lg);
+    ck_assert_int_eq(info.old_mode, 0644);
+    ck_assert_int_eq(file_mode(), 0600);
+    ledger_close(lg);
+    bank_free(&b);
+    lg = open_it(&b, &info);
+    ck_assert_int_eq(info.old_mode, 0);
+    ledger_close(lg);
+    bank_free(&b);
+}
+END_TEST
+
+/* A ledger written before secrets were hashed still opens (no wallet is lost): the plain
+ * secrets are hashed on replay and counted, so the server can warn. */
+START_TEST(old_format_plain_secret_still_replays)
+{
+    make_ledger();
+    char rec[LEDGER_MAX_RECORD + 1];
+    ledger_encode(rec, sizeof rec, "R carol " SA);
+    raw_append(rec);
+    struct bank b;
+    struct ledger_info info;
+    struct ledger *lg = open_it(&b, &info);
+    ck_assert_msg(lg != NULL, "%s", err);
+    ck_assert_int_eq(info.plain_secrets, 1);
+    ck_assert_int_eq(bank_auth(&b, "carol", SA), 2);
+    ck_assert_int_eq(bank_auth(&b, "carol", SB), BK_SECRET);
+    ledger_close(lg);
     bank_free(&b);
 }
 END_TEST
@@ -304,6 +361,8 @@ int main(void)
     tcase_add_loop_test(t, bad_record_is_refused_with_its_rule, 0,
                         (int)(sizeof bad_records / sizeof *bad_records));
     tcase_add_test(t, first_record_must_be_master);
+    tcase_add_test(t, ledger_is_private_and_holds_no_secret);
+    tcase_add_test(t, old_format_plain_secret_still_replays);
     tcase_add_test(t, group_commit_from_threads);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

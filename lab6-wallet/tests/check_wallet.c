@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +202,15 @@ START_TEST(restart_replays_every_acknowledged_transfer)
     reg(fd, "bob", sb, kb);
     snprintf(line, sizeof line, "SEND alice %s r1 %s 250\n", sa, kb);
     EXPECT(fd, line, "OK 1 bob 9750");
+    char path[128], text[4096];
+    struct stat st; /* the ledger is private and holds no secret (README "Trust model") */
+    snprintf(path, sizeof path, "%s/ledger.log", dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    FILE *f = fopen(path, "r");
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_msg(!strstr(text, sa) && !strstr(text, sb), "a secret in the ledger: %s", text);
     int status = stop(&s, SIGKILL); /* kill -9: nothing gets to clean up */
     ck_assert(WIFSIGNALED(status));
     close(fd);
