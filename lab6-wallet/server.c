@@ -88,8 +88,15 @@ static bool send_all(int fd, const char *p, size_t len)
 
 static void conn_send(struct conn *c, const char *p, size_t len)
 {
-    if (!c->dead && !send_all(c->fd, p, len))
-        c->dead = true; /* serve() closes it: a client that never reads cannot hold a slot */
+    if (c->dead || send_all(c->fd, p, len))
+        return;
+    c->dead = true; /* serve() closes it: a client that never reads cannot hold a slot */
+    if (errno == EAGAIN || errno == EWOULDBLOCK) { /* SO_SNDTIMEO: not a client that left */
+        pthread_mutex_lock(&c->s->conn_mu);
+        c->s->timeouts++;
+        pthread_mutex_unlock(&c->s->conn_mu);
+        evlog("ev=bad why=slow-reader ms=%d conn=%lld", c->s->o.line_timeout_ms, c->id);
+    }
 }
 
 static void reply_err(struct conn *c, int code, const char *token, const char *text)

@@ -428,6 +428,40 @@ START_TEST(slow_clients_are_cut)
 }
 END_TEST
 
+/* A client that sends requests and never reads the replies: once the server's send has waited
+ * the line timeout (SO_SNDTIMEO) the connection is closed with ev=bad why=slow-reader, instead
+ * of its thread sitting in send() for ever. */
+START_TEST(client_that_never_reads_is_cut)
+{
+    struct proc s;
+    static char pings[5 * 4096];
+    for (size_t i = 0; i < sizeof pings; i += 5)
+        memcpy(pings + i, "PING\n", 5);
+    start_server(&s, "--max-conns 2 --line-timeout 500");
+    int fd = dial();
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    bool cut = false;
+    long long end = now_ms() + WAIT_MS;
+    while (!cut && now_ms() < end) {
+        while (send(fd, pings, sizeof pings, MSG_NOSIGNAL) > 0)
+            ; /* until both sides' buffers are full (EAGAIN), or the server closed (EPIPE) */
+        struct pollfd pf = {s.out, POLLIN, 0}; /* the server's output: wait for its event */
+        if (poll(&pf, 1, 100) > 0) {
+            ssize_t n = read(s.out, s.buf + s.len, sizeof s.buf - 1 - s.len);
+            s.len += n > 0 ? (size_t)n : 0;
+            s.buf[s.len] = '\0';
+        }
+        cut = strstr(s.buf, "ev=bad why=slow-reader ms=500") != NULL;
+    }
+    ck_assert_msg(cut, "a client that never reads was not cut: %.300s", s.buf);
+    close(fd);
+    int fd2 = dial(); /* its slot is free again */
+    EXPECT(fd2, "PING\n", "OK pong");
+    close(fd2);
+    stop(&s, SIGTERM);
+}
+END_TEST
+
 START_TEST(clients_conserve_money)
 {
     struct proc s, c[4];
@@ -516,6 +550,7 @@ int main(void)
     tcase_add_test(t, thousand_idle_connections);
     tcase_add_test(t, over_the_cap_is_refused);
     tcase_add_test(t, slow_clients_are_cut);
+    tcase_add_test(t, client_that_never_reads_is_cut);
     tcase_add_test(t, clients_conserve_money);
     tcase_add_test(t, bad_command_line);
     suite_add_tcase(s, t);
