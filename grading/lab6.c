@@ -34,9 +34,9 @@ struct injected {
     int slow_open, slow_held, slow_cut, slow_refused; /* the slowloris attackers */
     bool genuine_served;                              /* a new client got through */
     int genuine_tries;
-    long long genuine_ms;        /* from the attack's start to the genuine client's ack */
-    long long attack_ms;         /* how long the attack went on */
-    char probe_diff[512];        /* name-probe: two replies that tell names apart */
+    long long genuine_ms; /* from the attack's start to the genuine client's ack */
+    long long attack_ms;  /* how long the attack went on */
+    char probe_diff[512]; /* name-probe: two replies that tell names apart */
     int probes;
 };
 static struct injected inj;
@@ -812,8 +812,9 @@ static bool genuine_transfer(struct run *r, struct verdict *v)
     bool ok = !strcmp(ask(fd, "PING\n", 5, got, sizeof got, wait_ms(r)), "OK pong") &&
               register_as(r, fd, "genuine", v) && key_of(r, fd, "c1", key1, &expires, v);
     snprintf(line, sizeof line, "SEND genuine %s g1 %s 100\n", inj.secret, key1);
-    if (ok && expect(r, fd, "a genuine transfer during the attack", line, strlen(line), "OK ",
-                     v, got, sizeof got) &&
+    if (ok &&
+        expect(r, fd, "a genuine transfer during the attack", line, strlen(line), "OK ", v, got,
+               sizeof got) &&
         sscanf(got, "OK %lld", &inj.ack[inj.nacks].tx) == 1) {
         snprintf(inj.ack[inj.nacks].from, sizeof inj.ack[0].from, "genuine");
         snprintf(inj.ack[inj.nacks].to, sizeof inj.ack[0].to, "c1");
@@ -923,8 +924,7 @@ static void check_probe(struct run *r, struct verdict *v)
 {
     check_balances(r, v);
     if (inj.probes < 2)
-        verdict_fail(v, V_HARNESS, "the name probe did not run (%d of 2 pairs sent)",
-                     inj.probes);
+        verdict_fail(v, V_HARNESS, "the name probe did not run (%d of 2 pairs sent)", inj.probes);
     else if (inj.probe_diff[0])
         verdict_fail(v, V_SAFETY,
                      "a stranger can tell which names exist: a name that does not exist and a "

@@ -161,8 +161,7 @@ static void transfer_why(const struct bank *b, int rc, char **f, long long tx, c
         break;
     case BK_AMOUNT: snprintf(why, cap, "amount %s is not 1 to 10^12 cents", f[4]); break;
     case BK_NO_WALLET:
-        snprintf(why, cap, "wallet %s was never registered before it",
-                 i < 0 ? f[2] : f[3]);
+        snprintf(why, cap, "wallet %s was never registered before it", i < 0 ? f[2] : f[3]);
         break;
     case BK_SELF: snprintf(why, cap, "wallet %s pays itself", f[2]); break;
     case BK_FUNDS:
@@ -180,8 +179,7 @@ static int replay_transfer(struct bank *b, char **f, int n, char *why, size_t ca
     if (n != 6)
         return snprintf(why, cap, "a transfer must be T <tx> <from> <to> <cents> <reqid>"), -1;
     if (!txid_ok(f[1], &tx))
-        return snprintf(why, cap, "transfer id %.24s is not a number from 1 to 2^63-1", f[1]),
-               -1;
+        return snprintf(why, cap, "transfer id %.24s is not a number from 1 to 2^63-1", f[1]), -1;
     if (!proto_name_ok(f[2]) || !proto_name_ok(f[3]) || !proto_token_ok(f[5]))
         return snprintf(why, cap, "a malformed name or request id"), -1;
     if (proto_parse_cents(f[4], &cents) < 0)
@@ -233,11 +231,10 @@ static long long replay(const char *path, const char *buf, size_t len, struct ba
         }
         if (!ok)
             snprintf(why, sizeof why, "damaged (bad checksum, and not the last record)");
-        if (!ok || replay_one(b, payload, info->records == 0, rotate_every, max_wallets, info,
-                              why, sizeof why) < 0) {
-            snprintf(err, errcap, "%s line %lld (byte %zu): %s%s%.60s%s", path,
-                     info->records + 1, off, why, ok ? ": \"" : "", ok ? payload : "",
-                     ok ? "\"" : "");
+        if (!ok || replay_one(b, payload, info->records == 0, rotate_every, max_wallets, info, why,
+                              sizeof why) < 0) {
+            snprintf(err, errcap, "%s line %lld (byte %zu): %s%s%.60s%s", path, info->records + 1,
+                     off, why, ok ? ": \"" : "", ok ? payload : "", ok ? "\"" : "");
             return -1;
         }
         info->records++;

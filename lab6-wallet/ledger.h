@@ -14,7 +14,7 @@
  *   R <name> <sha256 of the secret, 64 hex>   a registration (README "Trust model"); a
  *                                             32-hex plain secret, the old format, is
  *                                             still read (hashed on replay, counted in
- *                                             info->plain_secrets) 
+ *                                             info->plain_secrets)
  *   T <tx> <from> <to> <cents> <reqid>        an applied transfer */
 
 /* Frame a payload as a record line. Returns its length, 0 if it does not fit. */
@@ -40,8 +40,9 @@ struct ledger;
 
 /* Open (or create, mode 0600) the ledger at path and replay it into b, which this
  * initialises. A ledger that group or others may read or write is made 0600 (old_mode says
- * so); one owned by another user is refused. A new ledger gets master as its first record. A torn last record is dropped (the file truncated
- * before it) and reported in info; any other damage is an error (NULL, err filled). */
+ * so); one owned by another user is refused. A new ledger gets master as its first record. A torn
+ * last record is dropped (the file truncated before it) and reported in info; any other damage is
+ * an error (NULL, err filled). */
 struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank *b,
                            int rotate_every, int max_wallets, const uint64_t master[2],
                            struct ledger_info *info, char *err, size_t errcap);

@@ -54,8 +54,8 @@ int proto_parse_cents(const char *s, long long *out);
 
 /* The field rules of the protocol, for other readers of names and tokens (the ledger replay
  * applies the same ones as a request). s is NUL-terminated. */
-int proto_name_ok(const char *s);   /* [A-Za-z0-9_-]{1,PROTO_MAX_NAME} */
-int proto_token_ok(const char *s);  /* [A-Za-z0-9_.:-]{1,PROTO_MAX_TOKEN} */
+int proto_name_ok(const char *s);  /* [A-Za-z0-9_-]{1,PROTO_MAX_NAME} */
+int proto_token_ok(const char *s); /* [A-Za-z0-9_.:-]{1,PROTO_MAX_TOKEN} */
 
 /* "bad-amount" etc. for a proto_err; code is the reply's status number. */
 const char *proto_err_token(int err, int *code);

@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *d, size_t n)
     if (!path[0])
         snprintf(path, sizeof path, "/tmp/fuzz_ledger.%ld", (long)getpid());
     write_ledger(d, n);
-    struct ledger *lg = ledger_open(path, LEDGER_SYNC_GROUP, &b, 10, 100,
-                                    (const uint64_t[2]){1, 2}, &info, err, sizeof err);
+    struct ledger *lg = ledger_open(path, LEDGER_SYNC_GROUP, &b, 10, 100, (const uint64_t[2]){1, 2},
+                                    &info, err, sizeof err);
     if (lg) {
         for (int i = 0; i < b.n; i++)
             if (b.w[i].cents < 0)

@@ -227,8 +227,8 @@ START_TEST(bad_record_is_refused_with_its_rule)
                   bad_records[_i].payload, err, bad_records[_i].why);
     char where[64];
     snprintf(where, sizeof where, "line 5 (byte %lld)", (long long)good);
-    ck_assert_msg(strstr(err, where), "%s: \"%s\" does not name %s", bad_records[_i].payload,
-                  err, where);
+    ck_assert_msg(strstr(err, where), "%s: \"%s\" does not name %s", bad_records[_i].payload, err,
+                  where);
     ck_assert_int_eq(file_size(), good + (off_t)strlen(rec)); /* the file is left as it was */
     bank_free(&b);
 }
