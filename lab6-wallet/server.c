@@ -41,6 +41,8 @@ struct conn {
     bool dead; /* a reply could not be sent (the client does not read): close */
     struct server *s;
     struct conn *prev, *next; /* s->conns, guarded by s->conn_mu */
+    long long line_start;     /* guarded by s->conn_mu: when its unfinished line began, or 0 */
+    bool evicted;             /* guarded by s->conn_mu: closed to make room (accept_one) */
 };
 
 struct server {
@@ -55,6 +57,7 @@ struct server {
     struct conn *conns;
     int nconns;
     long long accepted, refused, timeouts;
+    int evicting;           /* evicted connections whose thread has not ended yet */
     pthread_cond_t conn_cv; /* nconns went down */
 };
 
@@ -323,27 +326,47 @@ static bool wait_input(struct conn *c, long long line_start, long long last_byte
     return false;
 }
 
+/* Tell accept_one when this connection's unfinished line began (for eviction). */
+static void publish_line(struct conn *c, long long line_start, long long *published)
+{
+    if (line_start == *published)
+        return; /* twice a request at most: at its first byte and once it is answered */
+    pthread_mutex_lock(&c->s->conn_mu);
+    c->line_start = *published = line_start;
+    pthread_mutex_unlock(&c->s->conn_mu);
+}
+
+/* recv() said the connection ended: say why, if it matters. */
+static void log_end(struct conn *c, size_t len, bool skipping)
+{
+    pthread_mutex_lock(&c->s->conn_mu);
+    bool evicted = c->evicted;
+    pthread_mutex_unlock(&c->s->conn_mu);
+    if (evicted)
+        evlog("ev=bad why=evicted bytes=%zu conn=%lld", len, c->id);
+    else if (len > 0 && !skipping)
+        evlog("ev=bad why=partial-line bytes=%zu conn=%lld", len, c->id);
+}
+
 /* Read, frame and answer lines until the client leaves or a limit closes it. */
 static void serve(struct conn *c)
 {
     char buf[PROTO_MAX_LINE];
     size_t len = 0;
     bool skipping = false; /* inside an over-long line: drop bytes up to its newline */
-    long long last_byte = mono_ms(), line_start = 0; /* 0: no unfinished line */
+    long long last_byte = mono_ms(), line_start = 0, published = 0; /* 0: no unfinished line */
     while (!c->dead) {
+        publish_line(c, line_start, &published);
         if (!wait_input(c, line_start, last_byte, len))
             return;
         ssize_t n = recv(c->fd, buf + len, sizeof buf - len, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            if (len > 0 && !skipping)
-                evlog("ev=bad why=partial-line bytes=%zu conn=%lld", len, c->id);
-            return;
-        }
+        if (n <= 0)
+            return log_end(c, len, skipping);
         last_byte = mono_ms();
         if (!line_start)
-            line_start = last_byte;
+            publish_line(c, line_start = last_byte, &published);
         len += (size_t)n;
         if (skipping) {
             char *nl = memchr(buf, '\n', len);
@@ -388,6 +411,7 @@ static void *conn_main(void *arg)
     if (c->next)
         c->next->prev = c->prev;
     s->nconns--;
+    s->evicting -= c->evicted;
     close(c->fd);
     free(c);
     pthread_cond_broadcast(&s->conn_cv);
@@ -408,6 +432,27 @@ static void refuse(struct server *s, int fd, long long refused)
         evlog("ev=bad why=server-full code=503 refused=%lld", refused);
 }
 
+/* The server is full (conn_mu held): close the connection whose unfinished line is the
+ * oldest, if it began SERVER_EVICT_MS ago or more, to make room for a new one. A client that
+ * sends whole lines is never chosen; a slow one would be cut by --line-timeout anyway, and a
+ * flood that reconnects as fast as it is cut then takes slots from itself, not from others.
+ * True if one was chosen: its thread ends soon, and until then it counts in s->evicting. */
+static bool evict_one(struct server *s)
+{
+    struct conn *victim = NULL;
+    long long old = mono_ms() - SERVER_EVICT_MS;
+    for (struct conn *c = s->conns; c; c = c->next)
+        if (!c->evicted && c->line_start && c->line_start <= old &&
+            (!victim || c->line_start < victim->line_start))
+            victim = c;
+    if (!victim)
+        return false;
+    victim->evicted = true;
+    s->evicting++;
+    shutdown(victim->fd, SHUT_RDWR); /* wakes its thread's poll(): recv() returns 0 */
+    return true;
+}
+
 static void accept_one(struct server *s, pthread_attr_t *attr)
 {
     int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -417,7 +462,8 @@ static void accept_one(struct server *s, pthread_attr_t *attr)
     struct timeval tv = {s->o.line_timeout_ms / 1000, (s->o.line_timeout_ms % 1000) * 1000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     pthread_mutex_lock(&s->conn_mu);
-    struct conn *c = s->nconns < s->o.max_conns ? calloc(1, sizeof *c) : NULL;
+    bool room = s->nconns - s->evicting < s->o.max_conns || evict_one(s);
+    struct conn *c = room ? calloc(1, sizeof *c) : NULL;
     long long refused = c ? 0 : ++s->refused;
     if (c) {
         c->fd = fd, c->s = s, c->id = ++s->accepted;

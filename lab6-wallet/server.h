@@ -10,6 +10,9 @@
  * request in flight); wallet-client reconnects and resends. */
 #define SERVER_LINE_TIMEOUT_MS 2000
 #define SERVER_IDLE_TIMEOUT_MS 60000
+/* When every slot is taken, a new connection evicts the one whose unfinished line is the
+ * oldest, if that line began at least this long ago (a real client's line arrives whole). */
+#define SERVER_EVICT_MS 200
 
 struct server_opts {
     int id; /* node= in event lines */
