@@ -31,6 +31,13 @@ struct injected {
     int nacks;
     char secret[40], self_key[40], old_key[40]; /* the injector's own wallet */
     int flood_accepted, flood_refused;
+    int slow_open, slow_cut, slow_refused; /* the slowloris: dials, closed, 503 */
+    bool genuine_served;                   /* a new client got through */
+    int genuine_tries;
+    long long genuine_ms; /* from the attack's start to the genuine client's ack */
+    long long attack_ms;  /* how long the attack went on */
+    char probe_diff[512]; /* name-probe: two replies that tell names apart */
+    int probes;
 };
 static struct injected inj;
 
@@ -751,6 +758,195 @@ static void check_bad(struct run *r, struct verdict *v)
              inj.flood_accepted, inj.flood_refused, FLOOD_CAP);
 }
 
+/* ---- test 6: slowloris (README "Limits") ---- */
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define SLOW_CAP 40  /* --max-conns of the test */
+#define SLOW_OPEN 50 /* attackers: more than the cap, so every free slot is taken */
+
+/* An attacker's connection: dial and send the first byte of a line that never ends. */
+static int slow_dial(struct run *r)
+{
+    int fd = dial(r->node[SERVER].port);
+    if (fd >= 0 && send(fd, "S", 1, MSG_NOSIGNAL) != 1) {
+        close(fd);
+        fd = -1;
+    }
+    inj.slow_open += fd >= 0;
+    return fd;
+}
+
+/* One round of the attack: one more byte (never a newline) on every connection; one the
+ * server closed is counted as cut (or as refused, if it said 503 first) and dialled again at
+ * once, as a real slowloris does, so the slots stay under pressure. */
+static void slow_round(struct run *r, int *fd, int n)
+{
+    char got[256];
+    for (int k = 0; k < n; k++) {
+        struct pollfd p = {fd[k], POLLIN, 0};
+        bool gone = fd[k] < 0;
+        if (!gone && poll(&p, 1, 0) > 0) {
+            ssize_t m = recv(fd[k], got, sizeof got - 1, 0);
+            if (m > 0 && strncmp(got, "ERR 503", 7) != 0)
+                continue; /* a reply to half a line? read on; the next round sees EOF */
+            gone = true;
+            inj.slow_refused += m > 0;
+            inj.slow_cut += m <= 0;
+        } else if (!gone && send(fd[k], "x", 1, MSG_NOSIGNAL) != 1) {
+            gone = true;
+            inj.slow_cut++;
+        }
+        if (gone) {
+            if (fd[k] >= 0)
+                close(fd[k]);
+            fd[k] = slow_dial(r);
+        }
+    }
+}
+
+/* A new client (not one of the clients that connected before the attack): PING, register,
+ * pay c1. True once its transfer is acknowledged (recorded as the injector's ack). */
+static bool genuine_transfer(struct run *r, struct verdict *v)
+{
+    char got[256], line[256], key1[40];
+    int expires;
+    inj.genuine_tries++;
+    int fd = dial(r->node[SERVER].port);
+    if (fd < 0)
+        return false;
+    bool ok = !strcmp(ask(fd, "PING\n", 5, got, sizeof got, wait_ms(r)), "OK pong") &&
+              register_as(r, fd, "genuine", v) && key_of(r, fd, "c1", key1, &expires, v);
+    snprintf(line, sizeof line, "SEND genuine %s g1 %s 100\n", inj.secret, key1);
+    if (ok &&
+        expect(r, fd, "a genuine transfer during the attack", line, strlen(line), "OK ", v, got,
+               sizeof got) &&
+        sscanf(got, "OK %lld", &inj.ack[inj.nacks].tx) == 1) {
+        snprintf(inj.ack[inj.nacks].from, sizeof inj.ack[0].from, "genuine");
+        snprintf(inj.ack[inj.nacks].to, sizeof inj.ack[0].to, "c1");
+        inj.ack[inj.nacks++].cents = 100;
+        inj.genuine_served = true;
+    }
+    close(fd);
+    return inj.genuine_served;
+}
+
+/* SLOW_OPEN connections, each sending one byte of a line every 100 ms and never its end, and
+ * redialled as soon as they are closed, take every free slot; meanwhile a new client tries
+ * every 100 ms. The attack goes on until the genuine client is served and the server has cut
+ * as many attackers as there are slots, or wait_ms passes. */
+static void inject_slowloris(struct run *r, int node, struct verdict *v)
+{
+    static int fd[SLOW_OPEN];
+    (void)node;
+    raise_fd_limit();
+    for (int k = 0; k < SLOW_OPEN; k++)
+        fd[k] = slow_dial(r);
+    long long start = mono_ms(), end = start + wait_ms(r);
+    while ((!inj.genuine_served || inj.slow_cut < SLOW_CAP) && mono_ms() < end) {
+        slow_round(r, fd, SLOW_OPEN);
+        if (!inj.genuine_served && genuine_transfer(r, v))
+            inj.genuine_ms = mono_ms() - start;
+        struct timespec ts = {0, 100 * 1000000L}; /* the attackers' pace */
+        nanosleep(&ts, NULL);
+    }
+    inj.attack_ms = mono_ms() - start;
+    for (int k = 0; k < SLOW_OPEN; k++)
+        if (fd[k] >= 0)
+            close(fd[k]);
+}
+
+static void check_slowloris(struct run *r, struct verdict *v)
+{
+    check_balances(r, v);
+    if (!inj.genuine_served)
+        verdict_fail(v, V_SAFETY,
+                     "nobody locked out: a new client tried %d times in %d ms and was never "
+                     "served (ERR 503 server-full) while %d slow connections (one byte every "
+                     "100 ms, never a whole line, redialled when closed) held the slots. Does "
+                     "serve() close a line that is not finished within --line-timeout, and "
+                     "does a full server make room for a new client?",
+                     inj.genuine_tries, (int)inj.attack_ms, SLOW_OPEN);
+    int logged = count_bad(r, "slow-line") + count_bad(r, "evicted");
+    if (inj.slow_cut < SLOW_CAP)
+        verdict_fail(v, V_SAFETY,
+                     "in %d ms the server closed only %d slow connections (of %d dialled, %d "
+                     "refused): slow lines hold slots",
+                     (int)inj.attack_ms, inj.slow_cut, inj.slow_open, inj.slow_refused);
+    if (logged < inj.slow_cut)
+        verdict_fail(v, V_SAFETY,
+                     "the server closed %d slow connections but logged %d ev=bad "
+                     "why=slow-line or why=evicted: every one gets an event line",
+                     inj.slow_cut, logged);
+    const struct applied_fault *f = run_fault(r, F_CALL, SERVER);
+    if (f && count_after(r, "ack", f->t) == 0)
+        verdict_fail(v, V_LIVENESS, "no client transfer was acknowledged after the attack began");
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; slowloris: %d dials by %d attackers, %d cut (%d slow-line, %d evicted), %d "
+             "refused; a new client was %s after %lld ms (%d tries)",
+             inj.slow_open, SLOW_OPEN, inj.slow_cut, count_bad(r, "slow-line"),
+             count_bad(r, "evicted"), inj.slow_refused,
+             inj.genuine_served ? "served" : "still not served",
+             inj.genuine_served ? inj.genuine_ms : inj.attack_ms, inj.genuine_tries);
+}
+
+/* ---- test 7: names cannot be probed through the secret-guarded commands ---- */
+
+/* Send a and b; their replies must be the same bytes (one tells nothing the other does not). */
+static void same_reply(struct run *r, int fd, const char *a, const char *b, struct verdict *v)
+{
+    char ga[256], gb[256];
+    ask(fd, a, strlen(a), ga, sizeof ga, wait_ms(r));
+    ask(fd, b, strlen(b), gb, sizeof gb, wait_ms(r));
+    inj.probes++;
+    if (strncmp(ga, "ERR 403 ", 8) != 0 || strcmp(ga, gb) != 0)
+        if (!inj.probe_diff[0])
+            snprintf(inj.probe_diff, sizeof inj.probe_diff,
+                     "\n      sent: %.*s\n      got:  \"%s\"\n      sent: %.*s\n      got:  \"%s\"",
+                     (int)strlen(a) - 1, a, ga, (int)strlen(b) - 1, b, gb);
+    (void)v;
+}
+
+static void inject_probe(struct run *r, int node, struct verdict *v)
+{
+    char a[256], b[256], key1[40];
+    int expires;
+    (void)node;
+    int fd = dial_served(r, v);
+    if (fd < 0 || !key_of(r, fd, "c1", key1, &expires, v)) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    const char *guess = "0123456789abcdef0123456789abcdef";
+    snprintf(a, sizeof a, "BALANCE nobody %s\n", guess);
+    snprintf(b, sizeof b, "BALANCE c1 %s\n", guess);
+    same_reply(r, fd, a, b, v);
+    snprintf(a, sizeof a, "SEND nobody %s p1 %s 5\n", guess, key1);
+    snprintf(b, sizeof b, "SEND c1 %s p2 %s 5\n", guess, key1);
+    same_reply(r, fd, a, b, v);
+    close(fd);
+}
+
+static void check_probe(struct run *r, struct verdict *v)
+{
+    check_balances(r, v);
+    if (inj.probes < 2)
+        verdict_fail(v, V_HARNESS, "the name probe did not run (%d of 2 pairs sent)", inj.probes);
+    else if (inj.probe_diff[0])
+        verdict_fail(v, V_SAFETY,
+                     "a stranger can tell which names exist: a name that does not exist and a "
+                     "wrong secret for c1 must get the same ERR 403 wrong-secret reply "
+                     "(README \"Trust model\"):%s",
+                     inj.probe_diff);
+}
+
 /* ---- the table ---- */
 
 #define SRV "--port {port} --dir {dir}"
@@ -759,7 +955,7 @@ static void check_bad(struct run *r, struct verdict *v)
 
 static const struct gtest tests[] = {
     {.name = "conserved-50",
-     .points = 30,
+     .points = 25,
      .nodes = 51,
      .bin0 = "wallet-server",
      .args0 = SRV,
@@ -772,7 +968,7 @@ static const struct gtest tests[] = {
      .what = "50 clients, most paying 3 hot wallets: every balance at stop equals the acked "
              "transfers replayed in id order, none negative, total 100 x wallets"},
     {.name = "crash-restart",
-     .points = 25,
+     .points = 22,
      .nodes = 21,
      .bin0 = "wallet-server",
      .args0 = SRV,
@@ -790,7 +986,7 @@ static const struct gtest tests[] = {
      .what = "kill -9 the server under load (and tear its last record): every acknowledged "
              "transfer is replayed, the torn record is reported, money conserved"},
     {.name = "key-rotation",
-     .points = 15,
+     .points = 13,
      .nodes = 3,
      .bin0 = "wallet-server",
      .args0 = SRV " --rotate-every 3",
@@ -819,7 +1015,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 60000,
      .what = "spending or reading a wallet without its secret is refused (403); the owner can"},
     {.name = "bad-input",
-     .points = 20,
+     .points = 15,
      .nodes = 1 + BAD_CLIENTS,
      .bin0 = "wallet-server",
      .args0 = SRV " --rotate-every 2 --max-conns 300",
@@ -834,6 +1030,39 @@ static const struct gtest tests[] = {
      .timeout_ms = 120000,
      .what = "every bad input of the issue gets its documented error; 1000 idle connections "
              "are served or refused with 503; clients go on"},
+    {.name = "slowloris",
+     .points = 10,
+     .nodes = 5,
+     .bin0 = "wallet-server",
+     .args0 = SRV " --max-conns 40 --line-timeout 1000",
+     .args = CLI " --random-transfers 150 --peers 4 --interval-ms 20",
+     .net = "",
+     .faults = {{300, F_CALL, SERVER, NULL}},
+     .nfaults = 1,
+     .inject = inject_slowloris,
+     .setup = reset_injected,
+     .until = clients_done,
+     .check = check_slowloris,
+     .timeout_ms = 120000,
+     .what = "50 connections sending a byte every 100 ms, never a whole line, fill the "
+             "slots: each is cut (ev=bad why=slow-line), a new client is served, money "
+             "conserved"},
+    {.name = "name-probe",
+     .points = 5,
+     .nodes = 3,
+     .bin0 = "wallet-server",
+     .args0 = SRV,
+     .args = CLI " --random-transfers 30 --peers 2 --interval-ms 20",
+     .net = "",
+     .faults = {{100, F_CALL, SERVER, NULL}},
+     .nfaults = 1,
+     .inject = inject_probe,
+     .setup = reset_injected,
+     .until = clients_done,
+     .check = check_probe,
+     .timeout_ms = 60000,
+     .what = "BALANCE and SEND answer a name that does not exist exactly as a wrong "
+             "secret: a stranger cannot tell which names exist from them"},
 };
 
 /* The Makefile reads the next line to build the registry: it stays on one line. */

@@ -1,9 +1,12 @@
 /* bank.c - the wallets: the transfer rules, key rotation and idempotency, with no I/O. */
 #include "bank.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sha256.h"
 
 int bank_init(struct bank *b, int rotate_every, int max_wallets, const uint64_t master[2])
 {
@@ -64,7 +67,19 @@ int bank_find(const struct bank *b, const char *name)
     return BK_NO_WALLET;
 }
 
+void bank_hash_secret(const char *secret, uint8_t out[BANK_HASH_LEN])
+{
+    sha256(secret, strlen(secret), out);
+}
+
 int bank_register(struct bank *b, const char *name, const char *secret)
+{
+    uint8_t h[BANK_HASH_LEN];
+    bank_hash_secret(secret, h);
+    return bank_register_hashed(b, name, h);
+}
+
+int bank_register_hashed(struct bank *b, const char *name, const uint8_t hash[BANK_HASH_LEN])
 {
     if (bank_find(b, name) >= 0)
         return BK_NAME_TAKEN;
@@ -79,7 +94,7 @@ int bank_register(struct bank *b, const char *name, const char *secret)
     }
     struct wallet *w = &b->w[b->n];
     snprintf(w->name, sizeof w->name, "%s", name);
-    snprintf(w->secret, sizeof w->secret, "%s", secret);
+    memcpy(w->secret_hash, hash, BANK_HASH_LEN);
     w->cents = BANK_START_CENTS;
     return b->n++;
 }
@@ -102,22 +117,23 @@ int bank_lookup_key(const struct bank *b, const char *key, long long now)
     return BK_UNKNOWN_KEY;
 }
 
-/* Compare secrets in time independent of where they differ. */
-static bool same_secret(const char *a, const char *b)
+/* Compare hashes in time independent of where they differ. */
+static bool same_hash(const uint8_t *a, const uint8_t *b)
 {
     unsigned diff = 0;
-    size_t la = strlen(a), lb = strlen(b);
-    for (size_t i = 0; i < la && i < lb; i++)
+    for (size_t i = 0; i < BANK_HASH_LEN; i++)
         diff |= (unsigned)(a[i] ^ b[i]);
-    return diff == 0 && la == lb;
+    return diff == 0;
 }
 
 int bank_auth(const struct bank *b, const char *name, const char *secret)
 {
+    uint8_t h[BANK_HASH_LEN];
+    bank_hash_secret(secret, h); /* first, so an unknown name costs the same work */
     int i = bank_find(b, name);
     if (i < 0)
         return i;
-    return same_secret(b->w[i].secret, secret) ? i : BK_SECRET;
+    return same_hash(b->w[i].secret_hash, h) ? i : BK_SECRET;
 }
 
 static unsigned idem_hash(int from, const char *reqid)
@@ -163,6 +179,8 @@ static int decide(struct bank *b, int from, int to, long long cents, const char 
         return BK_SELF;
     if (b->w[from].cents < cents)
         return BK_FUNDS;
+    if (b->w[to].cents > LLONG_MAX - cents)
+        return BK_OVERFLOW; /* cannot happen with 10^4 cents per wallet, but cheap to be sure */
     tx->tx = b->next_tx, tx->from = from, tx->to = to, tx->cents = cents;
     tx->from_after = b->w[from].cents - cents;
     tx->to_after = b->w[to].cents + cents;
@@ -206,6 +224,10 @@ int bank_replay(struct bank *b, long long txid, const char *from, const char *to
 {
     int f = bank_find(b, from), t = bank_find(b, to);
     struct bank_tx tx;
+    if (cents < 1 || cents > PROTO_MAX_CENTS)
+        return BK_AMOUNT;
+    if (txid != b->next_tx) /* also keeps next_tx = txid + 1 from overflowing */
+        return BK_TX_ORDER;
     if (f < 0 || t < 0)
         return BK_NO_WALLET;
     int rc = decide(b, f, t, cents, reqid, &tx);
@@ -237,6 +259,9 @@ const char *bank_err_token(int err, int *code)
     case BK_REQID: *code = 409; return "reqid-reused";
     case BK_NAME_TAKEN: *code = 409; return "name-taken";
     case BK_FULL: *code = 507; return "bank-full";
+    case BK_TX_ORDER: *code = 500; return "tx-order";
+    case BK_AMOUNT: *code = 422; return "bad-amount";
+    case BK_OVERFLOW: *code = 500; return "overflow";
     default: *code = 500; return "internal";
     }
 }

@@ -26,11 +26,20 @@ enum bank_err {
     BK_REQID = -16,       /* 409 reqid-reused: same request id, different transfer */
     BK_NAME_TAKEN = -17,  /* 409 name-taken */
     BK_FULL = -18,        /* 507 bank-full */
+    /* Only a ledger record can break these: a request is refused by proto_parse first. */
+    BK_TX_ORDER = -19, /* a transfer id that is not the next one (1, 2, 3, ...) */
+    BK_AMOUNT = -20,   /* an amount outside 1..PROTO_MAX_CENTS */
+    BK_OVERFLOW = -21, /* a balance that would not fit in a long long */
 };
 
+#define BANK_HASH_LEN 32 /* SHA-256 */
+
+/* The server keeps (and the ledger stores) only SHA-256(secret): whoever reads the ledger or
+ * the server's memory cannot spend. No salt and no slow hash: a secret is 128 random bits,
+ * not a password, so there is no dictionary to try (README "Trust model"). */
 struct wallet {
     char name[PROTO_MAX_NAME + 1];
-    char secret[PROTO_SECRET_LEN + 1];
+    uint8_t secret_hash[BANK_HASH_LEN];
     long long cents;
 };
 
@@ -73,8 +82,13 @@ int bank_expires_in(const struct bank *b, long long now);
 void bank_key(const struct bank *b, int idx, long long epoch, char out[BANK_KEY_LEN + 1]);
 
 int bank_find(const struct bank *b, const char *name); /* index or BK_NO_WALLET */
-/* New wallet with BANK_START_CENTS and the given secret. Index or BK_NAME_TAKEN / BK_FULL. */
+/* SHA-256 of a secret's text. */
+void bank_hash_secret(const char *secret, uint8_t out[BANK_HASH_LEN]);
+/* New wallet with BANK_START_CENTS and the given secret (only its hash is kept). Index or
+ * BK_NAME_TAKEN / BK_FULL. */
 int bank_register(struct bank *b, const char *name, const char *secret);
+/* The same from the hash (the ledger replay). */
+int bank_register_hashed(struct bank *b, const char *name, const uint8_t hash[BANK_HASH_LEN]);
 /* The wallet whose key this is now: index, or BK_EXPIRED_KEY / BK_UNKNOWN_KEY. */
 int bank_lookup_key(const struct bank *b, const char *key, long long now);
 /* The wallet name owns, if secret is its secret: index, or BK_NO_WALLET / BK_SECRET. */
@@ -85,7 +99,9 @@ int bank_prepare(struct bank *b, const char *from, const char *secret, const cha
                  const char *to_key, long long cents, long long now, struct bank_tx *tx);
 /* Install a prepared transfer. -1 if out of memory (the idempotency entry). */
 int bank_apply(struct bank *b, const struct bank_tx *tx);
-/* Replay a ledger record: the same rules without secret or key. 0 or a bank_err. */
+/* Replay a ledger record: the same rules as a live transfer without secret or key (amount
+ * range, tx == next_tx, both wallets exist, not to itself, funds, request id not used, no
+ * overflow), because a ledger file is input like any other. 0 or a bank_err. */
 int bank_replay(struct bank *b, long long tx, const char *from, const char *to, long long cents,
                 const char *reqid);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -66,36 +67,160 @@ int ledger_decode(const char *line, size_t len, char *payload, size_t cap)
     return 0;
 }
 
-/* Apply one payload to the bank. The first record must be M. */
-static int replay_one(struct bank *b, const char *p, bool first, int rotate_every, int max_wallets,
-                      struct ledger_info *info)
+#define REC_FIELDS 7
+
+/* Split a payload copy on single spaces, like a request (proto.c). Fields, or -1 if there are
+ * too many or one is empty. */
+static int split(char *s, char *f[REC_FIELDS])
 {
-    char name[64], other[64], reqid[64];
-    unsigned long long m0, m1;
-    long long tx, cents;
-    if (first) {
-        if (sscanf(p, "M %16llx %16llx", &m0, &m1) != 2)
+    int n = 0;
+    for (char *p = s;; p++) {
+        if (n == REC_FIELDS)
             return -1;
-        bank_init(b, rotate_every, max_wallets, (uint64_t[2]){m0, m1});
-        return 0;
+        f[n++] = p;
+        if (!(p = strchr(p, ' ')))
+            break;
+        *p = '\0';
     }
-    if (sscanf(p, "R %63s %63s", name, other) == 2) {
-        info->wallets++;
-        return bank_register(b, name, other) < 0 ? -1 : 0;
-    }
-    if (sscanf(p, "T %lld %63s %63s %lld %63s", &tx, name, other, &cents, reqid) == 5) {
-        info->transfers++;
-        return bank_replay(b, tx, name, other, cents, reqid) < 0 ? -1 : 0;
-    }
-    return -1;
+    for (int i = 0; i < n; i++)
+        if (!*f[i])
+            return -1;
+    return n;
 }
 
-/* Replay buf[0..len) into b. Returns the length of the good prefix, or -1 (err filled). */
-static long long replay(const char *buf, size_t len, struct bank *b, int rotate_every,
-                        int max_wallets, struct ledger_info *info, char *err, size_t errcap)
+/* Exactly `digits` lowercase hex digits. */
+static bool hex_ok(const char *s, size_t digits)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return i == digits;
+}
+
+/* A transfer id: digits only, 1 .. LLONG_MAX, no overflow on the way. */
+static bool txid_ok(const char *s, long long *out)
+{
+    long long v = 0;
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (LLONG_MAX - (*s - '0')) / 10)
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return v > 0;
+}
+
+static int replay_master(struct bank *b, char **f, int n, int rotate_every, int max_wallets,
+                         char *why, size_t cap)
+{
+    if (n != 3 || !hex_ok(f[1], 16) || !hex_ok(f[2], 16))
+        return snprintf(why, cap, "the first record must be M <16 hex digits> <16 hex digits>"), -1;
+    uint64_t m[2] = {strtoull(f[1], NULL, 16), strtoull(f[2], NULL, 16)};
+    return bank_init(b, rotate_every, max_wallets, m);
+}
+
+static void unhex(const char *s, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c[3] = {s[2 * i], s[2 * i + 1], 0};
+        out[i] = (uint8_t)strtoul(c, NULL, 16);
+    }
+}
+
+static int replay_register(struct bank *b, char **f, int n, struct ledger_info *info, char *why,
+                           size_t cap)
+{
+    bool plain = n == 3 && hex_ok(f[2], PROTO_SECRET_LEN); /* the old format */
+    if (n != 3 || !proto_name_ok(f[1]) || (!plain && !hex_ok(f[2], 2 * BANK_HASH_LEN)))
+        return snprintf(why, cap, "a registration must be R <name> <64 hex digits>"), -1;
+    uint8_t h[BANK_HASH_LEN];
+    if (plain)
+        bank_hash_secret(f[2], h), info->plain_secrets++;
+    else
+        unhex(f[2], h, sizeof h);
+    int rc = bank_register_hashed(b, f[1], h);
+    if (rc == BK_NAME_TAKEN)
+        return snprintf(why, cap, "wallet %s is registered twice", f[1]), -1;
+    if (rc < 0)
+        return snprintf(why, cap, "more wallets than --max-wallets %d", b->max_wallets), -1;
+    return 0;
+}
+
+/* Why bank_replay refused a transfer, in words for the operator. */
+static void transfer_why(const struct bank *b, int rc, char **f, long long tx, char *why,
+                         size_t cap)
+{
+    int i = bank_find(b, f[2]);
+    switch (rc) {
+    case BK_TX_ORDER:
+        snprintf(why, cap, "transfer id %lld is out of order: the next one is %lld", tx,
+                 b->next_tx);
+        break;
+    case BK_AMOUNT: snprintf(why, cap, "amount %s is not 1 to 10^12 cents", f[4]); break;
+    case BK_NO_WALLET:
+        snprintf(why, cap, "wallet %s was never registered before it", i < 0 ? f[2] : f[3]);
+        break;
+    case BK_SELF: snprintf(why, cap, "wallet %s pays itself", f[2]); break;
+    case BK_FUNDS:
+        snprintf(why, cap, "wallet %s has %lld cents, fewer than %s", f[2], b->w[i].cents, f[4]);
+        break;
+    case BK_REQID: snprintf(why, cap, "request id %s of %s was used before", f[5], f[2]); break;
+    case BK_OVERFLOW: snprintf(why, cap, "the balance of %s would overflow", f[3]); break;
+    default: snprintf(why, cap, "out of memory"); break;
+    }
+}
+
+static int replay_transfer(struct bank *b, char **f, int n, char *why, size_t cap)
+{
+    long long tx, cents;
+    if (n != 6)
+        return snprintf(why, cap, "a transfer must be T <tx> <from> <to> <cents> <reqid>"), -1;
+    if (!txid_ok(f[1], &tx))
+        return snprintf(why, cap, "transfer id %.24s is not a number from 1 to 2^63-1", f[1]), -1;
+    if (!proto_name_ok(f[2]) || !proto_name_ok(f[3]) || !proto_token_ok(f[5]))
+        return snprintf(why, cap, "a malformed name or request id"), -1;
+    if (proto_parse_cents(f[4], &cents) < 0)
+        cents = 0; /* bank_replay refuses it with BK_AMOUNT, so the message says why */
+    int rc = bank_replay(b, tx, f[2], f[3], cents, f[5]);
+    if (rc < 0)
+        transfer_why(b, rc, f, tx, why, cap);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Apply one payload to the bank with every rule a live request meets: the first record must
+ * be M. A record the rules refuse is an error, never skipped: dropping it would lose data. */
+static int replay_one(struct bank *b, const char *payload, bool first, int rotate_every,
+                      int max_wallets, struct ledger_info *info, char *why, size_t cap)
+{
+    char s[LEDGER_MAX_RECORD], *f[REC_FIELDS];
+    snprintf(s, sizeof s, "%s", payload);
+    int n = split(s, f);
+    if (first)
+        return replay_master(b, f, n, rotate_every, max_wallets, why, cap);
+    if (n > 0 && !strcmp(f[0], "M"))
+        return snprintf(why, cap, "a second M record"), -1;
+    if (n > 0 && !strcmp(f[0], "R")) {
+        info->wallets++;
+        return replay_register(b, f, n, info, why, cap);
+    }
+    if (n > 0 && !strcmp(f[0], "T")) {
+        info->transfers++;
+        return replay_transfer(b, f, n, why, cap);
+    }
+    return snprintf(why, cap, "unknown record type (want M, R or T)"), -1;
+}
+
+/* Replay buf[0..len) into b. Returns the length of the good prefix, or -1 (err filled with
+ * the line, the byte offset and the rule the record breaks). */
+static long long replay(const char *path, const char *buf, size_t len, struct bank *b,
+                        int rotate_every, int max_wallets, struct ledger_info *info, char *err,
+                        size_t errcap)
 {
     size_t off = 0;
-    char payload[LEDGER_MAX_RECORD];
+    char payload[LEDGER_MAX_RECORD], why[160];
     while (off < len) {
         const char *nl = memchr(buf + off, '\n', len - off);
         size_t end = nl ? (size_t)(nl - buf) : len;
@@ -104,10 +229,12 @@ static long long replay(const char *buf, size_t len, struct bank *b, int rotate_
             info->torn_offset = (long long)off, info->torn_bytes = (long long)(len - off);
             return (long long)off;
         }
-        if (!ok ||
-            replay_one(b, payload, info->records == 0, rotate_every, max_wallets, info) < 0) {
-            snprintf(err, errcap, "record %lld at byte %zu is %s", info->records + 1, off,
-                     ok ? "inconsistent with the records before it" : "damaged (not the last)");
+        if (!ok)
+            snprintf(why, sizeof why, "damaged (bad checksum, and not the last record)");
+        if (!ok || replay_one(b, payload, info->records == 0, rotate_every, max_wallets, info, why,
+                              sizeof why) < 0) {
+            snprintf(err, errcap, "%s line %lld (byte %zu): %s%s%.60s%s", path, info->records + 1,
+                     off, why, ok ? ": \"" : "", ok ? payload : "", ok ? "\"" : "");
             return -1;
         }
         info->records++;
@@ -178,6 +305,26 @@ static int start_new(struct ledger *lg, const char *path, struct bank *b, int ro
     return 0;
 }
 
+/* The ledger holds the master key and the secrets' hashes: only its owner may read it. A
+ * file open to others (an old 0644 ledger, a umask of 0) is made 0600; a file owned by
+ * someone else is refused, since they could read or change it whatever its mode. */
+static int check_mode(int fd, const char *path, struct ledger_info *info, char *err, size_t cap)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return snprintf(err, cap, "stat %s: %s", path, strerror(errno)), -1;
+    if (st.st_uid != geteuid())
+        return snprintf(err, cap, "%s belongs to uid %u, not to this user (uid %u): refused", path,
+                        (unsigned)st.st_uid, (unsigned)geteuid()),
+               -1;
+    if (!(st.st_mode & 077))
+        return 0;
+    if (fchmod(fd, 0600) < 0)
+        return snprintf(err, cap, "chmod 0600 %s: %s", path, strerror(errno)), -1;
+    info->old_mode = (int)(st.st_mode & 0777);
+    return 0;
+}
+
 struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank *b,
                            int rotate_every, int max_wallets, const uint64_t master[2],
                            struct ledger_info *info, char *err, size_t errcap)
@@ -187,7 +334,7 @@ struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank 
     char *buf = NULL;
     memset(info, 0, sizeof *info);
     memset(b, 0, sizeof *b); /* bank_free is safe on it whatever happens below */
-    if (!lg || (lg->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+    if (!lg || (lg->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
         snprintf(err, errcap, "open %s: %s", path, strerror(errno));
         free(lg);
         return NULL;
@@ -195,11 +342,13 @@ struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank 
     lg->mode = mode;
     pthread_mutex_init(&lg->mu, NULL);
     pthread_cond_init(&lg->synced_cv, NULL);
+    if (check_mode(lg->fd, path, info, err, errcap) < 0)
+        goto fail;
     if (!(buf = read_all(lg->fd, &len))) {
         snprintf(err, errcap, "read %s: %s", path, strerror(errno));
         goto fail;
     }
-    long long good = replay(buf, len, b, rotate_every, max_wallets, info, err, errcap);
+    long long good = replay(path, buf, len, b, rotate_every, max_wallets, info, err, errcap);
     if (good < 0)
         goto fail;
     if (info->records == 0) { /* empty, or only a torn first record */

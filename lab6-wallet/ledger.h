@@ -11,7 +11,10 @@
 
 /* Record lines (README "The ledger"): "<payload> #<crc32 of payload, 8 hex>\n", payload one of
  *   M <master0 16 hex> <master1 16 hex>       first record: the key-derivation secret
- *   R <name> <secret>                         a registration
+ *   R <name> <sha256 of the secret, 64 hex>   a registration (README "Trust model"); a
+ *                                             32-hex plain secret, the old format, is
+ *                                             still read (hashed on replay, counted in
+ *                                             info->plain_secrets)
  *   T <tx> <from> <to> <cents> <reqid>        an applied transfer */
 
 /* Frame a payload as a record line. Returns its length, 0 if it does not fit. */
@@ -29,13 +32,17 @@ enum ledger_sync {
 struct ledger_info {
     long long records, wallets, transfers;
     long long torn_offset, torn_bytes; /* a dropped torn last record; bytes 0 if none */
+    long long plain_secrets;           /* R records in the old format (a plain secret) */
+    int old_mode;                      /* the file's mode if it was open to others, else 0 */
 };
 
 struct ledger;
 
-/* Open (or create) the ledger at path and replay it into b, which this initialises. A new
- * ledger gets master as its first record. A torn last record is dropped (the file truncated
- * before it) and reported in info; any other damage is an error (NULL, err filled). */
+/* Open (or create, mode 0600) the ledger at path and replay it into b, which this
+ * initialises. A ledger that group or others may read or write is made 0600 (old_mode says
+ * so); one owned by another user is refused. A new ledger gets master as its first record. A torn
+ * last record is dropped (the file truncated before it) and reported in info; any other damage is
+ * an error (NULL, err filled). */
 struct ledger *ledger_open(const char *path, enum ledger_sync mode, struct bank *b,
                            int rotate_every, int max_wallets, const uint64_t master[2],
                            struct ledger_info *info, char *err, size_t errcap);

@@ -50,6 +50,16 @@ static bool secret_ok(const char *s, size_t n)
     return true;
 }
 
+int proto_name_ok(const char *s)
+{
+    return name_ok(s, strlen(s));
+}
+
+int proto_token_ok(const char *s)
+{
+    return token_ok(s, strlen(s), PROTO_MAX_TOKEN);
+}
+
 int proto_parse_cents(const char *s, long long *out)
 {
     long long v = 0;

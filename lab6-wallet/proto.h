@@ -52,6 +52,11 @@ int proto_parse(const char *line, size_t len, struct proto_req *out);
 /* An amount in cents: digits only, 1..PROTO_MAX_CENTS. 0 or PE_AMOUNT. */
 int proto_parse_cents(const char *s, long long *out);
 
+/* The field rules of the protocol, for other readers of names and tokens (the ledger replay
+ * applies the same ones as a request). s is NUL-terminated. */
+int proto_name_ok(const char *s);  /* [A-Za-z0-9_-]{1,PROTO_MAX_NAME} */
+int proto_token_ok(const char *s); /* [A-Za-z0-9_.:-]{1,PROTO_MAX_TOKEN} */
+
 /* "bad-amount" etc. for a proto_err; code is the reply's status number. */
 const char *proto_err_token(int err, int *code);
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,8 +38,11 @@
 struct conn {
     int fd;
     long long id;
+    bool dead; /* a reply could not be sent (the client does not read): close */
     struct server *s;
     struct conn *prev, *next; /* s->conns, guarded by s->conn_mu */
+    long long line_start;     /* guarded by s->conn_mu: when its unfinished line began, or 0 */
+    bool evicted;             /* guarded by s->conn_mu: closed to make room (accept_one) */
 };
 
 struct server {
@@ -52,7 +56,8 @@ struct server {
     pthread_mutex_t conn_mu; /* guards everything down to conn_cv */
     struct conn *conns;
     int nconns;
-    long long accepted, refused;
+    long long accepted, refused, timeouts;
+    int evicting;           /* evicted connections whose thread has not ended yet */
     pthread_cond_t conn_cv; /* nconns went down */
 };
 
@@ -61,17 +66,39 @@ static long long now_s(void)
     return (long long)time(NULL); /* wall clock: key epochs must survive a restart */
 }
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- replies ---- */
 
-static void send_all(int fd, const char *p, size_t len)
+/* False if the client is gone, or has not read for SO_SNDTIMEO (set in accept_one). */
+static bool send_all(int fd, const char *p, size_t len)
 {
     while (len > 0) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return; /* the client is gone; its recv() will say so */
+            return false;
         p += n, len -= (size_t)n;
+    }
+    return true;
+}
+
+static void conn_send(struct conn *c, const char *p, size_t len)
+{
+    if (c->dead || send_all(c->fd, p, len))
+        return;
+    c->dead = true; /* serve() closes it: a client that never reads cannot hold a slot */
+    if (errno == EAGAIN || errno == EWOULDBLOCK) { /* SO_SNDTIMEO: not a client that left */
+        pthread_mutex_lock(&c->s->conn_mu);
+        c->s->timeouts++;
+        pthread_mutex_unlock(&c->s->conn_mu);
+        evlog("ev=bad why=slow-reader ms=%d conn=%lld", c->s->o.line_timeout_ms, c->id);
     }
 }
 
@@ -79,7 +106,7 @@ static void reply_err(struct conn *c, int code, const char *token, const char *t
 {
     char out[REPLY_MAX];
     size_t n = proto_err_reply(out, sizeof out, code, token, text);
-    send_all(c->fd, out, n);
+    conn_send(c, out, n);
     evlog("ev=bad why=%s code=%d conn=%lld", token, code, c->id);
 }
 
@@ -100,7 +127,7 @@ static void reply_bank_err(struct conn *c, int err)
     const char *text = k >= 0 && k < 9 ? texts[k] : "internal error";
     if (err == BK_FUNDS) { /* a normal refusal, not bad input: no ev=bad line */
         char out[REPLY_MAX];
-        send_all(c->fd, out, proto_err_reply(out, sizeof out, code, token, text));
+        conn_send(c, out, proto_err_reply(out, sizeof out, code, token, text));
         return;
     }
     reply_err(c, code, token, text);
@@ -118,7 +145,7 @@ static void reply_ok(struct conn *c, const char *fmt, ...)
     if (n < 0 || (size_t)n >= sizeof out - 4)
         n = 0;
     out[3 + n] = '\n';
-    send_all(c->fd, out, (size_t)n + 4);
+    conn_send(c, out, (size_t)n + 4);
 }
 
 /* ---- the requests ---- */
@@ -141,15 +168,19 @@ static void do_register(struct conn *c, const struct proto_req *q)
     struct server *s = c->s;
     char secret[PROTO_SECRET_LEN + 1], payload[128], key[BANK_KEY_LEN + 1];
     long long seq = 0, now = now_s();
+    uint8_t hash[BANK_HASH_LEN];
     new_secret(secret);
-    snprintf(payload, sizeof payload, "R %s %s", q->name, secret);
+    bank_hash_secret(secret, hash); /* the ledger and the bank keep only this */
+    int used = snprintf(payload, sizeof payload, "R %s ", q->name);
+    for (int i = 0; i < BANK_HASH_LEN; i++)
+        used += snprintf(payload + used, sizeof payload - (size_t)used, "%02x", hash[i]);
     pthread_mutex_lock(&s->mu);
     int err = bank_find(&s->bank, q->name) >= 0  ? BK_NAME_TAKEN
               : s->bank.n >= s->bank.max_wallets ? BK_FULL
                                                  : 0;
     if (!err && ledger_append(s->lg, payload, &seq) < 0)
         err = -1;
-    int idx = err ? -1 : bank_register(&s->bank, q->name, secret);
+    int idx = err ? -1 : bank_register_hashed(&s->bank, q->name, hash);
     if (idx >= 0)
         bank_key(&s->bank, idx, bank_epoch(&s->bank, now), key);
     int expires = bank_expires_in(&s->bank, now);
@@ -268,21 +299,74 @@ static bool handle_line(struct conn *c, const char *line, size_t len)
 
 /* ---- connections ---- */
 
-/* Read, frame and answer lines until the client leaves. */
+/* Wait until c->fd is readable or a deadline passes (README "Limits"): the unfinished line
+ * must end line_timeout after its first byte, and some byte must come idle_timeout after the
+ * last one. False, with an ev=bad line, when a deadline passed: close the connection. */
+static bool wait_input(struct conn *c, long long line_start, long long last_byte, size_t len)
+{
+    const struct server_opts *o = &c->s->o;
+    for (;;) {
+        long long now = mono_ms(), idle = last_byte + o->idle_timeout_ms;
+        long long line = line_start ? line_start + o->line_timeout_ms : idle;
+        long long until = line < idle ? line : idle;
+        if (now >= until)
+            break;
+        struct pollfd p = {c->fd, POLLIN, 0};
+        int n = poll(&p, 1, (int)(until - now));
+        if (n > 0 || (n < 0 && errno != EINTR))
+            return true; /* readable, or an error recv() will report */
+    }
+    pthread_mutex_lock(&c->s->conn_mu);
+    c->s->timeouts++;
+    pthread_mutex_unlock(&c->s->conn_mu);
+    if (line_start)
+        evlog("ev=bad why=slow-line bytes=%zu ms=%d conn=%lld", len, o->line_timeout_ms, c->id);
+    else
+        evlog("ev=bad why=idle ms=%d conn=%lld", o->idle_timeout_ms, c->id);
+    return false;
+}
+
+/* Tell accept_one when this connection's unfinished line began (for eviction). */
+static void publish_line(struct conn *c, long long line_start, long long *published)
+{
+    if (line_start == *published)
+        return; /* twice a request at most: at its first byte and once it is answered */
+    pthread_mutex_lock(&c->s->conn_mu);
+    c->line_start = *published = line_start;
+    pthread_mutex_unlock(&c->s->conn_mu);
+}
+
+/* recv() said the connection ended: say why, if it matters. */
+static void log_end(struct conn *c, size_t len, bool skipping)
+{
+    pthread_mutex_lock(&c->s->conn_mu);
+    bool evicted = c->evicted;
+    pthread_mutex_unlock(&c->s->conn_mu);
+    if (evicted)
+        evlog("ev=bad why=evicted bytes=%zu conn=%lld", len, c->id);
+    else if (len > 0 && !skipping)
+        evlog("ev=bad why=partial-line bytes=%zu conn=%lld", len, c->id);
+}
+
+/* Read, frame and answer lines until the client leaves or a limit closes it. */
 static void serve(struct conn *c)
 {
     char buf[PROTO_MAX_LINE];
     size_t len = 0;
     bool skipping = false; /* inside an over-long line: drop bytes up to its newline */
-    for (;;) {
+    long long last_byte = mono_ms(), line_start = 0, published = 0; /* 0: no unfinished line */
+    while (!c->dead) {
+        publish_line(c, line_start, &published);
+        if (!wait_input(c, line_start, last_byte, len))
+            return;
         ssize_t n = recv(c->fd, buf + len, sizeof buf - len, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            if (len > 0 && !skipping)
-                evlog("ev=bad why=partial-line bytes=%zu conn=%lld", len, c->id);
-            return;
-        }
+        if (n <= 0)
+            return log_end(c, len, skipping);
+        last_byte = mono_ms();
+        if (!line_start)
+            publish_line(c, line_start = last_byte, &published);
         len += (size_t)n;
         if (skipping) {
             char *nl = memchr(buf, '\n', len);
@@ -293,7 +377,7 @@ static void serve(struct conn *c)
         }
         size_t off = 0;
         int k;
-        while (!skipping && (k = proto_frame(buf + off, len - off)) != 0) {
+        while (!skipping && !c->dead && (k = proto_frame(buf + off, len - off)) != 0) {
             if (k < 0) {
                 reply_err(c, 413, "line-too-long", "a line is at most 256 bytes");
                 skipping = true, off = len;
@@ -305,6 +389,12 @@ static void serve(struct conn *c)
         }
         memmove(buf, buf + off, len - off);
         len -= off;
+        /* A new line starts when the last one ended; the time of handling is not the client's. */
+        if (len == 0 && !skipping)
+            line_start = 0;
+        else if (off > 0)
+            line_start = mono_ms();
+        last_byte = mono_ms();
     }
 }
 
@@ -321,6 +411,7 @@ static void *conn_main(void *arg)
     if (c->next)
         c->next->prev = c->prev;
     s->nconns--;
+    s->evicting -= c->evicted;
     close(c->fd);
     free(c);
     pthread_cond_broadcast(&s->conn_cv);
@@ -335,10 +426,31 @@ static void refuse(struct server *s, int fd, long long refused)
     char text[96];
     snprintf(text, sizeof text, "too many connections (at most %d): try again later",
              s->o.max_conns);
-    send_all(fd, out, proto_err_reply(out, sizeof out, 503, "server-full", text));
+    (void)send_all(fd, out, proto_err_reply(out, sizeof out, 503, "server-full", text));
     close(fd);
     if (refused % 100 == 1)
         evlog("ev=bad why=server-full code=503 refused=%lld", refused);
+}
+
+/* The server is full (conn_mu held): close the connection whose unfinished line is the
+ * oldest, if it began SERVER_EVICT_MS ago or more, to make room for a new one. A client that
+ * sends whole lines is never chosen; a slow one would be cut by --line-timeout anyway, and a
+ * flood that reconnects as fast as it is cut then takes slots from itself, not from others.
+ * True if one was chosen: its thread ends soon, and until then it counts in s->evicting. */
+static bool evict_one(struct server *s)
+{
+    struct conn *victim = NULL;
+    long long old = mono_ms() - SERVER_EVICT_MS;
+    for (struct conn *c = s->conns; c; c = c->next)
+        if (!c->evicted && c->line_start && c->line_start <= old &&
+            (!victim || c->line_start < victim->line_start))
+            victim = c;
+    if (!victim)
+        return false;
+    victim->evicted = true;
+    s->evicting++;
+    shutdown(victim->fd, SHUT_RDWR); /* wakes its thread's poll(): recv() returns 0 */
+    return true;
 }
 
 static void accept_one(struct server *s, pthread_attr_t *attr)
@@ -346,8 +458,12 @@ static void accept_one(struct server *s, pthread_attr_t *attr)
     int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return; /* EMFILE, ECONNABORTED...: the client retries; we go on */
+    /* A client that stops reading its replies: a send blocked this long fails (conn_send). */
+    struct timeval tv = {s->o.line_timeout_ms / 1000, (s->o.line_timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     pthread_mutex_lock(&s->conn_mu);
-    struct conn *c = s->nconns < s->o.max_conns ? calloc(1, sizeof *c) : NULL;
+    bool room = s->nconns - s->evicting < s->o.max_conns || evict_one(s);
+    struct conn *c = room ? calloc(1, sizeof *c) : NULL;
     long long refused = c ? 0 : ++s->refused;
     if (c) {
         c->fd = fd, c->s = s, c->id = ++s->accepted;
@@ -430,11 +546,21 @@ struct server *server_start(const struct server_opts *o, int stop_fd, char *err,
                 path, info.torn_bytes, info.torn_offset);
         evlog("ev=torn offset=%lld bytes=%lld", info.torn_offset, info.torn_bytes);
     }
+    if (info.old_mode)
+        fprintf(stderr, "wallet-server: %s was mode %03o, open to other users: now 0600\n", path,
+                info.old_mode);
+    if (info.plain_secrets)
+        fprintf(stderr,
+                "wallet-server: %s holds %lld secrets in plain text (the old format); new "
+                "wallets store only a hash. README \"Trust model\" says how to migrate\n",
+                path, info.plain_secrets);
     s->transfers = info.transfers;
     evlog("ev=replayed n=%lld wallets=%lld transfers=%lld total=%lld", info.records, info.wallets,
           info.transfers, bank_total(&s->bank));
-    evlog("ev=ready port=%d max_conns=%d rotate_every=%d sync=%s", o->port, o->max_conns,
-          o->rotate_every, o->sync == LEDGER_SYNC_EACH ? "each" : "group");
+    evlog("ev=ready port=%d max_conns=%d rotate_every=%d sync=%s line_timeout=%d "
+          "idle_timeout=%d",
+          o->port, o->max_conns, o->rotate_every, o->sync == LEDGER_SYNC_EACH ? "each" : "group",
+          o->line_timeout_ms, o->idle_timeout_ms);
     return s;
 }
 
@@ -489,13 +615,14 @@ void server_run(struct server *s)
     int n;
     long long total = dump(s, &n);
     pthread_mutex_lock(&s->conn_mu);
-    long long accepted = s->accepted, refused = s->refused;
+    long long accepted = s->accepted, refused = s->refused, timeouts = s->timeouts;
     pthread_mutex_unlock(&s->conn_mu);
     pthread_mutex_lock(&s->mu);
     long long transfers = s->transfers;
     pthread_mutex_unlock(&s->mu);
-    evlog("ev=stats wallets=%d total=%lld transfers=%lld syncs=%lld conns=%lld refused=%lld", n,
-          total, transfers, ledger_syncs(s->lg), accepted, refused);
+    evlog("ev=stats wallets=%d total=%lld transfers=%lld syncs=%lld conns=%lld refused=%lld "
+          "timeouts=%lld",
+          n, total, transfers, ledger_syncs(s->lg), accepted, refused, timeouts);
 }
 
 void server_free(struct server *s)

@@ -15,7 +15,8 @@
 
 static const char usage[] =
     "usage: wallet-server --port P [--dir DIR] [--rotate-every SEC] [--max-conns N]\n"
-    "                     [--max-wallets N] [--sync each|group] [--id I] [--help]\n"
+    "                     [--max-wallets N] [--line-timeout MS] [--idle-timeout MS]\n"
+    "                     [--sync each|group] [--id I] [--help]\n"
     "  --port P           TCP port to listen on (required)\n"
     "  --dir DIR          where ledger.log lives (default .); replayed at start\n"
     "  --rotate-every SEC public keys rotate every SEC seconds (default 180)\n"
@@ -23,6 +24,11 @@ static const char usage[] =
     "                     are answered ERR 503 server-full and closed. Lowered to fit\n"
     "                     the descriptor limit (ulimit -n), with a message\n"
     "  --max-wallets N    (default 10000)\n"
+    "  --line-timeout MS  a request line must be complete MS ms after its first byte,\n"
+    "                     or the connection is closed (ev=bad why=slow-line; default\n"
+    "                     2000): a client sending a byte a second cannot hold a slot\n"
+    "  --idle-timeout MS  a connection silent for MS ms is closed (ev=bad why=idle;\n"
+    "                     default 60000). wallet-client reconnects by itself\n"
     "  --sync MODE        each: one fdatasync per transfer; group: one fdatasync for\n"
     "                     every transfer waiting (default group)\n"
     "  --id I             node= in event lines (default 0)\n"
@@ -52,6 +58,8 @@ static void parse(int argc, char **argv, struct server_opts *o)
                               .rotate_every = 180,
                               .max_conns = 1000,
                               .max_wallets = 10000,
+                              .line_timeout_ms = SERVER_LINE_TIMEOUT_MS,
+                              .idle_timeout_ms = SERVER_IDLE_TIMEOUT_MS,
                               .sync = LEDGER_SYNC_GROUP};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -73,6 +81,10 @@ static void parse(int argc, char **argv, struct server_opts *o)
         if (!strcmp(a, "--max-conns") && (o->max_conns = to_int(v, 1, 1000000)) > 0)
             continue;
         if (!strcmp(a, "--max-wallets") && (o->max_wallets = to_int(v, 1, 1000000)) > 0)
+            continue;
+        if (!strcmp(a, "--line-timeout") && (o->line_timeout_ms = to_int(v, 1, 86400000)) > 0)
+            continue;
+        if (!strcmp(a, "--idle-timeout") && (o->idle_timeout_ms = to_int(v, 1, 86400000)) > 0)
             continue;
         if (!strcmp(a, "--id") && (o->id = to_int(v, 0, 1000000)) >= 0)
             continue;

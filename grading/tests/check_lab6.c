@@ -267,6 +267,23 @@ START_TEST(bad_input_unlogged_fails)
 }
 END_TEST
 
+/* No injector ran here (setup reset its record): as if the new client was never served. */
+START_TEST(slowloris_unserved_fails)
+{
+    two_wallets(9850, 10150);
+    struct verdict v = check("slowloris");
+    ASSERT_FAILS(v, V_SAFETY, "nobody locked out: a new client tried 0 times");
+}
+END_TEST
+
+START_TEST(name_probe_not_run_is_harness)
+{
+    two_wallets(9850, 10150);
+    struct verdict v = check("name-probe");
+    ASSERT_FAILS(v, V_HARNESS, "the name probe did not run");
+}
+END_TEST
+
 START_TEST(table_points_sum_to_100)
 {
     int sum = 0;
@@ -298,6 +315,8 @@ int main(void)
     tcase_add_test(t, secret_without_owner_transfer_fails);
     tcase_add_test(t, bad_input_passes);
     tcase_add_test(t, bad_input_unlogged_fails);
+    tcase_add_test(t, slowloris_unserved_fails);
+    tcase_add_test(t, name_probe_not_run_is_harness);
     tcase_add_test(t, table_points_sum_to_100);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);

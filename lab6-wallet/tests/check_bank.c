@@ -1,5 +1,6 @@
 /* check_bank.c - the transfer rules, idempotency and key rotation, with a fake clock. */
 #include <check.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +147,34 @@ START_TEST(replay_rules)
     ck_assert_int_eq(bank_replay(&b, 2, "alice", "zed", 1, "r2"), BK_NO_WALLET);
     ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", 999999, "r3"), BK_FUNDS);
     ck_assert_int_eq(b.next_tx, 2);
+    /* a ledger is input too: the id must be the next one, the amount in range */
+    ck_assert_int_eq(bank_replay(&b, LLONG_MAX, "alice", "bob", 1, "r4"), BK_TX_ORDER);
+    ck_assert_int_eq(bank_replay(&b, 3, "alice", "bob", 1, "r4"), BK_TX_ORDER);
+    ck_assert_int_eq(bank_replay(&b, 1, "alice", "bob", 1, "r4"), BK_TX_ORDER);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", -5, "r4"), BK_AMOUNT);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", 0, "r4"), BK_AMOUNT);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", PROTO_MAX_CENTS + 1, "r4"), BK_AMOUNT);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "alice", 1, "r4"), BK_SELF);
+    ck_assert_int_eq(b.next_tx, 2);
+    ck_assert_int_eq(bank_total(&b), 2 * BANK_START_CENTS);
+    ck_assert_int_eq(bank_replay(&b, 2, "alice", "bob", 1, "r4"), 0);
+    ck_assert_int_eq(b.next_tx, 3);
+}
+END_TEST
+
+/* Only SHA-256(secret) is kept: FIPS 180-4's "abc" vector, and the wallet holds the hash. */
+START_TEST(secrets_are_kept_as_hashes)
+{
+    uint8_t h[BANK_HASH_LEN];
+    bank_hash_secret("abc", h);
+    ck_assert_int_eq(h[0], 0xba);
+    ck_assert_int_eq(h[31], 0xad);
+    bank_hash_secret(SA, h);
+    ck_assert_mem_eq(b.w[0].secret_hash, h, BANK_HASH_LEN);
+    ck_assert_int_eq(bank_register_hashed(&b, "carol", h), 2);
+    ck_assert_int_eq(bank_auth(&b, "carol", SA), 2);
+    ck_assert_int_eq(bank_auth(&b, "carol", SB), BK_SECRET);
+    ck_assert_int_eq(bank_auth(&b, "nobody", SA), BK_NO_WALLET);
 }
 END_TEST
 
@@ -174,6 +203,7 @@ int main(void)
     tcase_add_test(t, master_changes_keys);
     tcase_add_test(t, registration);
     tcase_add_test(t, replay_rules);
+    tcase_add_test(t, secrets_are_kept_as_hashes);
     tcase_add_test(t, error_tokens);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

@@ -12,6 +12,9 @@
 
 #define SA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+/* SHA-256 of SA and SB (printf SA | sha256sum): what a registration record holds */
+#define HA "3ba3f5f43b92602683c19aee62a20342b084dd5971ddd33808d81a328879a547"
+#define HB "bdb339768bc5e4fecbe55a442056919b2b325907d49bcbf3bf8de13781996a83"
 static const uint64_t master[2] = {1, 2};
 static char path[64];
 static char err[256];
@@ -62,8 +65,8 @@ static void make_ledger(void)
     struct ledger *lg = open_it(&b, &info);
     ck_assert_ptr_nonnull(lg);
     ck_assert_int_eq(info.records, 1); /* the master record */
-    append(lg, "R alice " SA);
-    append(lg, "R bob " SB);
+    append(lg, "R alice " HA);
+    append(lg, "R bob " HB);
     append(lg, "T 1 alice bob 300 r1");
     ledger_close(lg);
     bank_free(&b);
@@ -97,7 +100,9 @@ START_TEST(replay_restores_state)
     ck_assert_int_eq(info.torn_bytes, 0);
     ck_assert_int_eq(b.w[bank_find(&b, "alice")].cents, BANK_START_CENTS - 300);
     ck_assert_int_eq(b.w[bank_find(&b, "bob")].cents, BANK_START_CENTS + 300);
-    ck_assert_str_eq(b.w[0].secret, SA);
+    ck_assert_int_eq(bank_auth(&b, "alice", SA), 0); /* the hash in the record checks it */
+    ck_assert_int_eq(bank_auth(&b, "alice", SB), BK_SECRET);
+    ck_assert_int_eq(info.plain_secrets, 0);
     ck_assert_int_eq(b.master[0], 1); /* keys survive a restart */
     ck_assert_int_eq(b.next_tx, 2);
     struct bank_tx tx; /* and so does idempotency */
@@ -169,7 +174,130 @@ START_TEST(inconsistent_record_is_an_error)
     struct bank b;
     struct ledger_info info;
     ck_assert_ptr_null(open_it(&b, &info));
-    ck_assert_ptr_nonnull(strstr(err, "inconsistent"));
+    ck_assert_msg(strstr(err, "alice has 9700 cents, fewer than 99999"), "%s", err);
+    bank_free(&b);
+}
+END_TEST
+
+/* Records with a good checksum that break a rule of the live path. Each one is the LAST
+ * record, so it cannot pass for a torn write: the ledger must refuse to open (and say which
+ * line and which rule), never drop it. */
+static const struct {
+    const char *payload, *why;
+} bad_records[] = {
+    {"T 9223372036854775807 alice bob 5 r2", "transfer id 9223372036854775807 is out of order"},
+    {"T 99999999999999999999 alice bob 5 r2", "is not a number"},
+    {"T -2 alice bob 5 r2", "is not a number"},
+    {"T 0 alice bob 5 r2", "is not a number"},
+    {"T 3 alice bob 5 r2", "transfer id 3 is out of order: the next one is 2"},
+    {"T 1 alice bob 5 r2", "transfer id 1 is out of order"},
+    {"T 2 alice bob -5 r2", "amount -5 is not"},
+    {"T 2 alice bob 0 r2", "amount 0 is not"},
+    {"T 2 alice bob 1000000000001 r2", "amount 1000000000001 is not"},
+    {"T 2 alice bob 5abc r2", "amount 5abc is not"},
+    {"T 2 alice zed 5 r2", "wallet zed was never registered"},
+    {"T 2 zed bob 5 r2", "wallet zed was never registered"},
+    {"T 2 al!ce bob 5 r2", "malformed name or request id"},
+    {"T 2 alice bob 5 r/2", "malformed name or request id"},
+    {"T 2 alice alice 5 r2", "pays itself"},
+    {"T 2 alice bob 99999 r2", "alice has 9700 cents, fewer than 99999"},
+    {"T 2 alice bob 300 r1", "request id r1 of alice was used before"},
+    {"T 2 alice bob 5", "a transfer must be T"},
+    {"T 2 alice bob 5 r2 extra", "a transfer must be T"},
+    {"R alice " HB, "wallet alice is registered twice"},
+    {"R b@d " HA, "a registration must be R"},
+    {"R carol " HA "0", "a registration must be R"},
+    {"R carol abc", "a registration must be R"},
+    {"M 0000000000000001 0000000000000002", "a second M record"},
+    {"X 1", "unknown record type"},
+};
+
+START_TEST(bad_record_is_refused_with_its_rule)
+{
+    make_ledger();
+    off_t good = file_size();
+    char rec[LEDGER_MAX_RECORD + 1];
+    ck_assert_uint_gt(ledger_encode(rec, sizeof rec, bad_records[_i].payload), 0);
+    raw_append(rec);
+    struct bank b;
+    struct ledger_info info;
+    struct ledger *lg = open_it(&b, &info);
+    ck_assert_msg(lg == NULL, "%s was replayed", bad_records[_i].payload);
+    ck_assert_msg(strstr(err, bad_records[_i].why), "%s: got \"%s\", want \"%s\"",
+                  bad_records[_i].payload, err, bad_records[_i].why);
+    char where[64];
+    snprintf(where, sizeof where, "line 5 (byte %lld)", (long long)good);
+    ck_assert_msg(strstr(err, where), "%s: \"%s\" does not name %s", bad_records[_i].payload, err,
+                  where);
+    ck_assert_int_eq(file_size(), good + (off_t)strlen(rec)); /* the file is left as it was */
+    bank_free(&b);
+}
+END_TEST
+
+static mode_t file_mode(void)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_mode & 0777;
+}
+
+/* The ledger holds the master key and the secrets' hashes: 0600 even under umask 0, and an
+ * old 0644 one is made 0600 (and reported). No secret is ever written in plain text. */
+START_TEST(ledger_is_private_and_holds_no_secret)
+{
+    mode_t old = umask(0);
+    make_ledger();
+    umask(old);
+    ck_assert_int_eq(file_mode(), 0600);
+    chmod(path, 0644);
+    struct bank b;
+    struct ledger_info info;
+    struct ledger *lg = open_it(&b, &info);
+    ck_assert_ptr_nonnull(lg);
+    ck_assert_int_eq(info.old_mode, 0644);
+    ck_assert_int_eq(file_mode(), 0600);
+    ledger_close(lg);
+    bank_free(&b);
+    lg = open_it(&b, &info);
+    ck_assert_int_eq(info.old_mode, 0);
+    ledger_close(lg);
+    bank_free(&b);
+}
+END_TEST
+
+/* A ledger written before secrets were hashed still opens (no wallet is lost): the plain
+ * secrets are hashed on replay and counted, so the server can warn. */
+START_TEST(old_format_plain_secret_still_replays)
+{
+    make_ledger();
+    char rec[LEDGER_MAX_RECORD + 1];
+    ledger_encode(rec, sizeof rec, "R carol " SA);
+    raw_append(rec);
+    struct bank b;
+    struct ledger_info info;
+    struct ledger *lg = open_it(&b, &info);
+    ck_assert_msg(lg != NULL, "%s", err);
+    ck_assert_int_eq(info.plain_secrets, 1);
+    ck_assert_int_eq(bank_auth(&b, "carol", SA), 2);
+    ck_assert_int_eq(bank_auth(&b, "carol", SB), BK_SECRET);
+    ledger_close(lg);
+    bank_free(&b);
+}
+END_TEST
+
+START_TEST(first_record_must_be_master)
+{
+    char rec[LEDGER_MAX_RECORD + 1];
+    ledger_encode(rec, sizeof rec, "R alice " SA);
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    ck_assert_int_eq(write(fd, rec, strlen(rec)), (ssize_t)strlen(rec));
+    ledger_encode(rec, sizeof rec, "R bob " SB);
+    ck_assert_int_eq(write(fd, rec, strlen(rec)), (ssize_t)strlen(rec));
+    close(fd);
+    struct bank b;
+    struct ledger_info info;
+    ck_assert_ptr_null(open_it(&b, &info));
+    ck_assert_msg(strstr(err, "line 1 (byte 0): the first record must be M"), "%s", err);
     bank_free(&b);
 }
 END_TEST
@@ -230,6 +358,11 @@ int main(void)
     tcase_add_test(t, torn_bad_checksum);
     tcase_add_test(t, damage_in_the_middle_is_an_error);
     tcase_add_test(t, inconsistent_record_is_an_error);
+    tcase_add_loop_test(t, bad_record_is_refused_with_its_rule, 0,
+                        (int)(sizeof bad_records / sizeof *bad_records));
+    tcase_add_test(t, first_record_must_be_master);
+    tcase_add_test(t, ledger_is_private_and_holds_no_secret);
+    tcase_add_test(t, old_format_plain_secret_still_replays);
     tcase_add_test(t, group_commit_from_threads);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

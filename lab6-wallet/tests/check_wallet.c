@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ledger.h"
 
 #ifndef WALLET_BUILD
 #define WALLET_BUILD "build"
@@ -30,6 +33,7 @@ struct proc {
 
 static char dir[64];
 static int port;
+static bool with_stderr; /* spawn: the child's stderr goes into buf too */
 
 static long long now_ms(void)
 {
@@ -58,6 +62,8 @@ static void spawn(struct proc *p, char *const argv[])
     ck_assert_int_ge(p->pid, 0);
     if (p->pid == 0) {
         dup2(out[1], 1);
+        if (with_stderr)
+            dup2(out[1], 2);
         close(out[0]);
         close(out[1]);
         int null = open("/dev/null", O_RDWR);
@@ -196,6 +202,15 @@ START_TEST(restart_replays_every_acknowledged_transfer)
     reg(fd, "bob", sb, kb);
     snprintf(line, sizeof line, "SEND alice %s r1 %s 250\n", sa, kb);
     EXPECT(fd, line, "OK 1 bob 9750");
+    char path[128], text[4096];
+    struct stat st; /* the ledger is private and holds no secret (README "Trust model") */
+    snprintf(path, sizeof path, "%s/ledger.log", dir);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    FILE *f = fopen(path, "r");
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_msg(!strstr(text, sa) && !strstr(text, sb), "a secret in the ledger: %s", text);
     int status = stop(&s, SIGKILL); /* kill -9: nothing gets to clean up */
     ck_assert(WIFSIGNALED(status));
     close(fd);
@@ -229,6 +244,39 @@ START_TEST(torn_record_dropped_at_start)
     ck_assert_msg(strstr(s.buf, "ev=torn"), "%s", s.buf);
     ck_assert_msg(strstr(s.buf, "ev=replayed n=2 wallets=1 transfers=0 total=10000"), "%s", s.buf);
     stop(&s, SIGTERM);
+}
+END_TEST
+
+/* A record with a good checksum that breaks a rule (here: the tx id of the issue's attack,
+ * LLONG_MAX) stops the start with exit 1 and a message naming the line and the rule. */
+START_TEST(bad_ledger_record_stops_the_start)
+{
+    struct proc s;
+    char sa[40], ka[20], path[128], rec[LEDGER_MAX_RECORD + 1];
+    start_server(&s, NULL);
+    int fd = dial();
+    reg(fd, "alice", sa, ka);
+    reg(fd, "bob", sa, ka);
+    close(fd);
+    stop(&s, SIGTERM);
+    snprintf(path, sizeof path, "%s/ledger.log", dir);
+    FILE *f = fopen(path, "a");
+    ledger_encode(rec, sizeof rec, "T 9223372036854775807 alice bob 5 r1");
+    fputs(rec, f);
+    fclose(f);
+    char portarg[16];
+    snprintf(portarg, sizeof portarg, "%d", port);
+    char *argv[] = {WALLET_BUILD "/wallet-server", "--port", portarg, "--dir", dir, NULL};
+    with_stderr = true;
+    spawn(&s, argv);
+    with_stderr = false;
+    int status = stop(&s, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, s.buf);
+    ck_assert_msg(strstr(s.buf, "ledger.log line 4 (byte "), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "transfer id 9223372036854775807 is out of order: the next one "
+                                "is 1"),
+                  "%s", s.buf);
+    ck_assert_msg(!strstr(s.buf, "ev=ready"), "%s", s.buf);
 }
 END_TEST
 
@@ -277,8 +325,10 @@ START_TEST(bad_input_gets_a_clear_error)
     snprintf(line, sizeof line, "SEND alice %s r3 %s 5\n", sa, kb);
     EXPECT(fd, line, "OK 1 bob");
     close(fd);
+    /* The half connection may not even be accepted yet: a SIGTERM now could stop the server
+     * before it is (a race seen once under load). Wait for its event, not for time. */
+    ck_assert_msg(wait_for(&s, "why=partial-line"), "%s", s.buf);
     stop(&s, SIGTERM);
-    ck_assert_msg(strstr(s.buf, "why=partial-line"), "%s", s.buf);
     ck_assert_msg(strstr(s.buf, "why=line-too-long"), "%s", s.buf);
     ck_assert_msg(strstr(s.buf, "ev=stats wallets=2 total=20000 transfers=1 "), "%s", s.buf);
 }
@@ -321,6 +371,130 @@ START_TEST(over_the_cap_is_refused)
         close(fds[i]);
     stop(&s, SIGTERM);
     ck_assert_msg(strstr(s.buf, "why=server-full"), "%s", s.buf);
+}
+END_TEST
+
+/* True if the server closed fd (EOF) within ms; bytes it sent first are skipped. */
+static bool closed_within(int fd, int ms)
+{
+    char b[256];
+    long long end = now_ms() + ms;
+    for (long long left; (left = end - now_ms()) > 0;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, (int)left) <= 0)
+            return false;
+        ssize_t n = recv(fd, b, sizeof b, 0);
+        if (n <= 0)
+            return true;
+    }
+    return false;
+}
+
+#define SLOW 4
+
+/* Slowloris: SLOW connections fill every slot, each sending one byte of a line every 100 ms
+ * (never a whole line), and one connection stays silent. A real client retries until it is
+ * served: the line timeout must cut the slow ones, the idle timeout the silent one. */
+START_TEST(slow_clients_are_cut)
+{
+    struct proc s;
+    int slow[SLOW], fd = -1;
+    start_server(&s, "--max-conns 5 --line-timeout 500 --idle-timeout 1500");
+    int silent = dial();
+    for (int i = 0; i < SLOW; i++)
+        slow[i] = dial();
+    bool served = false;
+    long long end = now_ms() + WAIT_MS;
+    while (!served && now_ms() < end) {
+        for (int i = 0; i < SLOW; i++)
+            send(slow[i], "P", 1, MSG_NOSIGNAL); /* one more byte of an endless line */
+        fd = dial();
+        served = !strcmp(askf(fd, "PING\n"), "OK pong");
+        close(fd);
+        poll(NULL, 0, 100); /* the attackers' pace, not a wait for the server */
+    }
+    ck_assert_msg(served, "a real client was never served while slow clients held the slots");
+    for (int i = 0; i < SLOW; i++) {
+        ck_assert_msg(closed_within(slow[i], WAIT_MS), "slow client %d was never cut", i);
+        close(slow[i]);
+    }
+    ck_assert_msg(closed_within(silent, WAIT_MS), "the silent client was never cut");
+    close(silent);
+    fd = dial(); /* the server goes on */
+    EXPECT(fd, "PING\n", "OK pong");
+    close(fd);
+    stop(&s, SIGTERM);
+    ck_assert_msg(strstr(s.buf, "ev=bad why=slow-line bytes="), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=bad why=idle ms=1500"), "%s", s.buf);
+    ck_assert_msg(strstr(s.buf, "ev=stats") && !strstr(s.buf, " timeouts=0"), "%s", s.buf);
+}
+END_TEST
+
+/* A flood that reconnects as fast as it is cut would keep the slots busy whatever the line
+ * timeout; so a full server evicts the oldest unfinished line for a newcomer. Here the line
+ * timeout is a minute: only eviction can let the real client in. Idle connections (no
+ * unfinished line) are not evicted (over_the_cap_is_refused). */
+START_TEST(full_server_evicts_the_oldest_slow_line)
+{
+    struct proc s;
+    int slow[SLOW];
+    start_server(&s, "--max-conns 4 --line-timeout 60000");
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = dial();
+        ck_assert_int_eq(send(slow[i], "S", 1, MSG_NOSIGNAL), 1);
+    }
+    bool served = false;
+    long long end = now_ms() + WAIT_MS;
+    while (!served && now_ms() < end) {
+        int fd = dial();
+        served = !strcmp(askf(fd, "PING\n"), "OK pong"); /* 503 until a line is 200 ms old */
+        close(fd);
+        if (!served)
+            poll(NULL, 0, 50);
+    }
+    ck_assert_msg(served, "a new client was never served while 4 slow lines held the slots");
+    ck_assert_msg(wait_for(&s, "ev=bad why=evicted bytes=1 "), "%s", s.buf);
+    int cut = 0;
+    for (int i = 0; i < SLOW; i++) {
+        cut += closed_within(slow[i], 100); /* the evicted one has its EOF already */
+        close(slow[i]);
+    }
+    ck_assert_int_ge(cut, 1);
+    stop(&s, SIGTERM);
+}
+END_TEST
+
+/* A client that sends requests and never reads the replies: once the server's send has waited
+ * the line timeout (SO_SNDTIMEO) the connection is closed with ev=bad why=slow-reader, instead
+ * of its thread sitting in send() for ever. */
+START_TEST(client_that_never_reads_is_cut)
+{
+    struct proc s;
+    static char pings[5 * 4096];
+    for (size_t i = 0; i < sizeof pings; i += 5)
+        memcpy(pings + i, "PING\n", 5);
+    start_server(&s, "--max-conns 2 --line-timeout 500");
+    int fd = dial();
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    bool cut = false;
+    long long end = now_ms() + WAIT_MS;
+    while (!cut && now_ms() < end) {
+        while (send(fd, pings, sizeof pings, MSG_NOSIGNAL) > 0)
+            ; /* until both sides' buffers are full (EAGAIN), or the server closed (EPIPE) */
+        struct pollfd pf = {s.out, POLLIN, 0}; /* the server's output: wait for its event */
+        if (poll(&pf, 1, 100) > 0) {
+            ssize_t n = read(s.out, s.buf + s.len, sizeof s.buf - 1 - s.len);
+            s.len += n > 0 ? (size_t)n : 0;
+            s.buf[s.len] = '\0';
+        }
+        cut = strstr(s.buf, "ev=bad why=slow-reader ms=500") != NULL;
+    }
+    ck_assert_msg(cut, "a client that never reads was not cut: %.300s", s.buf);
+    close(fd);
+    int fd2 = dial(); /* its slot is free again */
+    EXPECT(fd2, "PING\n", "OK pong");
+    close(fd2);
+    stop(&s, SIGTERM);
 }
 END_TEST
 
@@ -407,9 +581,13 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, restart_replays_every_acknowledged_transfer);
     tcase_add_test(t, torn_record_dropped_at_start);
+    tcase_add_test(t, bad_ledger_record_stops_the_start);
     tcase_add_test(t, bad_input_gets_a_clear_error);
     tcase_add_test(t, thousand_idle_connections);
     tcase_add_test(t, over_the_cap_is_refused);
+    tcase_add_test(t, slow_clients_are_cut);
+    tcase_add_test(t, client_that_never_reads_is_cut);
+    tcase_add_test(t, full_server_evicts_the_oldest_slow_line);
     tcase_add_test(t, clients_conserve_money);
     tcase_add_test(t, bad_command_line);
     suite_add_tcase(s, t);
