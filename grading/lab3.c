@@ -565,8 +565,9 @@ static void check_outsider(struct run *r, struct verdict *v)
     int bad = 0;
     for (int i = 0; i < OUTSIDER; i++)
         bad += count_why(r, i, "bad-mac");
-    snprintf(r->info, sizeof r->info, "nodes 0-3 (group key) logged %d ev=bad why=bad-mac; node %d "
-             "holds another key", bad, OUTSIDER);
+    snprintf(r->info, sizeof r->info,
+             "nodes 0-3 (group key) logged %d ev=bad why=bad-mac; node %d holds another key", bad,
+             OUTSIDER);
 }
 
 static bool until_group_stable(struct run *r, char *why, size_t cap)
@@ -588,11 +589,13 @@ static bool until_group_stable(struct run *r, char *why, size_t cap)
     "--coord-timeout 1500"
 #define KEYARGS ARGS " --key {dir}/group.key"
 /* Forgeries every 150 ms from 1200 to 3600 ms: four leader timeouts' worth after the crash. */
+/* clang-format off */
 #define FORGE(t) {t, F_CALL, 4, NULL}
+/* clang-format on */
 #define FORGERIES                                                                                  \
-    FORGE(1200), FORGE(1350), FORGE(1500), FORGE(1650), FORGE(1800), FORGE(1950), FORGE(2100),    \
-        FORGE(2250), FORGE(2400), FORGE(2550), FORGE(2700), FORGE(2850), FORGE(3000),             \
-        FORGE(3150), FORGE(3300), FORGE(3450), FORGE(3600)
+    FORGE(1200), FORGE(1350), FORGE(1500), FORGE(1650), FORGE(1800), FORGE(1950), FORGE(2100),     \
+        FORGE(2250), FORGE(2400), FORGE(2550), FORGE(2700), FORGE(2850), FORGE(3000), FORGE(3150), \
+        FORGE(3300), FORGE(3450), FORGE(3600)
 #define AGREE "exactly one leader, the highest alive id, followed by every alive node"
 
 /* The table reads best one test per block, so clang-format leaves it alone. */

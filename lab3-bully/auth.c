@@ -42,8 +42,10 @@ int auth_load_key(const char *path, struct hmac_sha256 *key, char *err, size_t c
     if (n < 0)
         snprintf(err, cap, "--key %s: %s", path, strerror(saved));
     else if (n < AUTH_KEY_MIN)
-        snprintf(err, cap, "--key %s: %zd bytes is too short for a key (at least %d; make one "
-                 "with: head -c 32 /dev/urandom > %s)", path, n, AUTH_KEY_MIN, path);
+        snprintf(err, cap,
+                 "--key %s: %zd bytes is too short for a key (at least %d; make one "
+                 "with: head -c 32 /dev/urandom > %s)",
+                 path, n, AUTH_KEY_MIN, path);
     else if (n > AUTH_KEY_MAX)
         snprintf(err, cap, "--key %s: longer than %d bytes, not a key file", path, AUTH_KEY_MAX);
     else {

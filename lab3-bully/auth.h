@@ -1,4 +1,5 @@
-/* auth.h - the group key (--key FILE) and the replay guard of signed frames (README "Group key"). */
+/* auth.h - the group key (--key FILE) and the replay guard of signed frames (README "Group key").
+ */
 #ifndef AUTH_H
 #define AUTH_H
 

@@ -149,7 +149,7 @@ static bool consistent(const struct node_config *cfg)
     if (cfg->leader_ms <= cfg->heartbeat_ms) {
         /* Every follower would suspect a healthy leader between two heartbeats. */
         cli_complain("--leader-timeout (%" PRIu32 ") must be more than --heartbeat (%" PRIu32 ")",
-                 cfg->leader_ms, cfg->heartbeat_ms);
+                     cfg->leader_ms, cfg->heartbeat_ms);
         return false;
     }
     return true;

@@ -85,7 +85,8 @@ size_t proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap);
 int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *out);
 
 /* With --key: write m (all fields, to and stamp included) as a signed frame, tagged with key (a
- * context from hmac_sha256_init, not changed). Returns PROTO_SIGNED_LEN, or 0 if cap is too small. */
+ * context from hmac_sha256_init, not changed). Returns PROTO_SIGNED_LEN, or 0 if cap is too small.
+ */
 size_t proto_encode_signed(const struct proto_msg *m, const struct hmac_sha256 *key, uint8_t *buf,
                            size_t cap);
 

@@ -318,7 +318,8 @@ END_TEST
 /* ---- --key: real nodes with a group key ---- */
 
 static char key_a[64], key_b[64];
-static const char secret_a[] = "group key A: 32 bytes of secret", secret_b[] = "group key B: another 32 bytes!!";
+static const char secret_a[] = "group key A: 32 bytes of secret",
+                  secret_b[] = "group key B: another 32 bytes!!";
 
 static void write_file(const char *path, const char *text)
 {

@@ -49,7 +49,12 @@ START_TEST(round_trip)
     static const uint32_t vals[] = {0, 1, 0x7fffffffu, 0xffffffffu};
     for (int type = PROTO_ELECTION; type <= PROTO_HEARTBEAT; type++)
         for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
-            struct proto_msg in = {(uint8_t)type, (uint16_t)(vals[k] & 0xffff), vals[k], ~vals[k], 0, 0},
+            struct proto_msg in = {(uint8_t)type,
+                                   (uint16_t)(vals[k] & 0xffff),
+                                   vals[k],
+                                   ~vals[k],
+                                   0,
+                                   0},
                              out;
             uint8_t buf[PROTO_LEN];
             ck_assert_uint_eq(proto_encode(&in, buf, sizeof buf), PROTO_LEN);
@@ -118,8 +123,8 @@ static const struct proto_msg signed_msg = {PROTO_HEARTBEAT, 4, 7, 99, 2, 0x0001
  * one-shot function, not the codec's keyed copy). */
 START_TEST(signed_layout)
 {
-    static const uint8_t head[24] = {'B', 'Y', 2, 4, 0, 4, 0, 2, 0, 0, 0, 7, 0, 0, 0, 99,
-                                     0, 1, 2, 3, 4, 5, 6, 7};
+    static const uint8_t head[24] = {'B', 'Y', 2, 4,  0, 4, 0, 2, 0, 0, 0, 7,
+                                     0,   0,   0, 99, 0, 1, 2, 3, 4, 5, 6, 7};
     uint8_t buf[PROTO_SIGNED_LEN], tag[32];
     keys();
     ck_assert_uint_eq(proto_encode_signed(&signed_msg, &key, buf, PROTO_SIGNED_LEN - 1), 0);
