@@ -1,20 +1,27 @@
 #!/bin/sh
 # check-copies.sh - each lab carries verbatim copies of the small helpers in common/ (so a lab
-# copied out of the kit still builds); fail if a copy has drifted from the canonical file.
+# copied out of the kit still builds): evlog, cli, sha256, hmac, and the helpers' own tests in
+# common/tests/ (a lab's tests/ holds those). Fail if a copy has drifted from the canonical file.
 cd "$(dirname "$0")/.." || exit 2
 status=0
 checked=0
-for canon in common/*.c common/*.h; do
-    [ -f "$canon" ] || continue
-    name=$(basename "$canon")
-    for copy in lab*/"$name"; do
+# compare CANON WHERE: every lab*/WHERE<name of CANON> must be the same bytes as CANON
+compare() {
+    name=$(basename "$1")
+    for copy in lab*/"$2$name"; do
         [ -f "$copy" ] || continue
         checked=$((checked + 1))
-        if ! cmp -s "$canon" "$copy"; then
-            echo "drift: $copy differs from $canon; copy it again: cp $canon $copy"
+        if ! cmp -s "$1" "$copy"; then
+            echo "drift: $copy differs from $1; copy it again: cp $1 $copy"
             status=1
         fi
     done
+}
+for canon in common/*.c common/*.h; do
+    [ -f "$canon" ] && compare "$canon" ""
+done
+for canon in common/tests/*.c; do
+    [ -f "$canon" ] && compare "$canon" tests/
 done
 echo "$checked lab copies of common/ helpers checked"
 exit $status

@@ -55,18 +55,20 @@ static long long view_of(const struct event *e)
 
 /* ---- when to stop: stable agreement after the last fault ---- */
 
-static bool until_stable(struct run *r, char *why, size_t cap)
+/* Nodes [0, members) all follow the highest alive among them, unchanged for STABLE_MS after the
+ * last fault. members < r->n leaves the nodes above out (strangers to the group). */
+static bool stable_among(struct run *r, int members, char *why, size_t cap)
 {
     int high = -1;
     double now = mono_ms(), last_change = 0;
-    for (int i = 0; i < r->n; i++)
+    for (int i = 0; i < members; i++)
         if (r->node[i].pid > 0)
             high = i;
     if (high < 0) {
         snprintf(why, cap, "no node is running");
         return false;
     }
-    for (int i = 0; i < r->n; i++) {
+    for (int i = 0; i < members; i++) {
         const struct nodelog *nl = &r->node[i];
         if (nl->pid <= 0)
             continue;
@@ -90,6 +92,11 @@ static bool until_stable(struct run *r, char *why, size_t cap)
         return false;
     }
     return true;
+}
+
+static bool until_stable(struct run *r, char *why, size_t cap)
+{
+    return stable_among(r, r->n, why, cap);
 }
 
 /* ---- the checks ---- */
@@ -398,6 +405,176 @@ static void check_bad(struct run *r, struct verdict *v)
     append(r, "; %s: %d ev=bad lines", "nodes 1-3", total);
 }
 
+/* ---- --key: the group key keeps strangers out (README "Group key") ---- */
+
+#define KEY_LEN 32
+#define OUTSIDER 4 /* key-wrong-key: the highest id holds another key */
+
+/* One key file per node, in its own {dir}, so that a test can give one node another key. */
+static int write_keys(struct run *r, int odd_one, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        uint8_t key[KEY_LEN];
+        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
+        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            key[k] = (uint8_t)(x >> 56);
+        char path[600];
+        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
+            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
+    }
+    return 0;
+}
+
+static int setup_group_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, -1, v);
+}
+
+static int setup_outsider_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, OUTSIDER, v);
+}
+
+/* lab3's signed frame (README "Group key"), written independently of the lab's code:
+ * "BY" | 2 | type | sender u16 | to u16 | round u32 | seq u32 | stamp u64 | tag[32]. The
+ * grader has no key, so the tag is bytes of its own: what a forger without the key can send. */
+static size_t signed_frame(uint8_t *b, int type, int sender, int to, uint64_t stamp)
+{
+    frame(b, 2, type, sender, 1);
+    b[6] = (uint8_t)(to >> 8), b[7] = (uint8_t)to;
+    for (int k = 0; k < 8; k++)
+        b[16 + k] = (uint8_t)(stamp >> (56 - 8 * k));
+    for (int k = 0; k < 32; k++)
+        b[24 + k] = (uint8_t)(stamp * 31 + (uint64_t)k * 131);
+    return 56;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+#define FORGED_PER_CALL 4 /* frames each alive node gets per injection below */
+
+/* The leader (4) is dead; from its port, to every other node: a plain HEARTBEAT and
+ * COORDINATOR in its name (no tag), and the same two signed with a tag not made with the group
+ * key. Fresh stamps: only the tag can give them away. Called every 150 ms, faster than the
+ * leader timeout, so a node that believed them would follow the dead node 4 throughout. */
+static void inject_forged_leader(struct run *r, int unused, struct verdict *v)
+{
+    (void)unused;
+    int fd = udp_socket(r, 4, v);
+    uint8_t b[56];
+    uint64_t stamp = wall_us();
+    for (int k = 0; k < 4 && fd >= 0; k++) {
+        send_to(fd, r, k, b, frame(b, 1, 4, 4, 1), v);
+        send_to(fd, r, k, b, frame(b, 1, 3, 4, 1), v);
+        send_to(fd, r, k, b, signed_frame(b, 4, 4, k, stamp++), v);
+        send_to(fd, r, k, b, signed_frame(b, 3, 4, k, stamp++), v);
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+static int count_why(const struct run *r, int node, const char *why)
+{
+    int n = 0;
+    for (int j = 0; j < r->node[node].n; j++) {
+        const char *w = event_get(&r->node[node].ev[j], "why");
+        n += !strcmp(r->node[node].ev[j].ev, "bad") && w && !strcmp(w, why);
+    }
+    return n;
+}
+
+/* Node i's first line at or after time t that accepted node `who`: a recv from it, or a view
+ * of it as leader. NULL if none. */
+static const struct event *accepted_from(const struct run *r, int i, int who, double t)
+{
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        long long from = -1;
+        if (e->t < t)
+            continue;
+        if (!strcmp(e->ev, "recv") && event_int(e, "from", &from) && from == who)
+            return e;
+        if (!strcmp(e->ev, "leader") && view_of(e) == who)
+            return e;
+    }
+    return NULL;
+}
+
+/* Nothing in the dead leader's name was believed once the forgeries began, each forgery got
+ * its ev=bad why=bad-mac, and the result is still 3, the highest alive. */
+static void check_forged_leader(struct run *r, struct verdict *v)
+{
+    char a[512];
+    int calls = 0;
+    double first = 0;
+    check_bully(r, v);
+    for (int k = 0; k < r->napplied; k++)
+        if (r->applied[k].kind == F_CALL && !calls++)
+            first = r->applied[k].t;
+    if (!calls) {
+        verdict_fail(v, V_HARNESS, "the forgeries were not sent");
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        const struct event *e = accepted_from(r, i, 4, first);
+        if (e)
+            verdict_fail(v, V_SAFETY,
+                         "node %d believed a frame in the dead leader 4's name without the "
+                         "group key (a missing or wrong tag must be dropped, why=bad-mac): %s",
+                         i, event_str(e, a, sizeof a));
+        int bad = count_why(r, i, "bad-mac");
+        if (bad < FORGED_PER_CALL * calls)
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad why=bad-mac for the %d frames without a good "
+                         "tag it was sent",
+                         i, bad, FORGED_PER_CALL * calls);
+    }
+    append(r, "; %s: forged frames sent %d times", "in dead leader 4's name", calls);
+}
+
+/* Node 4 runs with another key: the group 0-3 must elect 3 and never hear 4, whose every frame
+ * is a bad-mac; 4, hearing nobody, leads itself (that is its business, not the group's). */
+static void check_outsider(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_rules(r, v);
+    for (int i = 0; i < OUTSIDER; i++) {
+        const struct event *e = accepted_from(r, i, OUTSIDER, 0);
+        long long l = view_of(last_view(r, i, r->node[i].life));
+        if (e)
+            verdict_fail(v, V_SAFETY,
+                         "node %d believed node %d, which holds another key (its frames must be "
+                         "dropped, why=bad-mac): %s",
+                         i, OUTSIDER, event_str(e, a, sizeof a));
+        if (l != OUTSIDER - 1)
+            verdict_fail(v, l == -2 ? V_LIVENESS : V_SAFETY,
+                         "agreement: node %d ended following %lld, but the highest id holding "
+                         "the group key is %d",
+                         i, l, OUTSIDER - 1);
+        if (count_why(r, i, "bad-mac") == 0)
+            verdict_fail(v, V_SAFETY, "node %d logged no ev=bad why=bad-mac for node %d's frames",
+                         i, OUTSIDER);
+    }
+    int bad = 0;
+    for (int i = 0; i < OUTSIDER; i++)
+        bad += count_why(r, i, "bad-mac");
+    snprintf(r->info, sizeof r->info,
+             "nodes 0-3 (group key) logged %d ev=bad why=bad-mac; node %d holds another key", bad,
+             OUTSIDER);
+}
+
+static bool until_group_stable(struct run *r, char *why, size_t cap)
+{
+    return stable_among(r, OUTSIDER, why, cap);
+}
+
 /* ---- the table ---- */
 
 /* Short timeouts: heartbeat 100 ms, suspicion after 600 ms, 200 ms for an ANSWER, 800 ms for
@@ -410,6 +587,15 @@ static void check_bad(struct run *r, struct verdict *v)
 #define ARGS32                                                                                     \
     "--id {id} --nodes {nodes} --heartbeat 200 --leader-timeout 1500 --answer-timeout 400 "        \
     "--coord-timeout 1500"
+#define KEYARGS ARGS " --key {dir}/group.key"
+/* Forgeries every 150 ms from 1200 to 3600 ms: four leader timeouts' worth after the crash. */
+/* clang-format off */
+#define FORGE(t) {t, F_CALL, 4, NULL}
+/* clang-format on */
+#define FORGERIES                                                                                  \
+    FORGE(1200), FORGE(1350), FORGE(1500), FORGE(1650), FORGE(1800), FORGE(1950), FORGE(2100),     \
+        FORGE(2250), FORGE(2400), FORGE(2550), FORGE(2700), FORGE(2850), FORGE(3000), FORGE(3150), \
+        FORGE(3300), FORGE(3450), FORGE(3600)
 #define AGREE "exactly one leader, the highest alive id, followed by every alive node"
 
 /* The table reads best one test per block, so clang-format leaves it alone. */
@@ -448,6 +634,16 @@ static const struct gtest tests[] = {
      .timeout_ms = 60000,
      .what = "garbage, unknown ids, a COORDINATOR/ANSWER from a lower id, an ELECTION from a "
              "higher one, a dead node's COORDINATOR: ev=bad or handled, and 3 still leads"},
+    {.name = "key-forged-leader", .points = 10, .nodes = 5, .args = KEYARGS, .net = "",
+     .faults = {{1000, F_CRASH, 4, NULL}, FORGERIES}, .nfaults = 18, .until = until_stable,
+     .check = check_forged_leader, .inject = inject_forged_leader, .setup = setup_group_key,
+     .timeout_ms = 60000,
+     .what = "--key: leader 4 killed, then its HEARTBEATs and COORDINATORs forged from its port "
+             "(no tag, a tag without the key): all dropped (bad-mac), 3 elected"},
+    {.name = "key-wrong-key", .points = 10, .nodes = 5, .args = KEYARGS, .net = "",
+     .until = until_group_stable, .check = check_outsider, .setup = setup_outsider_key,
+     .timeout_ms = 60000,
+     .what = "--key: node 4 holds another key: nodes 0-3 never believe it (bad-mac) and elect 3"},
 };
 /* clang-format on */
 

@@ -20,7 +20,7 @@
 
 static const char usage[] =
     "usage: bully --id I [--nodes H:P,H:P,...] [--heartbeat MS] [--leader-timeout MS]\n"
-    "             [--answer-timeout MS] [--coord-timeout MS] [--help]\n"
+    "             [--answer-timeout MS] [--coord-timeout MS] [--key FILE] [--help]\n"
     "  --id I               this node's index in --nodes, 0..N-1 (required);\n"
     "                       a higher id has priority: the highest alive id leads\n"
     "  --nodes LIST         every node's IPv4:port, in id order, at most 64\n"
@@ -33,6 +33,10 @@ static const char usage[] =
     "                       none: we are the highest alive and win (default 1500)\n"
     "  --coord-timeout MS   after an ANSWER, wait this long for the COORDINATOR;\n"
     "                       none: start a new election (default 4000)\n"
+    "  --key FILE           sign every message with this group key and drop any\n"
+    "                       without a good tag (ev=bad why=bad-mac) or seen before\n"
+    "                       (why=replay); every node needs the same file, at least\n"
+    "                       16 bytes: head -c 32 /dev/urandom > group.key (default: off)\n"
     "  --help               print this help and exit\n"
     "Event lines go to stdout; SIGINT or SIGTERM prints ev=stats and exits 0.\n";
 
@@ -87,6 +91,19 @@ static bool set_coord(const char *f, const char *s, struct node_config *c)
     return set_ms(f, s, &c->coord_ms);
 }
 
+/* The key is read here, at start-up: a missing or short file stops us before we bind. */
+static bool set_key(const char *f, const char *s, struct node_config *c)
+{
+    char err[512];
+    (void)f;
+    if (auth_load_key(s, &c->key, err, sizeof err) != 0) {
+        cli_complain("%s", err);
+        return false;
+    }
+    c->keyed = true;
+    return true;
+}
+
 /* The flags that take a value, and what reads it. */
 static const struct value_flag {
     const char *name;
@@ -98,6 +115,7 @@ static const struct value_flag {
     {"--leader-timeout", set_leader},
     {"--answer-timeout", set_answer},
     {"--coord-timeout", set_coord},
+    {"--key", set_key},
 };
 
 static const struct value_flag *find_value_flag(const char *name)
@@ -131,7 +149,7 @@ static bool consistent(const struct node_config *cfg)
     if (cfg->leader_ms <= cfg->heartbeat_ms) {
         /* Every follower would suspect a healthy leader between two heartbeats. */
         cli_complain("--leader-timeout (%" PRIu32 ") must be more than --heartbeat (%" PRIu32 ")",
-                 cfg->leader_ms, cfg->heartbeat_ms);
+                     cfg->leader_ms, cfg->heartbeat_ms);
         return false;
     }
     return true;

@@ -61,9 +61,16 @@ void node_log_stats(const struct node *nd)
 static void send_one(struct node *nd, const struct bully_send *s)
 {
     struct proto_msg m = {.type = s->type, .sender = (uint16_t)nd->cfg->id, .round = s->round};
-    uint8_t frame[PROTO_LEN];
+    uint8_t frame[PROTO_SIGNED_LEN];
+    size_t len;
     m.seq = ++nd->seq;
-    size_t len = proto_encode(&m, frame, sizeof frame);
+    if (nd->cfg->keyed) {
+        m.to = (uint16_t)s->to;
+        m.stamp = auth_next_stamp(&nd->stamp, auth_wall_us());
+        len = proto_encode_signed(&m, &nd->cfg->key, frame, sizeof frame);
+    } else {
+        len = proto_encode(&m, frame, sizeof frame);
+    }
     evlog("ev=send type=%s to=%d msg=%d:%" PRIu32 " round=%" PRIu32, proto_type_name(m.type), s->to,
           nd->cfg->id, m.seq, m.round);
     nd->n_sent++;
@@ -121,7 +128,23 @@ static const char *check_sender(const struct node *nd, const struct proto_msg *m
     const struct sockaddr_in *want = &nd->cfg->addrs[m->sender];
     if (src->sin_addr.s_addr != want->sin_addr.s_addr || src->sin_port != want->sin_port)
         return "wrong-source";
+    if (nd->cfg->keyed && m->to != nd->cfg->id)
+        return "not-for-us"; /* signed for another node: replayed here */
     return NULL;
+}
+
+/* STEP 7 (--key): the tag was right, so a member wrote this frame; now make sure it is not an
+ * old one sent again. The check_sender rules above ran first, so m->sender is a valid id. */
+static const char *check_fresh(struct node *nd, const struct proto_msg *m)
+{
+    return nd->cfg->keyed ? auth_check_fresh(&nd->guard, m, auth_wall_us()) : NULL;
+}
+
+/* With --key only signed frames with a good tag are decoded; without, only plain ones. */
+static int decode(const struct node *nd, const uint8_t *buf, size_t len, struct proto_msg *m)
+{
+    return nd->cfg->keyed ? proto_decode_signed(buf, len, &nd->cfg->key, m)
+                          : proto_decode(buf, len, m);
 }
 
 static void handle_datagram(struct node *nd, const uint8_t *buf, size_t len,
@@ -129,12 +152,14 @@ static void handle_datagram(struct node *nd, const uint8_t *buf, size_t len,
 {
     struct proto_msg m;
     struct bully_out out;
-    int rc = proto_decode(buf, len, &m);
+    int rc = decode(nd, buf, len, &m);
     if (rc < 0) {
         log_bad(nd, proto_strerror(rc), src, len, NULL);
         return;
     }
     const char *why = check_sender(nd, &m, src);
+    if (!why)
+        why = check_fresh(nd, &m);
     if (why) {
         log_bad(nd, why, src, len, &m);
         return;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "bully.h"
 #include "proto.h"
 
@@ -18,6 +19,8 @@ struct node_config {
     int n;                                                 /* how many nodes --nodes lists */
     struct sockaddr_in addrs[PROTO_MAX_NODES];             /* --nodes, in id order */
     uint32_t answer_ms, coord_ms, heartbeat_ms, leader_ms; /* the four timeouts */
+    bool keyed;                                            /* --key given: sign and check */
+    struct hmac_sha256 key;                                /* --key, already keyed */
 };
 
 /*
@@ -32,6 +35,8 @@ struct node {
     int wake_fd;        /* readable when SIGINT or SIGTERM arrived */
     struct bully bully; /* the algorithm: bully.c */
     uint32_t seq;       /* our last message's number (msg=<id>:<seq>) */
+    uint64_t stamp;     /* --key: our last frame's stamp (auth_next_stamp) */
+    struct auth_guard guard; /* --key: the latest stamp accepted from each sender */
     uint64_t n_sent, n_recv, n_bad;
 };
 

@@ -263,6 +263,114 @@ START_TEST(bad_input_needs_every_bad_line)
 }
 END_TEST
 
+/* key-forged-leader: 4 leads, is killed at 1000, forgeries at 1200 and 1350, 3 takes over; every
+ * node logs FORGED_PER_CALL (4) bad-mac lines per injection. */
+static void forged_leader_log(int missing_bad_mac)
+{
+    run_reset(5);
+    for (int i = 0; i < 5; i++) {
+        char line[160];
+        snprintf(line, sizeof line, "node=%d ev=ready t=0", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=election round=1 why=startup t=1", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=leader leader=4 via=%s round=1 t=5", i,
+                 i == 4 ? "won" : "coordinator");
+        add(line);
+        if (i == 4)
+            continue;
+        snprintf(line, sizeof line, "node=%d ev=recv type=HEARTBEAT from=4 msg=4:9 round=1 t=990",
+                 i);
+        add(line);
+        for (int k = i == missing_bad_mac; k < 8; k++) {
+            snprintf(line, sizeof line, "node=%d ev=bad why=bad-mac src=127.0.0.1:9 len=56 t=%d", i,
+                     k < 4 ? 1201 : 1351);
+            add(line);
+        }
+        snprintf(line, sizeof line, "node=%d ev=leader leader=3 via=%s round=2 t=1700", i,
+                 i == 3 ? "won" : "coordinator");
+        if (i == 3)
+            add("node=3 ev=election round=2 why=leader-silent t=1600");
+        add(line);
+    }
+    crash(4, 1000);
+    R.applied[R.napplied++] = (struct applied_fault){1200, F_CALL, 4};
+    R.applied[R.napplied++] = (struct applied_fault){1350, F_CALL, 4};
+}
+
+static void good_forged_leader(void)
+{
+    forged_leader_log(-1);
+}
+
+START_TEST(forged_leader_refused_passes)
+{
+    good_forged_leader();
+    struct verdict v = check("key-forged-leader");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+/* A forged heartbeat believed after the forgeries began fails, even though 3 wins in the end. */
+START_TEST(forged_leader_believed_fails)
+{
+    good_forged_leader();
+    add("node=1 ev=recv type=HEARTBEAT from=4 msg=4:999999 round=1 t=1360");
+    struct verdict v = check("key-forged-leader");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 believed a frame in the dead leader 4's name"));
+}
+END_TEST
+
+/* One forgery without its bad-mac line (ignored silently, or counted under another reason). */
+START_TEST(forged_leader_needs_every_bad_mac)
+{
+    forged_leader_log(2);
+    struct verdict v = check("key-forged-leader");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 logged 7 ev=bad why=bad-mac for the 8"));
+}
+END_TEST
+
+/* key-wrong-key: 4 holds another key and leads itself; 0-3 elect 3 and refuse 4's frames. */
+static void good_outsider(void)
+{
+    run_reset(5);
+    for (int i = 0; i < 5; i++) {
+        char line[160];
+        snprintf(line, sizeof line, "node=%d ev=ready t=0", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=election round=1 why=startup t=1", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=leader leader=%d via=%s round=1 t=300", i,
+                 i == 4 ? 4 : 3, i >= 3 ? "won" : "coordinator");
+        add(line);
+        if (i < 4) {
+            snprintf(line, sizeof line, "node=%d ev=bad why=bad-mac src=127.0.0.1:9 len=56 t=5", i);
+            add(line);
+        }
+    }
+}
+
+START_TEST(outsider_refused_passes)
+{
+    good_outsider();
+    struct verdict v = check("key-wrong-key");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "nodes 0-3 (group key) logged 4 ev=bad why=bad-mac"));
+}
+END_TEST
+
+START_TEST(outsider_believed_fails)
+{
+    good_outsider();
+    add("node=2 ev=leader leader=4 via=coordinator round=1 t=400");
+    struct verdict v = check("key-wrong-key");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 believed node 4, which holds another key"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lab3");
@@ -278,6 +386,11 @@ int main(void)
     tcase_add_test(tc, no_view_is_liveness);
     tcase_add_test(tc, until_needs_stable_agreement);
     tcase_add_test(tc, bad_input_needs_every_bad_line);
+    tcase_add_test(tc, forged_leader_refused_passes);
+    tcase_add_test(tc, forged_leader_believed_fails);
+    tcase_add_test(tc, forged_leader_needs_every_bad_mac);
+    tcase_add_test(tc, outsider_refused_passes);
+    tcase_add_test(tc, outsider_believed_fails);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

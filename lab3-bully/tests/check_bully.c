@@ -20,7 +20,7 @@ static struct bully mk(int id, int n)
 
 static struct proto_msg msg(int type, int from, uint32_t round)
 {
-    return (struct proto_msg){(uint8_t)type, (uint16_t)from, round, 1};
+    return (struct proto_msg){(uint8_t)type, (uint16_t)from, round, 1, 0, 0};
 }
 
 /* How many sends of this type, and to whom (a bit per destination). */
@@ -313,7 +313,7 @@ static void sim_deliver(struct sim *s)
         int to = s->q[s->qh].to, from = s->q[s->qh].from;
         if (!s->alive[to])
             continue; /* a dead node's datagrams go nowhere */
-        struct proto_msg m = {s->q[s->qh].s.type, (uint16_t)from, s->q[s->qh].s.round, 0};
+        struct proto_msg m = {s->q[s->qh].s.type, (uint16_t)from, s->q[s->qh].s.round, 0, 0, 0};
         bully_on_message(&s->b[to], s->now, &m, &o);
         ck_assert_ptr_null(o.bad);
         sim_out(s, to, &o);

@@ -14,6 +14,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "auth.h"
+#include "proto.h"
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -68,7 +71,8 @@ static void pick_ports(int n)
         close(fds[i]);
 }
 
-static void spawn(int id)
+/* Start node id; with --key key if key is not NULL. */
+static void spawn_key(int id, const char *key)
 {
     int p[2];
     char ids[16];
@@ -83,12 +87,21 @@ static void spawn(int id)
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        execl(BULLY_BIN, "bully", "--id", ids, "--nodes", nodes, TIMING, (char *)NULL);
+        if (key)
+            execl(BULLY_BIN, "bully", "--id", ids, "--nodes", nodes, TIMING, "--key", key,
+                  (char *)NULL);
+        else
+            execl(BULLY_BIN, "bully", "--id", ids, "--nodes", nodes, TIMING, (char *)NULL);
         _exit(127);
     }
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
     procs[id] = (struct proc){.pid = pid, .out = p[0]};
+}
+
+static void spawn(int id)
+{
+    spawn_key(id, NULL);
 }
 
 /* Read whatever is there; keep the last half of the buffer if it fills. */
@@ -302,6 +315,199 @@ START_TEST(command_line)
 }
 END_TEST
 
+/* ---- --key: real nodes with a group key ---- */
+
+static char key_a[64], key_b[64];
+static const char secret_a[] = "group key A: 32 bytes of secret",
+                  secret_b[] = "group key B: another 32 bytes!!";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void make_keys(void)
+{
+    snprintf(key_a, sizeof key_a, "/tmp/check_node.%d.a.key", (int)getpid());
+    snprintf(key_b, sizeof key_b, "/tmp/check_node.%d.b.key", (int)getpid());
+    write_file(key_a, secret_a);
+    write_file(key_b, secret_b);
+}
+
+static void remove_keys(void)
+{
+    unlink(key_a);
+    unlink(key_b);
+}
+
+/* Wait until node id printed `text` after byte `from` of its output. */
+static bool wait_text_after(int id, size_t from, const char *text)
+{
+    for (int64_t end = now_ms() + WAIT_MS; now_ms() < end; poll(NULL, 0, 10)) {
+        slurp(&procs[id]);
+        if (procs[id].len >= from && strstr(procs[id].buf + from, text))
+            return true;
+    }
+    return false;
+}
+
+/* Nodes 0 and 1 share key A. Node 2, the highest id, first runs without a key, then with key B:
+ * each time it declares itself leader, and 0 and 1 refuse every frame of it (bad-mac) and keep
+ * following 1. */
+START_TEST(key_ignores_strangers)
+{
+    char src2[64], got[256];
+    make_keys();
+    pick_ports(3);
+    snprintf(src2, sizeof src2, "why=bad-mac src=127.0.0.1:%d ", ports[2]);
+    spawn_key(0, key_a);
+    spawn_key(1, key_a);
+    spawn(2);
+    ck_assert_msg(wait_leader(2, 2, 1), "nodes 0 and 1 (key A) did not elect 1");
+    ck_assert_msg(wait_text(2, "ev=leader leader=2 "), "the unkeyed node 2 did not lead itself");
+    ck_assert_msg(wait_text(2, "why=needs-key"), "node 2 did not refuse signed frames");
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(wait_text(i, src2), "node %d did not refuse node 2's unsigned frames", i);
+    ck_assert_msg(all_follow(2, 2, 1), "a keyed node followed the unkeyed node 2: %s",
+                  last_leader(&procs[0], got, sizeof got));
+    kill(procs[2].pid, SIGKILL);
+    waitpid(procs[2].pid, NULL, 0);
+    close(procs[2].out);
+    size_t at[2] = {procs[0].len, procs[1].len};
+    spawn_key(2, key_b); /* the wrong key: its COORDINATOR and heartbeats are forgeries */
+    ck_assert_msg(wait_text(2, "ev=leader leader=2 "), "node 2 (key B) did not lead itself");
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(wait_text_after(i, at[i], src2), "node %d did not refuse key B", i);
+    ck_assert_msg(wait_text_after(2, 0, "why=bad-mac"), "node 2 accepted frames under key B");
+    ck_assert_msg(all_follow(2, 2, 1), "a node with key A followed node 2 with key B: %s",
+                  last_leader(&procs[0], got, sizeof got));
+    for (int i = 0; i < 3; i++)
+        stop(i);
+    remove_keys();
+}
+END_TEST
+
+/* A socket bound to node `id`'s port, as a forger would bind a dead node's. */
+static int bind_port_of(int id)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[id]),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_frame(int fd, int to, const uint8_t *b, size_t len)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)ports[to]),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(sendto(fd, b, len, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)len);
+}
+
+/* The issue's attack: the leader is dead and someone keeps its heartbeats coming from its port.
+ * Without a key (a plain frame) or with the wrong key, the forgeries are refused and 0 and 1
+ * elect 1 as if nothing were sent. A heartbeat every 50 ms, well inside the 400 ms leader
+ * timeout: a node that believed them would follow the dead node 2 for as long as they come. */
+START_TEST(key_rejects_dead_leader_forgeries)
+{
+    struct hmac_sha256 wrong;
+    hmac_sha256_init(&wrong, secret_b, strlen(secret_b));
+    make_keys();
+    pick_ports(3);
+    for (int i = 0; i < 3; i++)
+        spawn_key(i, key_a);
+    for (int i = 0; i < 3; i++)
+        ck_assert(wait_text(i, "ev=ready "));
+    ck_assert_msg(wait_quiet(3, 2, 1500), "the 3 keyed nodes never settled on leader 2");
+    kill(procs[2].pid, SIGKILL);
+    waitpid(procs[2].pid, NULL, 0);
+    close(procs[2].out);
+    int fd = bind_port_of(2);
+    bool elected = false;
+    uint64_t stamp = 0;
+    for (int64_t end = now_ms() + WAIT_MS; !elected && now_ms() < end; poll(NULL, 0, 50)) {
+        for (int to = 0; to < 2; to++) {
+            struct proto_msg m = {PROTO_HEARTBEAT, 2, 1, 1000, (uint16_t)to, 0};
+            uint8_t b[PROTO_SIGNED_LEN];
+            m.stamp = auth_next_stamp(&stamp, auth_wall_us());
+            send_frame(fd, to, b, proto_encode(&m, b, sizeof b));
+            send_frame(fd, to, b, proto_encode_signed(&m, &wrong, b, sizeof b));
+            m.type = PROTO_COORDINATOR;
+            send_frame(fd, to, b, proto_encode_signed(&m, &wrong, b, sizeof b));
+        }
+        elected = all_follow(3, 2, 1);
+    }
+    close(fd);
+    ck_assert_msg(elected, "nodes 0 and 1 kept following the dead leader 2 on forged frames");
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(wait_text(i, "why=bad-mac"), "node %d logged no bad-mac", i);
+    for (int i = 0; i < 2; i++)
+        stop(i);
+    remove_keys();
+}
+END_TEST
+
+/* A member's genuine frame sent twice is a replay; one signed for node 1 and sent to node 0
+ * is refused; one stamped a minute ago is stale. The test holds key A, as a member would. */
+START_TEST(key_refuses_replays)
+{
+    struct hmac_sha256 key;
+    uint8_t b[PROTO_SIGNED_LEN], late[PROTO_SIGNED_LEN], other[PROTO_SIGNED_LEN];
+    hmac_sha256_init(&key, secret_a, strlen(secret_a));
+    make_keys();
+    pick_ports(3);
+    spawn_key(0, key_a);
+    spawn_key(1, key_a);
+    ck_assert(wait_leader(2, 2, 1)); /* node 2 never starts: the test speaks from its port */
+    int fd = bind_port_of(2);
+    /* An ANSWER for a round node 0 never held: genuine, accepted, and without effect. */
+    struct proto_msg m = {PROTO_ANSWER, 2, 777, 5, 0, auth_wall_us()};
+    proto_encode_signed(&m, &key, b, sizeof b);
+    send_frame(fd, 0, b, sizeof b);
+    ck_assert_msg(wait_text(0, "ev=recv type=ANSWER from=2 msg=2:5 "), "the genuine frame");
+    send_frame(fd, 0, b, sizeof b);
+    ck_assert_msg(wait_text(0, "why=replay src="), "node 0 accepted the same frame twice");
+    m.seq = 6, m.to = 1, m.stamp = auth_wall_us();
+    proto_encode_signed(&m, &key, other, sizeof other);
+    send_frame(fd, 0, other, sizeof other);
+    ck_assert_msg(wait_text(0, "why=not-for-us src="), "node 0 accepted node 1's frame");
+    m.seq = 7, m.to = 0, m.stamp = auth_wall_us() - 60 * 1000000ull;
+    proto_encode_signed(&m, &key, late, sizeof late);
+    send_frame(fd, 0, late, sizeof late);
+    ck_assert_msg(wait_text(0, "why=stale src="), "node 0 accepted a frame a minute old");
+    close(fd);
+    ck_assert(all_follow(2, 2, 1));
+    for (int i = 0; i < 2; i++)
+        stop(i);
+    remove_keys();
+}
+END_TEST
+
+/* --key FILE: missing, empty, too short: a clear message, the usage, exit 2. */
+START_TEST(key_command_line)
+{
+    char out[4096], shortk[64];
+    snprintf(shortk, sizeof shortk, "/tmp/check_node.%d.short.key", (int)getpid());
+    write_file(shortk, "only 15 bytes!!");
+    const char *missing[] = {"bully", "--id", "0", "--key", "/nonexistent/k", NULL};
+    const char *tooshort[] = {"bully", "--id", "0", "--key", shortk, NULL};
+    const char *novalue[] = {"bully", "--id", "0", "--key", NULL};
+    ck_assert_int_eq(run_status(missing, out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--key /nonexistent/k: No such file"));
+    ck_assert_ptr_nonnull(strstr(out, "usage: bully"));
+    ck_assert_int_eq(run_status(tooshort, out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "15 bytes is too short"));
+    ck_assert_int_eq(run_status(novalue, out, sizeof out), 2);
+    unlink(shortk);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("node");
@@ -310,6 +516,10 @@ int main(void)
     tcase_add_test(tc, elect_kill_restart);
     tcase_add_test(tc, bad_datagrams);
     tcase_add_test(tc, command_line);
+    tcase_add_test(tc, key_ignores_strangers);
+    tcase_add_test(tc, key_rejects_dead_leader_forgeries);
+    tcase_add_test(tc, key_refuses_replays);
+    tcase_add_test(tc, key_command_line);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
