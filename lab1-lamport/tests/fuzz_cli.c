@@ -1,6 +1,7 @@
 /* fuzz_cli.c - libFuzzer harness for cli.c's parsers (cli_to_u64, cli_hostport, cli_nodes), on
  * this lab's verbatim copy of common/cli.c. The first input byte picks the parser, the rest is
- * the argument. Durations (--timeout 1500) are read with cli_u64 too, so this covers them.
+ * the argument. cli.c has no separate duration parser: the labs read durations in ms
+ * (--heartbeat 200) with cli_u64 and a range, which mode 4 does.
  * `make fuzz` runs it. */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -74,6 +75,16 @@ static void check_hostport(const char *s, size_t len)
     FUZZ_ASSERT(memchr(s, ':', len) != NULL);
 }
 
+/* A duration flag as lab3 reads it: cli_u64 agrees with cli_to_u64 and complains otherwise. */
+static void check_duration(const char *s)
+{
+    uint64_t a = 0, b = 0;
+    stderr = devnull;
+    bool ok = cli_u64("--heartbeat", s, 1, 3600000, &a);
+    stderr = real_stderr;
+    FUZZ_ASSERT(ok == cli_to_u64(s, 1, 3600000, &b) && (!ok || (a == b && a >= 1 && a <= 3600000)));
+}
+
 static void check_nodes(const char *s)
 {
     struct sockaddr_in addrs[MAX_NODES + 1];
@@ -97,11 +108,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     memcpy(s, data + 1, len);
     s[len] = '\0';
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: check_u64(s, 0, UINT64_MAX); break;
     case 1: check_u64(s, 1, 65535); break;
     case 2: check_hostport(s, strlen(s)); break;
-    default: check_nodes(s); break;
+    case 3: check_nodes(s); break;
+    default: check_duration(s); break;
     }
     return 0;
 }

@@ -1,8 +1,9 @@
 /* fuzz_ckpt.c - libFuzzer harness for ckpt_decode. The first input byte picks the mode: odd, the
  * rest is a checkpoint file as is; even, the rest is a payload and the harness writes the header
  * with the right length and crc32 first, so the fuzzer gets past the checksum to the parser.
- * A decoded state must be valid (names, seqs, texts), and encode/decode must be stable: decoding
- * ckpt_encode's output gives a state that encodes to the same bytes. `make fuzz` runs it. */
+ * A decoded state must be valid (names, seqs, texts; no NUL inside any name's or text's length),
+ * and encode/decode must be stable: decoding ckpt_encode's output gives a state that encodes to
+ * the same bytes. `make fuzz` runs it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,46 @@ static void check_valid(const struct ckpt_state *st)
     }
 }
 
+/* Skip a string of lenbytes-byte length at *pos; it must hold no NUL: a name or text with a NUL
+ * inside its length would be kept shorter than the bytes it took, and checked only up to it. */
+static void skip_str(const uint8_t *f, size_t len, size_t *pos, int lenbytes)
+{
+    FUZZ_ASSERT(*pos + (size_t)lenbytes <= len);
+    size_t n = lenbytes == 1 ? f[*pos] : (size_t)(f[*pos] << 8 | f[*pos + 1]);
+    *pos += (size_t)lenbytes;
+    FUZZ_ASSERT(*pos + n <= len && !memchr(f + *pos, '\0', n));
+    *pos += n;
+}
+
+static size_t get_be(const uint8_t *f, size_t len, size_t *pos, int bytes)
+{
+    size_t v = 0;
+    FUZZ_ASSERT(*pos + (size_t)bytes <= len);
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | f[(*pos)++];
+    return v;
+}
+
+/* Walk an accepted file (layout in ckpt.c) and look at every string's bytes. */
+static void check_no_nul(const uint8_t *f, size_t len)
+{
+    size_t pos = HDR;
+    skip_str(f, len, &pos, 1); /* user */
+    pos += 4 + 4 + 8;          /* boot, next_seq, lc */
+    size_t npeers = get_be(f, len, &pos, 2);
+    for (size_t i = 0; i < npeers; i++) {
+        skip_str(f, len, &pos, 1);
+        pos += 4 + 2; /* ip, port */
+    }
+    size_t nmsgs = get_be(f, len, &pos, 4);
+    for (size_t i = 0; i < nmsgs; i++) {
+        skip_str(f, len, &pos, 1); /* author */
+        pos += 4 + 8;              /* seq, lts */
+        skip_str(f, len, &pos, 2); /* text */
+    }
+    FUZZ_ASSERT(pos == len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct ckpt_state st, again;
@@ -76,9 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     check_valid(&st);
-    /* The user name's length byte is the first payload byte: all of it must be the name (a NUL
-     * inside would make the name shorter than the bytes it took). */
-    FUZZ_ASSERT(f[HDR] == strlen(st.user));
+    check_no_nul(f, len);
     size_t n1, n2;
     uint8_t *e1 = ckpt_encode(&st, &n1);
     FUZZ_ASSERT(e1 && n1 <= len); /* never longer than what it came from (duplicates collapse) */
