@@ -3,7 +3,8 @@
  * the file as is; bit 0 set, each line of the rest is a payload the harness frames with its
  * correct checksum (ledger_encode), so the fuzzer reaches the record parser and the bank rules;
  * bit 1 also puts a valid master record first. Whatever replay accepts must be a bank a server
- * could have written: no negative balance, and money conserved (total = wallets x start).
+ * could have written: no negative balance, money conserved (total = wallets x start), and
+ * transfer ids 1, 2, 3, ... in order.
  * The file lives in a private temporary directory (on /dev/shm when there is one). */
 #include <stdint.h>
 #include <stdio.h>
@@ -96,6 +97,8 @@ static void check_bank(const struct bank *b, const struct ledger_info *info)
     }
     FUZZ_ASSERT(sum == (long long)b->n * BANK_START_CENTS);
     FUZZ_ASSERT(bank_total(b) == sum);
+    /* Transfer ids are 1, 2, 3, ... in ledger order (bank.h): the next one follows the count. */
+    FUZZ_ASSERT(b->next_tx == info->transfers + 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
