@@ -5,7 +5,7 @@
  * bit 1 also puts a valid master record first. Whatever replay accepts must be a bank a server
  * could have written: no negative balance, money conserved (total = wallets x start), and
  * transfer ids 1, 2, 3, ... in order.
- * The file lives in a private temporary directory (on /dev/shm when there is one). */
+ * The file lives in a private directory under $TMPDIR (else /dev/shm, else /tmp). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +39,11 @@ static void remove_dir(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    snprintf(dir, sizeof dir, "%s/fuzz_replay.XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    /* `make fuzz` gives each run a scratch TMPDIR that it removes even after a crash. */
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp || strlen(tmp) > sizeof dir - 24)
+        tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(dir, sizeof dir, "%s/fuzz_replay.XXXXXX", tmp);
     FUZZ_ASSERT(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ledger.log", dir);
     atexit(remove_dir);
