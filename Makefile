@@ -35,6 +35,13 @@ asan tsan: deps kit
 	@sh common/run-all.sh $@ "$(SEL)"
 	@$(GRADER) --build build-$@ $(GRADE_ARGS)
 
+# libFuzzer harnesses of every decoder (each lab's tests/fuzz_*.c, faultnet's control file, the
+# grader's event lines), FUZZ_S seconds each (default 20), one after the other; fails on a finding.
+# LAB= also takes common/faultnet or grading.
+FUZZ_DIRS := $(if $(LAB),$(LAB),$(LABS) common/faultnet grading)
+fuzz: deps
+	@status=0; for d in $(FUZZ_DIRS); do $(MAKE) -s -C $$d fuzz || status=1; done; exit $$status
+
 # A classroom demo: every node of a lab in its own tmux pane (DEMO_ARGS are passed to nodes).
 demo: all
 	@sh common/demo.sh $(if $(LAB),$(LAB),lab1-lamport) $(N)
@@ -52,7 +59,8 @@ help:
 	@echo "                JSON=results.json (Gradescope) V=1 (numbers for passing tests too)"
 	@echo "make valgrind   unit tests and grading runs under valgrind memcheck"
 	@echo "make asan       the same with AddressSanitizer+UBSan builds; make tsan: ThreadSanitizer"
+	@echo "make fuzz       libFuzzer on every decoder, FUZZ_S=20 seconds each (LAB=... for one lab)"
 	@echo "make demo       LAB=lab1-lamport N=3: one tmux pane per node"
 	@echo "make deps       install Check, Valgrind, Mosquitto if missing (apt-get)"
 
-.PHONY: all kit deps test grade valgrind asan tsan demo format clean help
+.PHONY: all kit deps test grade valgrind asan tsan demo format clean help fuzz

@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh - make sure what the kit needs is installed: Check, pkg-config, Valgrind, Mosquitto,
-# and OpenSSL (library and command) for lab7's TLS build and its test certificates.
+# OpenSSL (library and command) for lab7's TLS build and its test certificates, and clang with
+# libFuzzer for `make fuzz` (Debian ships libFuzzer apart from clang, in libclang-rt-dev).
 # Installs the missing ones with apt-get (through sudo when not root), or prints the exact command.
 need=""
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
@@ -10,6 +11,22 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need="$nee
 command -v mosquitto_sub >/dev/null 2>&1 || need="$need mosquitto-clients"
 pkg-config --exists openssl 2>/dev/null || need="$need libssl-dev"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
+# libFuzzer works when clang can link a fuzz target; probe it, since the package names vary.
+fuzz_ok() {
+    d=$(mktemp -d) || return 1
+    echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n; }' >"$d/t.c"
+    clang -fsanitize=fuzzer -o "$d/t" "$d/t.c" >/dev/null 2>&1
+    rc=$?
+    rm -rf "$d"
+    return $rc
+}
+# Debian 12 has libFuzzer in libclang-rt-dev; where that package does not exist, clang has it.
+rt_pkg() { apt-cache show libclang-rt-dev >/dev/null 2>&1 && echo " libclang-rt-dev"; }
+if ! command -v clang >/dev/null 2>&1; then
+    need="$need clang$(rt_pkg)"
+elif ! fuzz_ok; then
+    need="$need$(rt_pkg)"
+fi
 [ -z "$need" ] && exit 0
 
 echo "install-deps: missing:$need"
