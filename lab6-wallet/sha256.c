@@ -73,6 +73,19 @@ void sha256_compress_portable(uint32_t h[8], const uint8_t block[64])
     h[7] += hh;
 }
 
+/* Stand-ins for a program without sha256_ni.c: no SHA extensions, the portable code. They are
+ * weak symbols (a GCC and clang extension), so sha256_ni.c's definitions replace them at link
+ * time where lab7 links it; this file stays the same in every lab that carries it. */
+__attribute__((weak)) bool sha256_ni_available(void)
+{
+    return false;
+}
+
+__attribute__((weak)) void sha256_compress_ni(uint32_t h[8], const uint8_t block[64])
+{
+    sha256_compress_portable(h, block);
+}
+
 /* Which compression sha256_update uses: the SHA extensions unless a test switched them off.
  * Atomic only so that a test flipping it is never a data race; it is read once per block. */
 static atomic_bool use_ni = true;

@@ -1,4 +1,9 @@
-/* sha256.h - SHA-256 (FIPS 180-4), written here so students can read every step. */
+/* sha256.h - SHA-256 (FIPS 180-4), written here so students can read every step.
+ *
+ * The canonical copy lives in the kit's common/; a lab carries a verbatim copy (lab7 for its
+ * proof-of-work, the labs with --key under hmac.c), and `make test` fails if a copy drifts.
+ * Do not edit a lab's copy.
+ */
 #ifndef SHA256_H
 #define SHA256_H
 
@@ -31,7 +36,8 @@ extern const uint32_t sha256_k[64];
 void sha256_compress_portable(uint32_t h[8], const uint8_t block[64]);
 
 /* The same with the x86 SHA extensions (sha256_ni.c). Call it only when sha256_ni_available()
- * says so; on other CPUs and compilers it is never used. */
+ * says so; on other CPUs and compilers it is never used. A lab that does not link sha256_ni.c
+ * (every lab but lab7) gets weak stand-ins from sha256.c: "not available", portable code. */
 bool sha256_ni_available(void);
 void sha256_compress_ni(uint32_t h[8], const uint8_t block[64]);
 
