@@ -224,6 +224,129 @@ START_TEST(closes_bad_connections)
 }
 END_TEST
 
+/* Send len bytes on a blocking socket, all of them. */
+static void send_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        ck_assert_int_gt(n, 0);
+        s += n, len -= (size_t)n;
+    }
+}
+
+/* n requests in one buffer, as a pipelining client writes them. */
+static char *requests(int n, size_t *len)
+{
+    static const char req[] = "{\"TASK\": \"HEARTBEAT\"}\n";
+    char *buf = malloc((size_t)n * (sizeof req - 1));
+    ck_assert_ptr_nonnull(buf);
+    for (int i = 0; i < n; i++)
+        memcpy(buf + (size_t)i * (sizeof req - 1), req, sizeof req - 1);
+    *len = (size_t)n * (sizeof req - 1);
+    return buf;
+}
+
+/* Read answers until count of them arrived (or EOF): each one a valid ALIVE with id. */
+static int read_answers(int fd, int count, const char *id)
+{
+    char line[PROTO_MAX_LINE];
+    int got = 0;
+    while (got < count) {
+        long n = read_line(fd, line, sizeof line);
+        if (n < 0)
+            break;
+        struct proto_msg m;
+        const char *why = NULL;
+        ck_assert_msg(proto_decode(line, (size_t)n, &m, &why) == 0, "answer %d: %s", got, why);
+        ck_assert_int_eq(m.kind, PROTO_ALIVE);
+        ck_assert_str_eq(m.server_id, id);
+        got++;
+    }
+    return got;
+}
+
+/* A client that pipelines (many requests in one write, then reads) gets every answer: the node
+ * answers as its output buffer allows and stops reading while it is full (backpressure). It
+ * used to close the connection, with no answer at all, from 38 requests in one write on. */
+START_TEST(pipelined_requests_all_answered)
+{
+    int port = free_port(SOCK_STREAM);
+    char ps[8], id[64], line[64];
+    snprintf(ps, sizeof ps, "%d", port);
+    const char *argv[] = {"heartbeat", "peer", "--port", ps, NULL};
+    struct proc p;
+    start(&p, argv);
+    ready_id(&p, id, sizeof id);
+    size_t len;
+    char *many = requests(200, &len);
+    int a = dial(port);
+    send_all(a, many, len); /* one write */
+    ck_assert_int_eq(read_answers(a, 200, id), 200);
+    ask_alive(a, "{\"TASK\": \"HEARTBEAT\"}\n", id); /* and the connection is still served */
+    free(many);
+    many = requests(2000, &len);
+    int b = dial(port); /* 2000 requests, then the client hangs up its sending side */
+    send_all(b, many, len);
+    ck_assert_int_eq(shutdown(b, SHUT_WR), 0);
+    ck_assert_int_eq(read_answers(b, 2001, id), 2000); /* every answer, then EOF */
+    ck_assert_int_eq(read_line(b, line, sizeof line), -1);
+    free(many);
+    close(a), close(b);
+    p.buf[p.len] = '\0';
+    ck_assert_msg(!strstr(p.buf, "ev=bad"), "a pipelining client was refused:\n%s", p.buf);
+    stop(&p);
+}
+END_TEST
+
+/* A client that writes requests and never reads its answers is cut once it has made no
+ * progress for the idle time (max(5 s, 4 x timeout)), with why=not-reading-answers; the node
+ * stops reading it meanwhile, so its memory stays bounded, and serves everyone else. */
+START_TEST(client_not_reading_is_cut)
+{
+    int port = free_port(SOCK_STREAM);
+    char ps[8], id[64];
+    snprintf(ps, sizeof ps, "%d", port);
+    const char *argv[] = {"heartbeat", "peer", "--port", ps, "--timeout", "500", NULL};
+    struct proc p;
+    start(&p, argv);
+    ready_id(&p, id, sizeof id);
+    size_t len;
+    char *many = requests(1000, &len);
+    int hog = dial(port), ok = dial(port);
+    ck_assert_int_eq(fcntl(hog, F_SETFL, O_NONBLOCK), 0);
+    size_t sent = 0;
+    int64_t asked = 0, end = now_ms() + 3 * WAIT_MS;
+    while (!strstr(p.buf, "why=not-reading-answers")) {
+        ck_assert_msg(now_ms() < end, "the hog was never cut; output:\n%s", p.buf);
+        struct pollfd pfd[2] = {{.fd = p.out, .events = POLLIN}, {.fd = hog, .events = POLLOUT}};
+        ck_assert_int_ge(poll(pfd, 2, 1000), 0);
+        if (pfd[1].revents & POLLOUT) { /* keep writing requests, never read an answer */
+            ssize_t n = send(hog, many + sent % len, len - sent % len, MSG_NOSIGNAL);
+            if (n > 0)
+                sent += (size_t)n;
+            else if (n < 0 && errno != EAGAIN)
+                pfd[1].fd = -1, hog = -1;
+        }
+        if (pfd[0].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = read(p.out, p.buf + p.len, sizeof p.buf - 1 - p.len);
+            ck_assert_int_gt(n, 0);
+            p.len += (size_t)n;
+            p.buf[p.len] = '\0';
+        }
+        if (now_ms() - asked >= 1000) { /* the others are served (and not idle themselves) */
+            ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);
+            asked = now_ms();
+        }
+    }
+    ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);
+    free(many);
+    if (hog >= 0)
+        close(hog);
+    close(ok);
+    stop(&p);
+}
+END_TEST
+
 /* The test plays peer b on port: it answers a's heartbeat requests as SERVER_ID id until a has
  * reported it ALIVE (was=TIMEOUT) and `more` further requests were answered, then goes silent
  * (closes everything). Returns the instant of its last answer, taken before that answer was
@@ -456,6 +579,8 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, answers_like_nc);
     tcase_add_test(t, closes_bad_connections);
+    tcase_add_test(t, pipelined_requests_all_answered);
+    tcase_add_test(t, client_not_reading_is_cut);
     tcase_add_test(t, two_peers_detect_and_recover);
     tcase_add_test(t, own_stall_suspects_nobody);
     tcase_add_test(t, monitor_fails_over);
