@@ -85,12 +85,14 @@ static size_t wait_for(struct proc *p, size_t from, const char *what)
         if (hit)
             return (size_t)(hit - p->buf);
         int64_t left = end - now_ms();
-        ck_assert_msg(left > 0, "no '%s' in time; output so far:\n%s", what, p->buf);
+        ck_assert_msg(left > 0, "no '%s' in time; output so far (its end):\n%s", what,
+                      p->buf + (p->len > 3000 ? p->len - 3000 : 0)); /* Check's limit: 4 KB */
         struct pollfd pfd = {.fd = p->out, .events = POLLIN};
         if (poll(&pfd, 1, (int)left) <= 0)
             continue;
         ssize_t n = read(p->out, p->buf + p->len, sizeof p->buf - 1 - p->len);
-        ck_assert_msg(n > 0, "the node closed its stdout before '%s':\n%s", what, p->buf);
+        ck_assert_msg(n > 0, "the node closed its stdout before '%s':\n%s", what,
+                      p->buf + (p->len > 3000 ? p->len - 3000 : 0));
         p->len += (size_t)n;
     }
 }
@@ -467,10 +469,13 @@ START_TEST(monitor_fails_over)
     snprintf(addr, sizeof addr, "127.0.0.1:%d", pm);
     const char *argvm[] = {"heartbeat", "monitor",       "--port", sm,  "--timeout",
                            "300",       "--order-every", "50",     NULL};
-    const char *argv1[] = {"heartbeat", "worker",     "--id", "1", "--monitor",
-                           addr,        "--interval", "50",   NULL};
-    const char *argv2[] = {"heartbeat", "worker",     "--id", "2", "--monitor",
-                           addr,        "--interval", "50",   NULL};
+    char s1[8], s2[8]; /* each worker's own UDP port: a restarted worker is recognised by it */
+    snprintf(s1, sizeof s1, "%d", free_port(SOCK_DGRAM));
+    snprintf(s2, sizeof s2, "%d", free_port(SOCK_DGRAM));
+    const char *argv1[] = {"heartbeat", "worker", "--id", "1", "--monitor", addr, "--interval",
+                           "50",        "--port", s1,   NULL};
+    const char *argv2[] = {"heartbeat", "worker", "--id", "2", "--monitor", addr, "--interval",
+                           "50",        "--port", s2,   NULL};
     struct proc m, w1, w2;
     start(&m, argvm);
     wait_for(&m, 0, "ev=ready");
@@ -488,6 +493,82 @@ START_TEST(monitor_fails_over)
     start(&w1, argv1);
     wait_for(&m, at, "ev=recovered worker=1 to=1");
     stop(&w1);
+    stop(&m);
+}
+END_TEST
+
+/* A UDP socket on its own port, sending to the monitor. */
+static int udp_to(int port, struct sockaddr_in *to)
+{
+    *to = (struct sockaddr_in){.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+static void forge(int fd, const struct sockaddr_in *to, long id, unsigned long seq)
+{
+    char beat[128];
+    size_t n = proto_encode_beat(beat, sizeof beat, id, 9000000000000000ULL, seq);
+    ck_assert_int_eq(sendto(fd, beat, n, 0, (const struct sockaddr *)to, sizeof *to), (ssize_t)n);
+}
+
+/* Issue 12, against the real monitor: 70 forged ids (from 70 ports) fill its table, yet a
+ * genuine worker started after them is registered and monitored; and a stranger's beats for a
+ * killed worker (a higher INC and SEQ, from another port) do not keep it alive. */
+START_TEST(monitor_survives_flood_and_forgery)
+{
+    int pm = free_port(SOCK_DGRAM);
+    char sm[8], addr[32], s2[8];
+    snprintf(sm, sizeof sm, "%d", pm);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", pm);
+    snprintf(s2, sizeof s2, "%d", free_port(SOCK_DGRAM));
+    const char *argvm[] = {"heartbeat", "monitor", "--port", sm, "--timeout", "300", NULL};
+    const char *argv2[] = {"heartbeat", "worker", "--id", "2", "--monitor", addr, "--interval",
+                           "50",        "--port", s2,   NULL};
+    struct proc m, w2;
+    struct sockaddr_in to;
+    start(&m, argvm);
+    wait_for(&m, 0, "ev=ready");
+    int flood[70];
+    for (int i = 0; i < 70; i++) {
+        flood[i] = udp_to(pm, &to);
+        forge(flood[i], &to, 1000 + i, 1);
+    }
+    size_t at = wait_for(&m, 0, "why=too-many-workers");
+    start(&w2, argv2); /* a genuine worker, late: the table is full */
+    at = wait_for(&m, at, "ev=joined worker=2 to=2");
+    ck_assert_ptr_nonnull(strstr(m.buf, "ev=forgotten worker=10")); /* a failed forged one */
+    crash(&w2);
+    int stranger = udp_to(pm, &to);
+    unsigned long seq = 1000;
+    /* Forge a beat for 2 every 20 ms until the monitor has declared it failed, then 10 more,
+     * reading the monitor's output meanwhile; the last one is marked. */
+    int64_t next = now_ms();
+    for (int after = 0; after < 10;) {
+        if (now_ms() >= next) {
+            forge(stranger, &to, 2, seq++);
+            next += 20;
+            after += strstr(m.buf + at, "ev=failed worker=2 to=none") != NULL;
+            ck_assert_msg(seq < 1000 + WAIT_MS / 20, "worker 2 was never declared failed");
+        }
+        int64_t left = next - now_ms();
+        struct pollfd pfd = {.fd = m.out, .events = POLLIN};
+        if (poll(&pfd, 1, left > 0 ? (int)left : 0) > 0) {
+            ssize_t n = read(m.out, m.buf + m.len, sizeof m.buf - 1 - m.len);
+            ck_assert_int_gt(n, 0);
+            m.len += (size_t)n;
+            m.buf[m.len] = '\0';
+        }
+    }
+    forge(stranger, &to, 2, 999999);
+    wait_for(&m, at, "seq=999999 owner="); /* refused like every other one, and then: */
+    ck_assert_msg(!strstr(m.buf, "ev=recovered worker=2"), "forged beats revived worker 2");
+    for (int i = 0; i < 70; i++)
+        close(flood[i]);
+    close(stranger);
     stop(&m);
 }
 END_TEST
@@ -584,6 +665,7 @@ static Suite *suite(void)
     tcase_add_test(t, two_peers_detect_and_recover);
     tcase_add_test(t, own_stall_suspects_nobody);
     tcase_add_test(t, monitor_fails_over);
+    tcase_add_test(t, monitor_survives_flood_and_forgery);
     tcase_add_test(t, command_line);
     suite_add_tcase(s, t);
     return s;
