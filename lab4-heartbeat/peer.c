@@ -43,7 +43,7 @@ struct in_conn {
     int64_t last_byte;
     bool blocked;        /* a request waits for room in wbuf: not reading the socket */
     bool eof;            /* the client sent its last byte: answer what is left, then close */
-    int64_t stuck_since; /* blocked: when its answers last made progress */
+    int64_t stuck_since; /* blocked or eof: when its answers last made progress */
     size_t rlen, wlen;
     char rbuf[PROTO_MAX_LINE];
     char wbuf[IN_WBUF];
@@ -359,8 +359,7 @@ static bool in_flush(struct in_conn *c)
             return false;
         memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
         c->wlen -= (size_t)n;
-        if (c->blocked)
-            c->stuck_since = now_ms(); /* the client reads: it is slow, not gone */
+        c->stuck_since = now_ms(); /* the client reads: it is slow, not gone */
     }
     return true;
 }
@@ -438,7 +437,7 @@ static bool in_read(struct peer *p, struct in_conn *c, int64_t now)
     if (n < 0)
         return false; /* reset */
     if (n == 0) {
-        c->eof = true; /* the client is done sending; its answers still go out */
+        c->eof = true, c->stuck_since = now; /* done sending; its answers still go out */
         return true;
     }
     c->last_byte = now;
@@ -472,7 +471,7 @@ static int64_t idle_ms(const struct peer *p)
 
 static int64_t in_deadline(const struct peer *p, const struct in_conn *c)
 {
-    if (c->blocked) /* we are not reading it: only its reading of our answers counts */
+    if (c->blocked || c->eof) /* we are not reading it: only its reading of answers counts */
         return c->stuck_since + idle_ms(p);
     int64_t idle = c->last_byte + idle_ms(p);
     int64_t line = c->line_start ? c->line_start + p->cfg->line_timeout_ms : INT64_MAX;
@@ -489,7 +488,8 @@ static void expire_in(struct peer *p, int64_t now)
             j++;
             continue;
         }
-        bad(p, c->blocked ? "not-reading-answers" : c->line_start ? "slow-line" : "idle", c->addr);
+        bad(p, c->blocked || c->eof ? "not-reading-answers" : c->line_start ? "slow-line" : "idle",
+            c->addr);
         in_close(p, j);
     }
 }
