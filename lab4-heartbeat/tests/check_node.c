@@ -635,7 +635,7 @@ START_TEST(command_line)
     const char *help[] = {"heartbeat", "--help", NULL};
     ck_assert_int_eq(run_status(help, &out), 0);
     ck_assert_int_gt(out, 100); /* usage on stdout */
-    static const char *const bad[][8] = {
+    static const char *const bad[][10] = {
         {"heartbeat", NULL},
         {"heartbeat", "dance", NULL},
         {"heartbeat", "peer", NULL},
@@ -645,6 +645,7 @@ START_TEST(command_line)
         {"heartbeat", "peer", "--port", "9", "--timeout", NULL},
         {"heartbeat", "worker", "--id", "1", NULL},
         {"heartbeat", "peer", "--port", "9", "--stall", "-1", NULL},
+        {"heartbeat", "monitor", "--port", "9", "--timeout", "300", "--forget", "300", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_int_eq(run_status(bad[i], &out), 2);
