@@ -821,6 +821,243 @@ static bool until_monitor(struct run *r, char *why, size_t cap)
     return mono_ms() > last + (r->test->nfaults ? 2000 : 6000);
 }
 
+/* ---- attacks on the Q4 monitor (issue 12): a flood of forged worker ids, forged beats ---- */
+
+#define FLOOD_IDS 70   /* forged ids, each from its own socket: more than a 64-slot table */
+#define LATE_WORKER 50 /* a genuine worker started after the flood (not one of the nodes) */
+#define FORGED_FOR 2   /* the worker whose beats a stranger forges after it was killed */
+
+/* One forged beat, as any worker would send it: a made-up incarnation and SEQ. */
+static void forge_beat(int fd, const struct run *r, long id, unsigned long long inc,
+                       unsigned long seq)
+{
+    char beat[160];
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)r->node[0].port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int n = snprintf(beat, sizeof beat,
+                     "{\"TASK\": \"HEARTBEAT\", \"NODE\": %ld, \"INC\": %llu, \"SEQ\": %lu}\n", id,
+                     inc, seq);
+    if (fd >= 0 && n > 0 && (size_t)n < sizeof beat)
+        (void)sendto(fd, beat, (size_t)n, 0, (struct sockaddr *)&to, sizeof to);
+}
+
+struct attack {
+    int calls;        /* F_CALLs so far */
+    int slot;         /* the late worker's harness_spawn slot, -1 if none */
+    double spawned;   /* when it was started */
+    double stopped;   /* when it was stopped, INF until then */
+    int stranger;     /* the forger's socket */
+    unsigned long seq;
+};
+
+/* The attack's state outlives the run's teardown (which stops the late worker and closes the
+ * stranger's socket) because the checker, which runs after it, needs its times. */
+static struct attack attack_state;
+
+static int setup_attack(struct run *r, struct verdict *v)
+{
+    struct attack *a = &attack_state;
+    memset(a, 0, sizeof *a);
+    a->slot = -1, a->stopped = INF, a->seq = 1000;
+    if ((a->stranger = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
+        return verdict_fail(v, V_HARNESS, "socket: %s", strerror(errno)), -1;
+    r->lab_state = a;
+    return 0;
+}
+
+static void teardown_attack(struct run *r, struct verdict *v)
+{
+    (void)v;
+    struct attack *a = &attack_state;
+    if (a->slot >= 0 && a->stopped == INF)
+        harness_stop_aux(r, a->slot, 2000);
+    if (a->stranger >= 0)
+        close(a->stranger);
+    a->slot = a->stranger = -1;
+}
+
+/* The late worker: the lab's own program, started by the grader as a helper process. */
+static int spawn_late_worker(struct run *r)
+{
+    const char *base = r->opt->labdir ? r->opt->labdir : r->lab->dir;
+    char bin[1024], id[16], mon[32];
+    if (base[0] == '/')
+        snprintf(bin, sizeof bin, "%s/%s/%s", base, r->opt->build, r->lab->bin);
+    else
+        snprintf(bin, sizeof bin, "%s/%s/%s/%s", r->opt->root, base, r->opt->build, r->lab->bin);
+    snprintf(id, sizeof id, "%d", LATE_WORKER);
+    snprintf(mon, sizeof mon, "127.0.0.1:%d", r->node[0].port);
+    char *argv[] = {bin,        "worker",     "--id", id, "--monitor", mon,
+                    "--interval", "50",        NULL};
+    return harness_spawn(r, argv, "late-worker.log");
+}
+
+/* 1st call: FLOOD_IDS forged ids, each beating once from its own port, fill the monitor's
+ * table; then a genuine worker starts. 2nd call: that worker is stopped. */
+static void inject_flood(struct run *r, int node, struct verdict *v)
+{
+    struct attack *a = r->lab_state;
+    (void)node;
+    if (a->calls++ == 0) {
+        for (int i = 0; i < FLOOD_IDS; i++) {
+            int fd = socket(AF_INET, SOCK_DGRAM, 0);
+            forge_beat(fd, r, 1000 + i, 1, 1);
+            if (fd >= 0)
+                close(fd);
+        }
+        a->spawned = mono_ms();
+        if ((a->slot = spawn_late_worker(r)) < 0)
+            verdict_fail(v, V_HARNESS, "cannot start the late worker");
+    } else if (a->slot >= 0) {
+        a->stopped = mono_ms();
+        harness_stop_aux(r, a->slot, 2000);
+    }
+}
+
+/* Every call: a stranger (its own socket) sends beats in the name of worker FORGED_FOR (killed
+ * at the start of the attack), and in worker 1's name with a huge SEQ (which must not lock the
+ * real worker 1 out either), each with a higher incarnation and SEQ than the real ones. */
+static void inject_forge(struct run *r, int node, struct verdict *v)
+{
+    struct attack *a = r->lab_state;
+    (void)node, (void)v;
+    a->calls++;
+    for (int k = 0; k < 5; k++) {
+        forge_beat(a->stranger, r, FORGED_FOR, 9000000000000000ULL, a->seq++);
+        forge_beat(a->stranger, r, 1, 9000000000000000ULL, 4000000000UL);
+    }
+}
+
+/* When the late worker said ev=ready (its own log, the same CLOCK_MONOTONIC), or INF. */
+static double late_ready(const struct run *r)
+{
+    char path[700], line[1024];
+    snprintf(path, sizeof path, "%s/late-worker.log", r->dir);
+    FILE *f = fopen(path, "r");
+    double t = INF;
+    while (f && t == INF && fgets(line, sizeof line, f)) {
+        struct event e;
+        line[strcspn(line, "\n")] = '\0';
+        if (event_parse(line, &e) == 0) {
+            if (!strcmp(e.ev, "ready"))
+                t = e.t;
+            event_free(&e);
+        }
+    }
+    if (f)
+        fclose(f);
+    return t;
+}
+
+static bool until_flood(struct run *r, char *why, size_t cap)
+{
+    const struct attack *a = r->lab_state;
+    double w = monitor_window(r);
+    if (a->stopped < INF && !mon_event_after(r, "failed", LATE_WORKER, a->stopped, INF) &&
+        mono_ms() < a->stopped + 2 * w) {
+        snprintf(why, cap, "the monitor has not reported the late worker %d failed", LATE_WORKER);
+        return false;
+    }
+    return until_monitor(r, why, cap);
+}
+
+/* The flood must not lock a genuine worker out: the late worker is registered once the forged
+ * ids have had time to fail (T after the flood, then one beat), and its failure is detected. */
+static void check_flood(struct run *r, struct verdict *v)
+{
+    const struct attack *a = &attack_state;
+    double w = monitor_window(r), timeout = arg_ms(r->test->args0, "--timeout ", 3000);
+    double ready = late_ready(r);
+    check_monitor(r, v);
+    if (ready == INF) {
+        verdict_fail(v, V_HARNESS, "the late worker (started %.0f ms into the run) never "
+                     "printed ev=ready; see late-worker.log", a->spawned - r->t_ready);
+        return;
+    }
+    const struct event *j = mon_event_after(r, "joined", LATE_WORKER, ready, ready + timeout + w);
+    if (!j) {
+        verdict_fail(v, V_LIVENESS,
+                     "table flooding locked a genuine worker out: %d forged worker ids (each "
+                     "beating once) were sent to the monitor, then worker %d started %.0f ms "
+                     "into the run; no ev=joined worker=%d within %.0f ms (timeout + W: by then "
+                     "every forged id had failed, so its slot can be reused)",
+                     FLOOD_IDS, LATE_WORKER, ready - r->t_ready, LATE_WORKER, timeout + w);
+        return;
+    }
+    if (a->stopped < INF && !mon_event_after(r, "failed", LATE_WORKER, a->stopped, a->stopped + w))
+        verdict_fail(v, V_LIVENESS,
+                     "worker %d was registered after the flood but not monitored: stopped %.0f "
+                     "ms into the run, no ev=failed worker=%d within %.0f ms",
+                     LATE_WORKER, a->stopped - r->t_ready, LATE_WORKER, w);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; late worker joined %.0f ms after its ready",
+             j->t - ready);
+}
+
+/* Forged beats must not bring a killed worker back: after the crash of FORGED_FOR, nothing
+ * but its own restart may make the monitor say it is back. */
+static void check_forged(struct run *r, struct verdict *v)
+{
+    char b[512];
+    check_monitor(r, v);
+    const struct applied_fault *crash = run_fault(r, F_CRASH, FORGED_FOR);
+    if (!crash)
+        return verdict_fail(v, V_HARNESS, "worker %d was never crashed", FORGED_FOR);
+    const struct event *e = mon_event_after(r, "recovered", FORGED_FOR, crash->t, INF);
+    if (!e)
+        e = mon_event_after(r, "joined", FORGED_FOR, crash->t, INF);
+    if (e)
+        verdict_fail(v, V_SAFETY,
+                     "forged beats revived a dead worker: worker %d was killed %.0f ms into the "
+                     "run and never restarted, but the monitor took a stranger's beats in its "
+                     "name (another address, a made-up INC and SEQ) for its own\n      %s",
+                     FORGED_FOR, crash->t - r->t_ready, event_str(e, b, sizeof b));
+}
+
+/* ---- pipelining: many requests in one write (issue 12) ---- */
+
+#define PIPELINED 200
+
+/* One write of PIPELINED requests, then read: every one must be answered, in order. */
+static void inject_pipeline(struct run *r, int node, struct verdict *v)
+{
+    static char reqs[PIPELINED * 32];
+    size_t len = 0;
+    for (int i = 0; i < PIPELINED; i++)
+        len += (size_t)snprintf(reqs + len, sizeof reqs - len, "{\"TASK\": \"HEARTBEAT\"}\n");
+    int fd = dial(r, node, v), answers = 0, bad = 0;
+    if (fd < 0)
+        return;
+    char buf[4096], line[1024];
+    size_t llen = 0;
+    bool sent = send_all(fd, reqs, len);
+    while (sent && answers + bad < PIPELINED) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        for (ssize_t k = 0; k < n; k++) {
+            if (buf[k] != '\n') {
+                if (llen < sizeof line - 1)
+                    line[llen++] = buf[k];
+                continue;
+            }
+            line[llen] = '\0', llen = 0;
+            bool ok = strstr(line, "\"RESPONSE\"") && strstr(line, "\"ALIVE\"") &&
+                      strstr(line, "\"SERVER_ID\"") && strstr(line, "\"HEARTBEAT\"");
+            answers += ok, bad += !ok;
+        }
+    }
+    close(fd);
+    if (answers < PIPELINED)
+        verdict_fail(v, V_SAFETY,
+                     "node %d answered %d of %d requests sent in one write (%d other lines) "
+                     "before it %s: a client that pipelines and reads its answers must get all "
+                     "of them (stop reading while the answers do not fit, do not drop them)",
+                     node, answers, PIPELINED, bad,
+                     sent ? "closed the connection or went silent" : "refused the write");
+}
+
 /* ---- the table ---- */
 
 #define PEER "peer --id {id} --port {port} --peer {nodes} "
@@ -919,6 +1156,56 @@ static const struct gtest tests[] = {
      .timeout_ms = 60000,
      .what = "garbage, an over-long line, half-open and one-byte connections: answers go on, "
              "node 2's crash is still detected in time"},
+    {.name = "pipelined",
+     .points = 5,
+     .nodes = 3,
+     .args = PARGS,
+     .net = "",
+     .faults = {{1000, F_CALL, 0, NULL}, {1000, F_CALL, 1, NULL}, {2500, F_CRASH, 2, NULL}},
+     .nfaults = 3,
+     .until = until_peers,
+     .check = check_peers,
+     .inject = inject_pipeline,
+     .timeout_ms = 60000,
+     .what = "a client sends 200 requests in one write, then reads: all 200 answered; node 2's "
+             "crash still detected in time"},
+    {.name = "monitor-flood",
+     .points = 5,
+     .nodes = 3,
+     .args = WORKER,
+     .args0 = MON,
+     .net = "",
+     .faults = {{1000, F_CALL, 0, NULL}, {3000, F_CALL, 0, NULL}},
+     .nfaults = 2,
+     .until = until_flood,
+     .check = check_flood,
+     .inject = inject_flood,
+     .setup = setup_attack,
+     .teardown = teardown_attack,
+     .timeout_ms = 60000,
+     .what = "70 forged worker ids fill the monitor's table; a genuine worker started after "
+             "them is registered, and its failure detected"},
+    {.name = "monitor-forged-beats",
+     .points = 5,
+     .nodes = 3,
+     .args = WORKER,
+     .args0 = MON,
+     .net = "",
+     .faults = {{1000, F_CRASH, FORGED_FOR, NULL}, {1000, F_CALL, 0, NULL},
+                {1100, F_CALL, 0, NULL}, {1200, F_CALL, 0, NULL}, {1300, F_CALL, 0, NULL},
+                {1400, F_CALL, 0, NULL}, {1500, F_CALL, 0, NULL}, {1600, F_CALL, 0, NULL},
+                {1700, F_CALL, 0, NULL}, {1800, F_CALL, 0, NULL}, {1900, F_CALL, 0, NULL},
+                {2000, F_CALL, 0, NULL}, {2200, F_CALL, 0, NULL}, {2400, F_CALL, 0, NULL},
+                {2600, F_CALL, 0, NULL}, {2800, F_CALL, 0, NULL}, {3000, F_CALL, 0, NULL}},
+     .nfaults = 17,
+     .until = until_monitor,
+     .check = check_forged,
+     .inject = inject_forge,
+     .setup = setup_attack,
+     .teardown = teardown_attack,
+     .timeout_ms = 60000,
+     .what = "worker 2 is killed and a stranger keeps beating in its name (and in worker 1's, "
+             "with a huge SEQ): 2 is still reported failed, 1 is not"},
     {.name = "load-threshold",
      .points = 5,
      .nodes = 3,

@@ -20,7 +20,7 @@ static const char usage[] =
     "usage: heartbeat peer    --port P [--peer H:P[,H:P...]]... [--interval T] [--timeout T]\n"
     "                         [--load-threshold X] [--load X] [--line-timeout T] [--host A]\n"
     "                         [--id N] [--quiet] [--stall T]\n"
-    "       heartbeat monitor --port P [--timeout T] [--order-every T] [--id N]\n"
+    "       heartbeat monitor --port P [--timeout T] [--order-every T] [--forget T] [--id N]\n"
     "       heartbeat worker  --id N --monitor H:P [--interval T] [--port P]\n"
     "       heartbeat --help\n"
     "peer: 004's P2P node. Every --interval it sends {\"TASK\": \"HEARTBEAT\"} over TCP to every\n"
@@ -40,7 +40,8 @@ static const char usage[] =
     "  stdin commands: `registry` (or an empty line) prints the registry; `load X` sets LOAD.\n"
     "monitor: Q4's monitor. Receives the workers' UDP beats on --port; a worker silent for\n"
     "  more than --timeout has failed; every --order-every (default 0: never) a purchase order\n"
-    "  goes to the lowest alive worker id.\n"
+    "  goes to the lowest alive worker id. A worker id belongs to the address of its first\n"
+    "  beat; a failed worker silent for --forget (default max(30 s, 10 x timeout)) is removed.\n"
     "worker: Q4's worker. Sends a UDP beat to --monitor (a list: its first entry) every\n"
     "  --interval (default 1000 ms).\n"
     "Times T are milliseconds: 250, 250ms, 2s or 0.5s. --id N (default 0) is node= in the event\n"
@@ -166,7 +167,7 @@ static bool set_flag(struct args *a, const char *f, const char *v)
         a->have_monitor = true;
     } else if (!strcmp(f, "--interval") || !strcmp(f, "--timeout") ||
                !strcmp(f, "--line-timeout") || !strcmp(f, "--order-every") ||
-               !strcmp(f, "--stall")) {
+               !strcmp(f, "--stall") || !strcmp(f, "--forget")) {
         if (!to_ms(v, &ms))
             return bad_value(f, v, "a time such as 250, 250ms or 2s (1 ms .. 1 h)");
         if (!strcmp(f, "--interval"))
@@ -177,6 +178,8 @@ static bool set_flag(struct args *a, const char *f, const char *v)
             a->peer.line_timeout_ms = ms;
         else if (!strcmp(f, "--stall"))
             a->peer.stall_ms = ms;
+        else if (!strcmp(f, "--forget"))
+            a->q4.forget_ms = ms;
         else
             a->q4.order_ms = ms;
     } else if (!strcmp(f, "--load-threshold") || !strcmp(f, "--load")) {
@@ -244,6 +247,12 @@ static bool finish(struct args *a)
     }
     if (!peer && !mon && (!a->have_monitor || !a->have_id)) {
         complain("worker needs --id and --monitor");
+        return false;
+    }
+    if (mon && a->q4.forget_ms == 0) /* long enough that a restart is recognised, not rejoined */
+        a->q4.forget_ms = a->q4.timeout_ms > 3000 ? 10 * a->q4.timeout_ms : 30000;
+    if (mon && a->q4.forget_ms <= a->q4.timeout_ms) {
+        complain("--forget %d must be longer than --timeout %d", a->q4.forget_ms, a->q4.timeout_ms);
         return false;
     }
     for (int i = 0; peer && i < a->nlists; i++)

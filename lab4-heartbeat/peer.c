@@ -32,12 +32,18 @@ struct out_conn {
     char rbuf[PROTO_MAX_LINE];
 };
 
-/* A connection someone opened to us: requests in, answers out. */
+/* A connection someone opened to us: requests in, answers out. A client may pipeline: send
+ * many requests at once and read the answers as they come. We answer while there is room in
+ * wbuf; when there is none, the request waits in rbuf and we stop reading the socket until the
+ * client reads (backpressure), so memory stays bounded and no answer is dropped. */
 struct in_conn {
     int fd;
     char addr[REG_ADDR_MAX];
     int64_t line_start; /* when the unfinished line in rbuf began; 0: none */
     int64_t last_byte;
+    bool blocked;        /* a request waits for room in wbuf: not reading the socket */
+    bool eof;            /* the client sent its last byte: answer what is left, then close */
+    int64_t stuck_since; /* blocked or eof: when its answers last made progress */
     size_t rlen, wlen;
     char rbuf[PROTO_MAX_LINE];
     char wbuf[IN_WBUF];
@@ -353,11 +359,12 @@ static bool in_flush(struct in_conn *c)
             return false;
         memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
         c->wlen -= (size_t)n;
+        c->stuck_since = now_ms(); /* the client reads: it is slow, not gone */
     }
     return true;
 }
 
-/* One request line: queue the answer. False to close the connection. */
+/* One request line: queue the answer. False if wbuf has no room for it (the line stays). */
 static bool in_line(struct peer *p, struct in_conn *c, const char *line, size_t len)
 {
     struct proto_msg m;
@@ -374,32 +381,40 @@ static bool in_line(struct peer *p, struct in_conn *c, const char *line, size_t 
     }
     size_t n = proto_encode_alive(c->wbuf + c->wlen, sizeof c->wbuf - c->wlen, p->server_id, true,
                                   current_load(p));
-    if (n == 0) {
-        bad(p, "not-reading-answers", c->addr); /* its answers pile up: drop the client */
+    if (n == 0)
         return false;
-    }
     c->wlen += n;
     p->n_served++;
     return true;
 }
 
-/* Read and answer; false to close. */
-static bool in_readable(struct peer *p, struct in_conn *c)
+/* Leave the blocked state: the time we did not read is not the client's silence, so its line
+ * and idle timers start again now. */
+static void in_unblock(struct in_conn *c, int64_t now)
 {
-    ssize_t n = recv(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return true;
-    if (n <= 0)
-        return false; /* closed by the client (normal) or reset */
-    int64_t now = now_ms();
-    c->last_byte = now;
-    if (c->rlen == 0)
+    c->blocked = false;
+    if (c->line_start)
         c->line_start = now;
-    c->rlen += (size_t)n;
-    long k = 0;
+    c->last_byte = now;
+}
+
+/* Answer the complete lines in rbuf while their answers fit (flushing when wbuf fills). With no
+ * room left the line stays in rbuf and the connection is blocked. False to close. */
+static bool in_answer(struct peer *p, struct in_conn *c, int64_t now)
+{
+    long k;
     while ((k = proto_line(c->rbuf, c->rlen)) > 0) {
-        if (!in_line(p, c, c->rbuf, (size_t)k - 1))
-            return false;
+        bool done = in_line(p, c, c->rbuf, (size_t)k - 1);
+        if (!done) {
+            if (!in_flush(c))
+                return false;
+            done = in_line(p, c, c->rbuf, (size_t)k - 1);
+        }
+        if (!done) { /* backpressure: POLLOUT brings us back */
+            if (!c->blocked)
+                c->blocked = true, c->stuck_since = now;
+            return true;
+        }
         memmove(c->rbuf, c->rbuf + k, c->rlen - (size_t)k);
         c->rlen -= (size_t)k;
         c->line_start = c->rlen ? now : 0;
@@ -408,7 +423,42 @@ static bool in_readable(struct peer *p, struct in_conn *c)
         bad(p, "line-too-long", c->addr);
         return false;
     }
-    return in_flush(c);
+    if (c->blocked)
+        in_unblock(c, now);
+    return true;
+}
+
+/* Read more requests and answer them; false to close. */
+static bool in_read(struct peer *p, struct in_conn *c, int64_t now)
+{
+    ssize_t n = recv(c->fd, c->rbuf + c->rlen, sizeof c->rbuf - c->rlen, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return true;
+    if (n < 0)
+        return false; /* reset */
+    if (n == 0) {
+        c->eof = true, c->stuck_since = now; /* done sending; its answers still go out */
+        return true;
+    }
+    c->last_byte = now;
+    if (c->rlen == 0)
+        c->line_start = now;
+    c->rlen += (size_t)n;
+    return in_answer(p, c, now);
+}
+
+/* The connection is ready (revents): send, answer what waits, read more unless blocked, send.
+ * False to close: broken, or finished (the client hung up and has every answer). */
+static bool in_service(struct peer *p, struct in_conn *c, short revents)
+{
+    int64_t now = now_ms();
+    if (!in_flush(c) || (c->blocked && !in_answer(p, c, now)))
+        return false;
+    if ((revents & (POLLIN | POLLERR | POLLHUP)) && !c->blocked && !c->eof && !in_read(p, c, now))
+        return false;
+    if (!in_flush(c))
+        return false;
+    return !(c->eof && !c->blocked && c->wlen == 0);
 }
 
 /* Deadlines of incoming connections: a line must be finished within --line-timeout (the
@@ -421,6 +471,8 @@ static int64_t idle_ms(const struct peer *p)
 
 static int64_t in_deadline(const struct peer *p, const struct in_conn *c)
 {
+    if (c->blocked || c->eof) /* we are not reading it: only its reading of answers counts */
+        return c->stuck_since + idle_ms(p);
     int64_t idle = c->last_byte + idle_ms(p);
     int64_t line = c->line_start ? c->line_start + p->cfg->line_timeout_ms : INT64_MAX;
     return line < idle ? line : idle;
@@ -436,7 +488,8 @@ static void expire_in(struct peer *p, int64_t now)
             j++;
             continue;
         }
-        bad(p, c->line_start ? "slow-line" : "idle", c->addr);
+        bad(p, c->blocked || c->eof ? "not-reading-answers" : c->line_start ? "slow-line" : "idle",
+            c->addr);
         in_close(p, j);
     }
 }
@@ -520,9 +573,12 @@ static int fill_fds(struct peer *p, struct pollfd *fds)
             (struct pollfd){.fd = o->fd, .events = o->st == OUT_CONNECTING ? POLLOUT : POLLIN};
     }
     int base = SLOT_OUT + p->cfg->npeers;
-    for (int j = 0; j < p->nin; j++)
-        fds[base + j] = (struct pollfd){.fd = p->in[j]->fd,
-                                        .events = (short)(POLLIN | (p->in[j]->wlen ? POLLOUT : 0))};
+    for (int j = 0; j < p->nin; j++) {
+        const struct in_conn *c = p->in[j];
+        bool reading = !c->blocked && !c->eof; /* backpressure: a blocked client is not read */
+        fds[base + j] = (struct pollfd){
+            .fd = c->fd, .events = (short)((reading ? POLLIN : 0) | (c->wlen ? POLLOUT : 0))};
+    }
     return base + p->nin;
 }
 
@@ -558,10 +614,7 @@ static void handle(struct peer *p, struct pollfd *fds, int nfds)
         int j = k - SLOT_OUT - p->cfg->npeers;
         if (!fds[k].revents || j >= p->nin || p->in[j]->fd != fds[k].fd)
             continue;
-        bool ok = (fds[k].revents & POLLIN) || (fds[k].revents & (POLLERR | POLLHUP))
-                      ? in_readable(p, p->in[j])
-                      : in_flush(p->in[j]);
-        if (!ok)
+        if (!in_service(p, p->in[j], fds[k].revents))
             in_close(p, j);
     }
     if (fds[SLOT_LISTEN].revents)

@@ -1,6 +1,7 @@
 /* proto.c - the wire format: 004's JSON heartbeat messages, one object per line. */
 #include "proto.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,13 +42,18 @@ static int decode_alive(const struct json_obj *o, struct proto_msg *m, const cha
 
 static int decode_beat(const struct json_obj *o, double node, struct proto_msg *m, const char **why)
 {
-    double seq = 0;
+    double seq = 0, inc = 0;
     if (!(node >= 0 && node <= 1e9) || floor(node) != node)
         return *why = "bad-node", -1;
-    if (json_get_num(o, "SEQ", &seq) && !(seq >= 0 && seq <= 4e9 && floor(seq) == seq))
+    if ((json_get_num(o, "SEQ", &seq) && !(seq >= 0 && seq <= 4e9 && floor(seq) == seq)) ||
+        (!json_get_num(o, "SEQ", &seq) && json_get_str(o, "SEQ")))
         return *why = "bad-seq", -1;
+    if ((json_get_num(o, "INC", &inc) && !(inc >= 0 && inc <= PROTO_MAX_INC && floor(inc) == inc)) ||
+        (!json_get_num(o, "INC", &inc) && json_get_str(o, "INC")))
+        return *why = "bad-inc", -1;
     m->kind = PROTO_BEAT;
     m->node = (long)node;
+    m->inc = (uint64_t)inc;
     m->seq = (unsigned long)seq;
     return 0;
 }
@@ -100,9 +106,11 @@ size_t proto_encode_alive(char *buf, size_t cap, const char *server_id, bool wit
     return more ? len + more : 0;
 }
 
-size_t proto_encode_beat(char *buf, size_t cap, long node, unsigned long seq)
+size_t proto_encode_beat(char *buf, size_t cap, long node, uint64_t inc, unsigned long seq)
 {
-    return fit(
-        snprintf(buf, cap, "{\"TASK\": \"HEARTBEAT\", \"NODE\": %ld, \"SEQ\": %lu}\n", node, seq),
-        cap);
+    return fit(snprintf(buf, cap,
+                        "{\"TASK\": \"HEARTBEAT\", \"NODE\": %ld, \"INC\": %" PRIu64
+                        ", \"SEQ\": %lu}\n",
+                        node, inc, seq),
+               cap);
 }

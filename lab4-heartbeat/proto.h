@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Framing: one JSON object per line, ended by "\n" (a "\r" before it is ignored, so a request
@@ -12,14 +13,18 @@
  *
  *   request  {"TASK": "HEARTBEAT"}
  *   answer   {"TASK": "HEARTBEAT", "RESPONSE": "ALIVE", "SERVER_ID": "<uuid>", "LOAD": 0.42}
- *   beat     {"TASK": "HEARTBEAT", "NODE": 3, "SEQ": 17}     (Q4: worker -> monitor, UDP)
+ *   beat     {"TASK": "HEARTBEAT", "NODE": 3, "INC": 1764581234567, "SEQ": 17}
+ *                                                             (Q4: worker -> monitor, UDP)
  *
- * "LOAD" is sprint 2's extension; "NODE" and "SEQ" are this lab's keys for the Q4 monitor.
+ * "LOAD" is sprint 2's extension; "NODE", "INC" and "SEQ" are this lab's keys for the Q4
+ * monitor: INC is the worker's incarnation (its start time, ms since 1970: a restart has a
+ * higher one), SEQ counts its beats from 1 within an incarnation. Both are optional (0).
  * Unknown keys are ignored and keys may come in any order, so other implementations of the
  * assignment interoperate.
  */
 #define PROTO_MAX_LINE 1024
 #define PROTO_ID_MAX 64 /* SERVER_ID, with its NUL */
+#define PROTO_MAX_INC 9007199254740992.0 /* 2^53: every whole number up to it is exact in JSON */
 
 enum proto_kind { PROTO_REQUEST, PROTO_ALIVE, PROTO_BEAT };
 
@@ -29,6 +34,7 @@ struct proto_msg {
     bool has_load;                /* PROTO_ALIVE: "LOAD" was present */
     double load;
     long node;         /* PROTO_BEAT */
+    uint64_t inc;      /* PROTO_BEAT: 0 when absent; at most PROTO_MAX_INC */
     unsigned long seq; /* PROTO_BEAT: 0 when absent */
 };
 
@@ -45,6 +51,6 @@ int proto_decode(const char *line, size_t len, struct proto_msg *m, const char *
 size_t proto_encode_request(char *buf, size_t cap);
 size_t proto_encode_alive(char *buf, size_t cap, const char *server_id, bool with_load,
                           double load);
-size_t proto_encode_beat(char *buf, size_t cap, long node, unsigned long seq);
+size_t proto_encode_beat(char *buf, size_t cap, long node, uint64_t inc, unsigned long seq);
 
 #endif

@@ -76,11 +76,33 @@ struct mon_io {
     unsigned long orders, beats, bad, failures, recoveries;
 };
 
-static void on_datagram(struct mon_io *io, const char *buf, size_t len, const char *from)
+/* A beat the monitor refused: say why, and what the beat claimed. */
+static void log_refused(struct mon_io *io, enum mon_beat_result r, const struct proto_msg *msg,
+                        const char *from)
+{
+    const struct mon_worker *w = monitor_find(&io->m, msg->node);
+    char owner[32] = "-";
+    if (w && r == MON_WRONG_SOURCE) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = w->port};
+        a.sin_addr.s_addr = w->ip;
+        addr_str(&a, owner, sizeof owner);
+    }
+    io->bad++;
+    evlog("ev=bad why=%s from=%s worker=%ld inc=%" PRIu64 " seq=%lu owner=%s",
+          r == MON_FULL           ? "too-many-workers"
+          : r == MON_WRONG_SOURCE ? "wrong-source"
+          : r == MON_ADDR_IN_USE  ? "address-in-use"
+                                  : "stale-beat",
+          from, msg->node, msg->inc, msg->seq, owner);
+}
+
+static void on_datagram(struct mon_io *io, const char *buf, size_t len,
+                        const struct sockaddr_in *src, const char *from)
 {
     struct proto_msg msg;
     const char *why;
     char t[16];
+    long evicted;
     if (len > 0 && buf[len - 1] == '\n')
         len--; /* one object per datagram; its "\n" is optional */
     if (proto_decode(buf, len, &msg, &why) != 0 ||
@@ -89,19 +111,24 @@ static void on_datagram(struct mon_io *io, const char *buf, size_t len, const ch
         evlog("ev=bad why=%s from=%s len=%zu", why, from, len);
         return;
     }
+    struct mon_beat b = {msg.node, src->sin_addr.s_addr, src->sin_port, msg.inc, msg.seq};
+    enum mon_beat_result r = monitor_on_beat(&io->m, &b, now_ms(), &evicted);
+    if (r != MON_BEAT && r != MON_JOINED && r != MON_RECOVERED) {
+        log_refused(io, r, &msg, from);
+        return;
+    }
     io->beats++;
     evlog("ev=recv from=%ld msg=%ld:%lu", msg.node, msg.node, msg.seq);
-    enum mon_beat_result r = monitor_on_beat(&io->m, msg.node, now_ms());
+    if (evicted != MON_NONE)
+        evlog("ev=forgotten worker=%ld why=table-full", evicted);
     monitor_update_critical(&io->m);
     long target = monitor_target(&io->m);
     if (r == MON_JOINED)
-        evlog("ev=joined worker=%ld to=%s", msg.node, target_str(target, t, sizeof t));
+        evlog("ev=joined worker=%ld to=%s from=%s", msg.node, target_str(target, t, sizeof t),
+              from);
     else if (r == MON_RECOVERED) {
         io->recoveries++;
         evlog("ev=recovered worker=%ld to=%s", msg.node, target_str(target, t, sizeof t));
-    } else if (r == MON_FULL) {
-        io->bad++;
-        evlog("ev=bad why=too-many-workers from=%s worker=%ld", from, msg.node);
     }
 }
 
@@ -122,7 +149,7 @@ static void drain(struct mon_io *io)
             evlog("ev=bad why=too-long from=%s", from);
             continue;
         }
-        on_datagram(io, buf, (size_t)n, from);
+        on_datagram(io, buf, (size_t)n, &src, from);
     }
 }
 
@@ -139,6 +166,10 @@ static void mon_tick(struct mon_io *io, int64_t now)
     }
     if (monitor_update_critical(&io->m))
         evlog("ev=critical why=no-alive-worker workers=%d", io->m.n);
+    long gone[MON_MAX_WORKERS];
+    k = monitor_forget(&io->m, now, gone, MON_MAX_WORKERS);
+    for (int j = 0; j < k; j++) /* its id and address are free again */
+        evlog("ev=forgotten worker=%ld why=silent", gone[j]);
     if (io->cfg->order_ms > 0 && now_ms() >= io->next_order) {
         io->orders++;
         evlog("ev=order id=%lu to=%s", io->orders, target_str(target, t, sizeof t));
@@ -164,13 +195,13 @@ int q4_monitor_main(const struct q4_config *cfg, int wake_fd)
     struct mon_io io = {.cfg = cfg};
     char a[32];
     addr_str(&cfg->bind, a, sizeof a);
-    monitor_init(&io.m, cfg->timeout_ms);
+    monitor_init(&io.m, cfg->timeout_ms, cfg->forget_ms);
     if ((io.fd = open_udp(cfg)) < 0) {
         fprintf(stderr, "heartbeat: monitor cannot bind %s: %s\n", a, strerror(errno));
         return -1;
     }
-    evlog("ev=ready role=monitor addr=%s timeout=%d order_every=%d", a, cfg->timeout_ms,
-          cfg->order_ms);
+    evlog("ev=ready role=monitor addr=%s timeout=%d order_every=%d forget=%d", a, cfg->timeout_ms,
+          cfg->order_ms, cfg->forget_ms);
     io.next_order = now_ms() + cfg->order_ms;
     int64_t last = now_ms(); /* when the previous turn of the loop measured its lateness */
     for (;;) {
@@ -209,12 +240,17 @@ int q4_worker_main(const struct q4_config *cfg, int wake_fd)
     int fd = open_udp(cfg);
     char a[32], line[128];
     unsigned long seq = 0, failed = 0;
+    /* The incarnation: our start time. A restart has a higher one, so the monitor can tell our
+     * new beats (SEQ from 1 again) from old ones delivered late. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t inc = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     addr_str(&cfg->monitor, a, sizeof a);
     if (fd < 0) {
         fprintf(stderr, "heartbeat: worker cannot open its socket: %s\n", strerror(errno));
         return -1;
     }
-    evlog("ev=ready role=worker monitor=%s interval=%d", a, cfg->interval_ms);
+    evlog("ev=ready role=worker monitor=%s interval=%d inc=%" PRIu64, a, cfg->interval_ms, inc);
     int64_t next = now_ms();
     for (;;) {
         int64_t left = next - now_ms();
@@ -225,7 +261,7 @@ int q4_worker_main(const struct q4_config *cfg, int wake_fd)
             break;
         if (now_ms() < next)
             continue;
-        size_t len = proto_encode_beat(line, sizeof line, cfg->id, ++seq);
+        size_t len = proto_encode_beat(line, sizeof line, cfg->id, inc, ++seq);
         /* UDP: a lost beat is what the monitor's timeout is for; we only count failures. */
         if (sendto(fd, line, len, 0, (const struct sockaddr *)&cfg->monitor, sizeof cfg->monitor) <
             0)

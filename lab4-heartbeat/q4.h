@@ -14,6 +14,7 @@ struct q4_config {
     int interval_ms;            /* worker: time between beats */
     int timeout_ms;             /* monitor: silence after which a worker has failed */
     int order_ms;               /* monitor: one purchase order every order_ms; 0 = none */
+    int forget_ms;              /* monitor: a failed worker silent this long is removed */
 };
 
 /* Each runs until SIGINT/SIGTERM ('t' on wake_fd). Returns 0, or -1 with a message on stderr

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grader.h"
 #include "tests/testlog.h"
@@ -376,6 +377,71 @@ START_TEST(q4_never_recovered)
 }
 END_TEST
 
+/* ---- attacks on the monitor (tests "monitor-forged-beats", "monitor-flood") ---- */
+
+/* Monitor 0, workers 1 and 2; worker 2 killed at 1000 and reported failed at 1320. */
+static void q4_forged(void)
+{
+    run_reset(3);
+    add("node=0 ev=ready role=monitor t=0");
+    add("node=1 ev=ready role=worker t=5");
+    add("node=2 ev=ready role=worker t=5");
+    add("node=0 ev=joined worker=1 to=1 t=6");
+    add("node=0 ev=joined worker=2 to=1 t=6");
+    add("node=0 ev=order id=1 to=1 t=900");
+    fault(1000, F_CRASH, 2);
+    add("node=0 ev=failed worker=2 to=1 t=1320");
+    add("node=0 ev=order id=2 to=1 t=1400");
+}
+
+START_TEST(forged_beats_must_not_revive)
+{
+    q4_forged();
+    add("node=0 ev=bad why=wrong-source from=127.0.0.1:9 worker=2 t=1500");
+    PASSES("monitor-forged-beats");
+    add("node=0 ev=recovered worker=2 to=1 t=1500"); /* nobody restarted it */
+    FAILS("monitor-forged-beats", V_SAFETY, "forged beats revived a dead worker: worker 2");
+    q4_forged();
+    add("node=0 ev=joined worker=2 to=1 t=1600");
+    FAILS("monitor-forged-beats", V_SAFETY, "forged beats revived a dead worker");
+}
+END_TEST
+
+/* The late worker's own log says when it was ready; the monitor must register it by then +
+ * timeout + W (300 + 750 ms). */
+START_TEST(flood_must_not_lock_out)
+{
+    char dir[] = "/tmp/check_lab4.XXXXXX", path[600];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    run_reset(3);
+    snprintf(R.dir, sizeof R.dir, "%s", dir);
+    snprintf(path, sizeof path, "%s/late-worker.log", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("node=50 ev=ready role=worker monitor=127.0.0.1:7000 interval=50 t=1000\n", f);
+    fclose(f);
+    struct verdict v = {V_PASS, ""};
+    R.test = find_test("monitor-flood");
+    ck_assert_int_eq(R.test->setup(&R, &v), 0);
+    add("node=0 ev=ready role=monitor t=0");
+    add("node=1 ev=ready role=worker t=5");
+    add("node=2 ev=ready role=worker t=5");
+    add("node=0 ev=joined worker=1 to=1 t=6");
+    add("node=0 ev=joined worker=2 to=1 t=6");
+    add("node=0 ev=order id=1 to=1 t=900");
+    add("node=0 ev=bad why=too-many-workers worker=50 t=1010");
+    FAILS("monitor-flood", V_LIVENESS, "table flooding locked a genuine worker out");
+    add("node=0 ev=joined worker=50 to=1 t=2100"); /* after 1000 + 300 + 750: too late */
+    FAILS("monitor-flood", V_LIVENESS, "no ev=joined worker=50 within 1050 ms");
+    add("node=0 ev=joined worker=50 to=1 t=1320");
+    PASSES("monitor-flood");
+    ck_assert_ptr_nonnull(strstr(R.info, "late worker joined 320 ms after its ready"));
+    R.test->teardown(&R, &v);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("lab4");
@@ -400,6 +466,8 @@ static Suite *suite(void)
     tcase_add_test(t, q4_false_failure_and_early_critical);
     tcase_add_test(t, q4_silent_worker_is_not_a_false_failure);
     tcase_add_test(t, q4_never_recovered);
+    tcase_add_test(t, forged_beats_must_not_revive);
+    tcase_add_test(t, flood_must_not_lock_out);
     suite_add_tcase(s, t);
     return s;
 }

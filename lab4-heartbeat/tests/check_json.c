@@ -220,10 +220,12 @@ START_TEST(proto_request_and_answer)
     ck_assert_int_eq(proto_decode(buf, n - 1, &m, &why), 0);
     ck_assert(!m.has_load);
     ck_assert_uint_eq(proto_encode_alive(buf, 20, "x", true, 0.5), 0); /* does not fit */
-    n = proto_encode_beat(buf, sizeof buf, 3, 17);
+    n = proto_encode_beat(buf, sizeof buf, 3, 1764581234567ULL, 17);
     ck_assert_int_eq(proto_decode(buf, n, &m, &why), 0); /* a trailing "\n" is JSON whitespace */
     ck_assert_int_eq(proto_decode(buf, n - 1, &m, &why), 0);
-    ck_assert(m.kind == PROTO_BEAT && m.node == 3 && m.seq == 17);
+    ck_assert(m.kind == PROTO_BEAT && m.node == 3 && m.seq == 17 && m.inc == 1764581234567ULL);
+    ck_assert_int_eq(proto_decode("{\"TASK\": \"HEARTBEAT\", \"NODE\": 3}", 32, &m, &why), 0);
+    ck_assert(m.kind == PROTO_BEAT && m.inc == 0 && m.seq == 0); /* both optional */
 }
 END_TEST
 
@@ -262,6 +264,11 @@ static const struct {
     {"{\"TASK\": \"HEARTBEAT\", \"NODE\": -1}", "bad-node"},
     {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1.5}", "bad-node"},
     {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1, \"SEQ\": -2}", "bad-seq"},
+    {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1, \"SEQ\": \"7\"}", "bad-seq"},
+    {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1, \"INC\": -1}", "bad-inc"},
+    {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1, \"INC\": 1.5}", "bad-inc"},
+    {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1, \"INC\": 1e16}", "bad-inc"},
+    {"{\"TASK\": \"HEARTBEAT\", \"NODE\": 1, \"INC\": \"x\"}", "bad-inc"},
 };
 
 START_TEST(proto_refuses)

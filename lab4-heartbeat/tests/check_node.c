@@ -85,12 +85,14 @@ static size_t wait_for(struct proc *p, size_t from, const char *what)
         if (hit)
             return (size_t)(hit - p->buf);
         int64_t left = end - now_ms();
-        ck_assert_msg(left > 0, "no '%s' in time; output so far:\n%s", what, p->buf);
+        ck_assert_msg(left > 0, "no '%s' in time; output so far (its end):\n%s", what,
+                      p->buf + (p->len > 3000 ? p->len - 3000 : 0)); /* Check's limit: 4 KB */
         struct pollfd pfd = {.fd = p->out, .events = POLLIN};
         if (poll(&pfd, 1, (int)left) <= 0)
             continue;
         ssize_t n = read(p->out, p->buf + p->len, sizeof p->buf - 1 - p->len);
-        ck_assert_msg(n > 0, "the node closed its stdout before '%s':\n%s", what, p->buf);
+        ck_assert_msg(n > 0, "the node closed its stdout before '%s':\n%s", what,
+                      p->buf + (p->len > 3000 ? p->len - 3000 : 0));
         p->len += (size_t)n;
     }
 }
@@ -224,6 +226,129 @@ START_TEST(closes_bad_connections)
 }
 END_TEST
 
+/* Send len bytes on a blocking socket, all of them. */
+static void send_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        ck_assert_int_gt(n, 0);
+        s += n, len -= (size_t)n;
+    }
+}
+
+/* n requests in one buffer, as a pipelining client writes them. */
+static char *requests(int n, size_t *len)
+{
+    static const char req[] = "{\"TASK\": \"HEARTBEAT\"}\n";
+    char *buf = malloc((size_t)n * (sizeof req - 1));
+    ck_assert_ptr_nonnull(buf);
+    for (int i = 0; i < n; i++)
+        memcpy(buf + (size_t)i * (sizeof req - 1), req, sizeof req - 1);
+    *len = (size_t)n * (sizeof req - 1);
+    return buf;
+}
+
+/* Read answers until count of them arrived (or EOF): each one a valid ALIVE with id. */
+static int read_answers(int fd, int count, const char *id)
+{
+    char line[PROTO_MAX_LINE];
+    int got = 0;
+    while (got < count) {
+        long n = read_line(fd, line, sizeof line);
+        if (n < 0)
+            break;
+        struct proto_msg m;
+        const char *why = NULL;
+        ck_assert_msg(proto_decode(line, (size_t)n, &m, &why) == 0, "answer %d: %s", got, why);
+        ck_assert_int_eq(m.kind, PROTO_ALIVE);
+        ck_assert_str_eq(m.server_id, id);
+        got++;
+    }
+    return got;
+}
+
+/* A client that pipelines (many requests in one write, then reads) gets every answer: the node
+ * answers as its output buffer allows and stops reading while it is full (backpressure). It
+ * used to close the connection, with no answer at all, from 38 requests in one write on. */
+START_TEST(pipelined_requests_all_answered)
+{
+    int port = free_port(SOCK_STREAM);
+    char ps[8], id[64], line[64];
+    snprintf(ps, sizeof ps, "%d", port);
+    const char *argv[] = {"heartbeat", "peer", "--port", ps, NULL};
+    struct proc p;
+    start(&p, argv);
+    ready_id(&p, id, sizeof id);
+    size_t len;
+    char *many = requests(200, &len);
+    int a = dial(port);
+    send_all(a, many, len); /* one write */
+    ck_assert_int_eq(read_answers(a, 200, id), 200);
+    ask_alive(a, "{\"TASK\": \"HEARTBEAT\"}\n", id); /* and the connection is still served */
+    free(many);
+    many = requests(2000, &len);
+    int b = dial(port); /* 2000 requests, then the client hangs up its sending side */
+    send_all(b, many, len);
+    ck_assert_int_eq(shutdown(b, SHUT_WR), 0);
+    ck_assert_int_eq(read_answers(b, 2001, id), 2000); /* every answer, then EOF */
+    ck_assert_int_eq(read_line(b, line, sizeof line), -1);
+    free(many);
+    close(a), close(b);
+    p.buf[p.len] = '\0';
+    ck_assert_msg(!strstr(p.buf, "ev=bad"), "a pipelining client was refused:\n%s", p.buf);
+    stop(&p);
+}
+END_TEST
+
+/* A client that writes requests and never reads its answers is cut once it has made no
+ * progress for the idle time (max(5 s, 4 x timeout)), with why=not-reading-answers; the node
+ * stops reading it meanwhile, so its memory stays bounded, and serves everyone else. */
+START_TEST(client_not_reading_is_cut)
+{
+    int port = free_port(SOCK_STREAM);
+    char ps[8], id[64];
+    snprintf(ps, sizeof ps, "%d", port);
+    const char *argv[] = {"heartbeat", "peer", "--port", ps, "--timeout", "500", NULL};
+    struct proc p;
+    start(&p, argv);
+    ready_id(&p, id, sizeof id);
+    size_t len;
+    char *many = requests(1000, &len);
+    int hog = dial(port), ok = dial(port);
+    ck_assert_int_eq(fcntl(hog, F_SETFL, O_NONBLOCK), 0);
+    size_t sent = 0;
+    int64_t asked = 0, end = now_ms() + 3 * WAIT_MS;
+    while (!strstr(p.buf, "why=not-reading-answers")) {
+        ck_assert_msg(now_ms() < end, "the hog was never cut; output:\n%s", p.buf);
+        struct pollfd pfd[2] = {{.fd = p.out, .events = POLLIN}, {.fd = hog, .events = POLLOUT}};
+        ck_assert_int_ge(poll(pfd, 2, 1000), 0);
+        if (pfd[1].revents & POLLOUT) { /* keep writing requests, never read an answer */
+            ssize_t n = send(hog, many + sent % len, len - sent % len, MSG_NOSIGNAL);
+            if (n > 0)
+                sent += (size_t)n;
+            else if (n < 0 && errno != EAGAIN)
+                pfd[1].fd = -1, hog = -1;
+        }
+        if (pfd[0].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = read(p.out, p.buf + p.len, sizeof p.buf - 1 - p.len);
+            ck_assert_int_gt(n, 0);
+            p.len += (size_t)n;
+            p.buf[p.len] = '\0';
+        }
+        if (now_ms() - asked >= 1000) { /* the others are served (and not idle themselves) */
+            ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);
+            asked = now_ms();
+        }
+    }
+    ask_alive(ok, "{\"TASK\": \"HEARTBEAT\"}\n", id);
+    free(many);
+    if (hog >= 0)
+        close(hog);
+    close(ok);
+    stop(&p);
+}
+END_TEST
+
 /* The test plays peer b on port: it answers a's heartbeat requests as SERVER_ID id until a has
  * reported it ALIVE (was=TIMEOUT) and `more` further requests were answered, then goes silent
  * (closes everything). Returns the instant of its last answer, taken before that answer was
@@ -344,10 +469,13 @@ START_TEST(monitor_fails_over)
     snprintf(addr, sizeof addr, "127.0.0.1:%d", pm);
     const char *argvm[] = {"heartbeat", "monitor",       "--port", sm,  "--timeout",
                            "300",       "--order-every", "50",     NULL};
-    const char *argv1[] = {"heartbeat", "worker",     "--id", "1", "--monitor",
-                           addr,        "--interval", "50",   NULL};
-    const char *argv2[] = {"heartbeat", "worker",     "--id", "2", "--monitor",
-                           addr,        "--interval", "50",   NULL};
+    char s1[8], s2[8]; /* each worker's own UDP port: a restarted worker is recognised by it */
+    snprintf(s1, sizeof s1, "%d", free_port(SOCK_DGRAM));
+    snprintf(s2, sizeof s2, "%d", free_port(SOCK_DGRAM));
+    const char *argv1[] = {"heartbeat", "worker", "--id", "1", "--monitor", addr, "--interval",
+                           "50",        "--port", s1,   NULL};
+    const char *argv2[] = {"heartbeat", "worker", "--id", "2", "--monitor", addr, "--interval",
+                           "50",        "--port", s2,   NULL};
     struct proc m, w1, w2;
     start(&m, argvm);
     wait_for(&m, 0, "ev=ready");
@@ -365,6 +493,82 @@ START_TEST(monitor_fails_over)
     start(&w1, argv1);
     wait_for(&m, at, "ev=recovered worker=1 to=1");
     stop(&w1);
+    stop(&m);
+}
+END_TEST
+
+/* A UDP socket on its own port, sending to the monitor. */
+static int udp_to(int port, struct sockaddr_in *to)
+{
+    *to = (struct sockaddr_in){.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+static void forge(int fd, const struct sockaddr_in *to, long id, unsigned long seq)
+{
+    char beat[128];
+    size_t n = proto_encode_beat(beat, sizeof beat, id, 9000000000000000ULL, seq);
+    ck_assert_int_eq(sendto(fd, beat, n, 0, (const struct sockaddr *)to, sizeof *to), (ssize_t)n);
+}
+
+/* Issue 12, against the real monitor: 70 forged ids (from 70 ports) fill its table, yet a
+ * genuine worker started after them is registered and monitored; and a stranger's beats for a
+ * killed worker (a higher INC and SEQ, from another port) do not keep it alive. */
+START_TEST(monitor_survives_flood_and_forgery)
+{
+    int pm = free_port(SOCK_DGRAM);
+    char sm[8], addr[32], s2[8];
+    snprintf(sm, sizeof sm, "%d", pm);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", pm);
+    snprintf(s2, sizeof s2, "%d", free_port(SOCK_DGRAM));
+    const char *argvm[] = {"heartbeat", "monitor", "--port", sm, "--timeout", "300", NULL};
+    const char *argv2[] = {"heartbeat", "worker", "--id", "2", "--monitor", addr, "--interval",
+                           "50",        "--port", s2,   NULL};
+    struct proc m, w2;
+    struct sockaddr_in to;
+    start(&m, argvm);
+    wait_for(&m, 0, "ev=ready");
+    int flood[70];
+    for (int i = 0; i < 70; i++) {
+        flood[i] = udp_to(pm, &to);
+        forge(flood[i], &to, 1000 + i, 1);
+    }
+    size_t at = wait_for(&m, 0, "why=too-many-workers");
+    start(&w2, argv2); /* a genuine worker, late: the table is full */
+    at = wait_for(&m, at, "ev=joined worker=2 to=2");
+    ck_assert_ptr_nonnull(strstr(m.buf, "ev=forgotten worker=10")); /* a failed forged one */
+    crash(&w2);
+    int stranger = udp_to(pm, &to);
+    unsigned long seq = 1000;
+    /* Forge a beat for 2 every 20 ms until the monitor has declared it failed, then 10 more,
+     * reading the monitor's output meanwhile; the last one is marked. */
+    int64_t next = now_ms();
+    for (int after = 0; after < 10;) {
+        if (now_ms() >= next) {
+            forge(stranger, &to, 2, seq++);
+            next += 20;
+            after += strstr(m.buf + at, "ev=failed worker=2 to=none") != NULL;
+            ck_assert_msg(seq < 1000 + WAIT_MS / 20, "worker 2 was never declared failed");
+        }
+        int64_t left = next - now_ms();
+        struct pollfd pfd = {.fd = m.out, .events = POLLIN};
+        if (poll(&pfd, 1, left > 0 ? (int)left : 0) > 0) {
+            ssize_t n = read(m.out, m.buf + m.len, sizeof m.buf - 1 - m.len);
+            ck_assert_int_gt(n, 0);
+            m.len += (size_t)n;
+            m.buf[m.len] = '\0';
+        }
+    }
+    forge(stranger, &to, 2, 999999);
+    wait_for(&m, at, "seq=999999 owner="); /* refused like every other one, and then: */
+    ck_assert_msg(!strstr(m.buf, "ev=recovered worker=2"), "forged beats revived worker 2");
+    for (int i = 0; i < 70; i++)
+        close(flood[i]);
+    close(stranger);
     stop(&m);
 }
 END_TEST
@@ -431,7 +635,7 @@ START_TEST(command_line)
     const char *help[] = {"heartbeat", "--help", NULL};
     ck_assert_int_eq(run_status(help, &out), 0);
     ck_assert_int_gt(out, 100); /* usage on stdout */
-    static const char *const bad[][8] = {
+    static const char *const bad[][10] = {
         {"heartbeat", NULL},
         {"heartbeat", "dance", NULL},
         {"heartbeat", "peer", NULL},
@@ -441,6 +645,7 @@ START_TEST(command_line)
         {"heartbeat", "peer", "--port", "9", "--timeout", NULL},
         {"heartbeat", "worker", "--id", "1", NULL},
         {"heartbeat", "peer", "--port", "9", "--stall", "-1", NULL},
+        {"heartbeat", "monitor", "--port", "9", "--timeout", "300", "--forget", "300", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_int_eq(run_status(bad[i], &out), 2);
@@ -456,9 +661,12 @@ static Suite *suite(void)
     tcase_set_timeout(t, 120);
     tcase_add_test(t, answers_like_nc);
     tcase_add_test(t, closes_bad_connections);
+    tcase_add_test(t, pipelined_requests_all_answered);
+    tcase_add_test(t, client_not_reading_is_cut);
     tcase_add_test(t, two_peers_detect_and_recover);
     tcase_add_test(t, own_stall_suspects_nobody);
     tcase_add_test(t, monitor_fails_over);
+    tcase_add_test(t, monitor_survives_flood_and_forgery);
     tcase_add_test(t, command_line);
     suite_add_tcase(s, t);
     return s;
