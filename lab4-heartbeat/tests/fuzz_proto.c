@@ -31,7 +31,7 @@ static void check_round_trip(const struct proto_msg *m)
     case PROTO_ALIVE:
         n = proto_encode_alive(line, sizeof line, m->server_id, m->has_load, m->load);
         break;
-    case PROTO_BEAT: n = proto_encode_beat(line, sizeof line, m->node, m->seq); break;
+    case PROTO_BEAT: n = proto_encode_beat(line, sizeof line, m->node, m->inc, m->seq); break;
     }
     FUZZ_ASSERT(n > 0 && line[n - 1] == '\n' && proto_line(line, n) == (long)n);
     FUZZ_ASSERT(proto_decode(line, n - 1, &again, &why) == 0);
@@ -41,7 +41,7 @@ static void check_round_trip(const struct proto_msg *m)
         FUZZ_ASSERT(!m->has_load || fabs(again.load - m->load) <= 0.005 + 1e-9 * m->load);
     }
     if (m->kind == PROTO_BEAT)
-        FUZZ_ASSERT(again.node == m->node && again.seq == m->seq);
+        FUZZ_ASSERT(again.node == m->node && again.inc == m->inc && again.seq == m->seq);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
