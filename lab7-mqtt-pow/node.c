@@ -550,6 +550,8 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
     (void)retained;
     if (len == 0)
         return; /* a retained message being cleared */
+    if (len > MSG_MAX_PAYLOAD) /* no message of ours is this long: do not even parse it */
+        return bad(n, "oversized_payload", topic, -1);
     struct msg m;
     const char *why;
     if (msg_decode((const char *)payload, len, &m, &why) < 0)

@@ -157,6 +157,26 @@ START_TEST(broker_restart_reconnects)
 }
 END_TEST
 
+/* Issue 12 §1: the json pool reproducer, published on system/init, is longer than any message
+ * of ours: every node drops it before parsing (ev=bad why=oversized_payload) and goes on. */
+START_TEST(oversized_payload_dropped)
+{
+    for (int i = 0; i < N; i++)
+        start_node(i, 3, NULL);
+    for (int i = 0; i < N; i++)
+        ck_assert(proc_wait(&node[i], "ev=ready", 1));
+    static char s[2048];
+    int n = snprintf(s, sizeof s, "{\"a\":\"%0*d\",\"b\":\"\",\"c\":\"\",\"d\":\"YYYYYYY\"}", 1022, 0);
+    ck_assert_int_eq(broker_publish(&broker, "system/init", s, (size_t)n, false), 0);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(proc_wait(&node[i], "ev=bad why=oversized_payload topic=system/init", 1),
+                      "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+    }
+    stop_all();
+}
+END_TEST
+
 START_TEST(command_line)
 {
     char out[8192], err[8192];
@@ -192,6 +212,7 @@ int main(void)
     tcase_add_test(tc, three_nodes_one_leader_same_results);
     tcase_add_test(tc, leader_killed_chain_goes_on);
     tcase_add_test(tc, broker_restart_reconnects);
+    tcase_add_test(tc, oversized_payload_dropped);
     suite_add_tcase(s, tc);
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
