@@ -53,6 +53,18 @@ int election_alive(const struct election *e)
     return k;
 }
 
+bool election_epoch_ok(const struct election *e, uint32_t epoch, bool announce)
+{
+    if (epoch > MSG_MAX_EPOCH)
+        return false;
+    return epoch <= e->epoch + ELECTION_EPOCH_STEP || (announce && e->epoch == 0);
+}
+
+uint32_t election_next_epoch(const struct election *e)
+{
+    return e->epoch < MSG_MAX_EPOCH ? e->epoch + 1 : 0;
+}
+
 void election_start(struct election *e, uint32_t epoch)
 {
     e->epoch = epoch;

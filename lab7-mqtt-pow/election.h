@@ -5,7 +5,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "msg.h"
+
 #define ELECTION_MAX 64
+/* The epoch rule (README "Trust model"): an epoch someone else names is taken only if it is at
+ * most ELECTION_EPOCH_STEP ahead of ours (a node that missed a few elections still catches up;
+ * a forged vote for a huge epoch moves nobody), and never beyond MSG_MAX_EPOCH, so epochs never
+ * wrap. The one exception is a node with no epoch yet (0, just started): it takes the epoch of
+ * the leader's announcement, since a long-running group may be far beyond 16. */
+#define ELECTION_EPOCH_STEP 16
 
 /* The rule: in each epoch every live participant publishes one random vote; once a node has a
  * vote from every participant it believes alive (or the vote timeout ran out), the leader is
@@ -31,6 +39,10 @@ int election_add(struct election *e, uint32_t id);
 /* Its Last Will arrived: no longer waited for. True if it was alive until now. */
 bool election_remove(struct election *e, uint32_t id);
 int election_alive(const struct election *e);
+/* May a message of `epoch` move us there? announce: it is a leader's announcement. */
+bool election_epoch_ok(const struct election *e, uint32_t epoch, bool announce);
+/* The epoch after ours, or 0 if epochs are used up (MSG_MAX_EPOCH): never a wrap. */
+uint32_t election_next_epoch(const struct election *e);
 /* Start epoch (> current): forget the votes and the decision. */
 void election_start(struct election *e, uint32_t epoch);
 /* Record a vote of the current epoch: 1 if new, 0 if a duplicate or another epoch. */

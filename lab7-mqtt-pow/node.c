@@ -368,6 +368,15 @@ static void start_election(struct node *n, uint32_t epoch)
     check_election(n, false);
 }
 
+/* The next round, if epochs are not used up (they end at MSG_MAX_EPOCH rather than wrap). */
+static void next_election(struct node *n)
+{
+    uint32_t epoch = election_next_epoch(&n->el);
+    if (epoch == 0)
+        return (void)evlog("ev=bad why=epochs_exhausted epoch=%u", n->el.epoch);
+    start_election(n, epoch);
+}
+
 static void heard_of(struct node *n, uint32_t id)
 {
     if (election_add(&n->el, id) == 1)
@@ -393,11 +402,13 @@ static void on_init(struct node *n, const struct msg *m)
     if (n->phase == PH_VOTE)
         send_vote(n); /* it subscribed after our vote went out (votes are not retained) */
     if (n->phase == PH_DISCOVER && election_alive(&n->el) >= n->cfg->participants)
-        start_election(n, n->el.epoch + 1);
+        next_election(n);
 }
 
 static void on_vote(struct node *n, const struct msg *m)
 {
+    if (!election_epoch_ok(&n->el, m->epoch, false))
+        return bad(n, "epoch_jump", TOPIC_VOTE, m->node);
     heard_of(n, m->node);
     if (m->epoch > n->el.epoch) /* a round we have not started: join it */
         start_election(n, m->epoch);
@@ -415,6 +426,8 @@ static bool ranks_above(uint64_t v1, uint32_t id1, uint64_t v2, uint32_t id2)
 /* A leader's announcement (retained: a late joiner learns the leader from it). */
 static void on_leader(struct node *n, const struct msg *m)
 {
+    if (!election_epoch_ok(&n->el, m->epoch, true))
+        return bad(n, "epoch_jump", TOPIC_LEADER, m->node);
     heard_of(n, m->node);
     if (m->node == n->cfg->id && !n->am_leader)
         return; /* our own announcement from before a restart: stale */
@@ -438,7 +451,7 @@ static void left(struct node *n, uint32_t id)
         return; /* a Will after a goodbye says nothing new */
     evlog("ev=leave peer=%u known=%d", id, election_alive(&n->el));
     if (n->phase == PH_RUN && n->have_leader && id == n->leader)
-        start_election(n, n->el.epoch + 1); /* STEP 6: the leader's Last Will fired */
+        next_election(n); /* STEP 6: the leader's Last Will fired */
     else
         check_election(n, false); /* one vote fewer to wait for */
 }
@@ -472,7 +485,7 @@ static void leave_timers(struct node *n, double now)
     if (n->leader_deadline > 0 && now >= n->leader_deadline && !n->am_leader) {
         n->leader_deadline = 0;
         evlog("ev=leader_silent leader=%u epoch=%u", n->leader, n->leader_epoch);
-        start_election(n, n->el.epoch + 1);
+        next_election(n);
     }
 }
 
@@ -644,7 +657,7 @@ static double timers(struct node *n, double now)
     leave_timers(n, now);
     if (n->phase == PH_DISCOVER && now >= n->discover_end) {
         evlog("ev=discovery_timeout known=%d", election_alive(&n->el));
-        start_election(n, n->el.epoch + 1);
+        next_election(n);
     }
     if (n->phase == PH_DISCOVER && now >= n->next_init) {
         send_init(n);

@@ -5,6 +5,7 @@
 
 #include "chain.h"
 #include "election.h"
+#include "msg.h"
 #include "pow.h"
 
 START_TEST(highest_vote_wins)
@@ -49,6 +50,34 @@ START_TEST(votes_of_other_epochs_and_duplicates)
     election_vote(&e, 1, 2, 6);
     ck_assert(election_decide(&e));
     ck_assert_uint_eq(e.leader, 1);
+}
+END_TEST
+
+/* Issue 12 §1: a forged vote for epoch 4294967295 moved every node there and the next election
+ * wrapped to 0. Now such an epoch does not even decode, a jump of more than
+ * ELECTION_EPOCH_STEP moves nobody, and the epoch after the last one is refused, not 0. */
+START_TEST(epochs_bounded_never_wrap)
+{
+    struct msg m;
+    const char *why = "unset";
+    const char *forged = "{\"type\": \"vote\", \"node\": 666, \"epoch\": 4294967295, "
+                         "\"value\": 4294967295}";
+    ck_assert_int_eq(msg_decode(forged, strlen(forged), &m, &why), -1);
+    ck_assert_str_eq(why, "out_of_range");
+    struct election e;
+    election_init(&e, 1);
+    ck_assert(election_epoch_ok(&e, 1, false));
+    ck_assert(!election_epoch_ok(&e, 5000, false)); /* a vote: too far even for a newcomer */
+    ck_assert(election_epoch_ok(&e, 5000, true));   /* a newcomer learns the group's epoch */
+    election_start(&e, 3);
+    ck_assert(election_epoch_ok(&e, 3 + ELECTION_EPOCH_STEP, false));
+    ck_assert(!election_epoch_ok(&e, 3 + ELECTION_EPOCH_STEP + 1, false));
+    ck_assert(!election_epoch_ok(&e, 3 + ELECTION_EPOCH_STEP + 1, true));
+    ck_assert(!election_epoch_ok(&e, UINT32_MAX, true));
+    ck_assert_uint_eq(election_next_epoch(&e), 4);
+    election_start(&e, MSG_MAX_EPOCH);
+    ck_assert(!election_epoch_ok(&e, MSG_MAX_EPOCH + 1, false));
+    ck_assert_uint_eq(election_next_epoch(&e), 0); /* used up: refused, never a wrap to 0 */
 }
 END_TEST
 
@@ -201,6 +230,7 @@ int main(void)
     tcase_add_test(tc, votes_of_other_epochs_and_duplicates);
     tcase_add_test(tc, dead_nodes_are_not_waited_for_nor_elected);
     tcase_add_test(tc, new_epoch_forgets_votes);
+    tcase_add_test(tc, epochs_bounded_never_wrap);
     suite_add_tcase(s, tc);
     tc = tcase_create("chain");
     tcase_set_timeout(tc, 60);
