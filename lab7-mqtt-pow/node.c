@@ -26,6 +26,9 @@
 #define INIT_EVERY_MS 250
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* The backoff starts again from BACKOFF_MIN_MS only after a session lasted this long: a session
+ * the broker (or something it delivers) breaks at once must not be retried every 100 ms. */
+#define BACKOFF_STABLE_MS 5000
 /* A Will is believed only if our own connection stays up this long after it: a broker that
  * shuts down publishes the Wills of the clients it drops first to those it has not dropped yet,
  * and then drops us too. Those Wills say nothing about the nodes. */
@@ -54,6 +57,7 @@ struct node {
     struct election el;
     enum phase phase;
     double discover_end, vote_end, next_init, retry_at, next_challenge;
+    double up_since; /* when the current session was subscribed */
     int backoff_ms, attempts;
     bool ready, up; /* up: subscribed on the current connection */
     /* the leader this node follows */
@@ -588,10 +592,18 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
 
 /* ---- the connection ---- */
 
+/* Anyone may publish (and retain) a huge message on our topics: skipped, the session stays. */
+static void on_oversized(void *ctx, const char *topic, size_t len)
+{
+    struct node *n = ctx;
+    n->bad++;
+    evlog("ev=bad why=oversized_packet topic=%s from=-1 len=%zu", *topic ? topic : "?", len);
+}
+
 static void on_subscribed(void *ctx)
 {
     struct node *n = ctx;
-    n->backoff_ms = BACKOFF_MIN_MS;
+    n->up_since = evlog_now_ms();
     n->up = true;
     if (!n->ready) { /* STEP 0: subscribed, so we can receive: the first event line */
         evlog("ev=ready participants=%d difficulty=%u threads=%d seed=%" PRIu64,
@@ -620,12 +632,22 @@ static void on_subscribed(void *ctx)
     }
 }
 
+static void grow_backoff(struct node *n)
+{
+    n->backoff_ms = n->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : n->backoff_ms * 2;
+}
+
 static void lost(struct node *n, const char *why)
 {
+    double now = evlog_now_ms();
+    if (n->up && now - n->up_since >= BACKOFF_STABLE_MS)
+        n->backoff_ms = BACKOFF_MIN_MS;
     n->up = false;
-    evlog("ev=disconnected why=\"%s\" wills_ignored=%d", why, n->nleaving);
+    evlog("ev=disconnected why=\"%s\" wills_ignored=%d retry_ms=%d", why, n->nleaving,
+          n->backoff_ms);
     n->nleaving = 0; /* see LEAVE_GRACE_MS */
-    n->retry_at = evlog_now_ms() + n->backoff_ms;
+    n->retry_at = now + n->backoff_ms;
+    grow_backoff(n);
 }
 
 /* STEP 7: (re)connect; on failure try again after 100 ms, 200 ms, ... up to 2 s. Returns -1
@@ -641,7 +663,7 @@ static int try_connect(struct node *n)
     if (rc == -2)
         return -1;
     n->retry_at = evlog_now_ms() + n->backoff_ms;
-    n->backoff_ms = n->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : n->backoff_ms * 2;
+    grow_backoff(n);
     return 0;
 }
 
@@ -752,6 +774,7 @@ static void setup(struct node *n, const struct node_cfg *cfg)
         c->topics[c->ntopics++] = topics[i];
     c->on_message = on_message;
     c->on_subscribed = on_subscribed;
+    c->on_oversized = on_oversized;
     c->ctx = n;
 }
 

@@ -177,6 +177,29 @@ START_TEST(oversized_payload_dropped)
 }
 END_TEST
 
+/* Issue 12 §2: a 100 KB retained message on a topic every node subscribes to used to end each
+ * session right after its SUBACK ("remaining length disagrees"), and the backoff reset on every
+ * SUBACK: a reconnect loop. Now it is skipped with a clear ev=bad and the session stays up. */
+START_TEST(oversized_retained_skipped)
+{
+    static char big[100 * 1024];
+    memset(big, 'x', sizeof big);
+    ck_assert_int_eq(broker_publish(&broker, "system/result", big, sizeof big, true), 0);
+    for (int i = 0; i < N; i++)
+        start_node(i, 3, NULL);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(
+            proc_wait(&node[i], "ev=bad why=oversized_packet topic=system/result from=-1 len=", 1),
+            "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_count(&node[i], "ev=connected") == 1 &&
+                          proc_count(&node[i], "ev=disconnected") == 0,
+                      "node %d reconnected:\n%s", i, tail(&node[i]));
+    }
+    stop_all();
+}
+END_TEST
+
 START_TEST(command_line)
 {
     char out[8192], err[8192];
@@ -213,6 +236,7 @@ int main(void)
     tcase_add_test(tc, leader_killed_chain_goes_on);
     tcase_add_test(tc, broker_restart_reconnects);
     tcase_add_test(tc, oversized_payload_dropped);
+    tcase_add_test(tc, oversized_retained_skipped);
     suite_add_tcase(s, tc);
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
