@@ -462,7 +462,14 @@ static void left(struct node *n, uint32_t id)
 
 static void on_leave(struct node *n, const struct msg *m)
 {
-    if (m->node == n->cfg->id || n->nleaving == ELECTION_MAX)
+    /* Only live participants, once each: forged leaves for made-up ids cannot fill the list
+     * (it has a place for every entry of the election table) and crowd out a real Will. */
+    if (m->node == n->cfg->id || !election_is_alive(&n->el, m->node))
+        return;
+    for (int i = 0; i < n->nleaving; i++)
+        if (n->leaving[i].id == m->node)
+            return;
+    if (n->nleaving == ELECTION_MAX)
         return;
     n->leaving[n->nleaving].id = m->node;
     n->leaving[n->nleaving++].at = evlog_now_ms() + LEAVE_GRACE_MS;

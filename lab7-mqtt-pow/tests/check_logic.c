@@ -81,6 +81,42 @@ START_TEST(epochs_bounded_never_wrap)
 }
 END_TEST
 
+/* Issue 12 §2: 71 forged inits filled the 64-entry table, and a genuine late node was never
+ * registered. Entries that never voted make room; those that voted are kept. */
+START_TEST(flood_cannot_lock_out)
+{
+    struct election e;
+    election_init(&e, 1);
+    election_start(&e, 1);
+    for (uint32_t id = 1; id <= 3; id++)
+        election_vote(&e, id, 1, 100 + id); /* three genuine nodes voted */
+    ck_assert(election_decide(&e));
+    for (uint32_t id = 1000; id < 1071; id++)
+        ck_assert_int_eq(election_add(&e, id), 1);
+    ck_assert_int_eq(e.n, ELECTION_MAX);
+    ck_assert_int_eq(election_add(&e, 7), 1); /* the genuine late node gets in */
+    ck_assert(election_is_alive(&e, 7));
+    for (uint32_t id = 1; id <= 3; id++)
+        ck_assert(election_is_alive(&e, id)); /* no voter was evicted */
+    /* The next round: the late node's vote counts; the forged entries, which never vote, are
+     * dropped once the round is decided (here, as after a vote timeout). */
+    election_start(&e, 2);
+    for (uint32_t id = 1; id <= 3; id++)
+        election_vote(&e, id, 2, 100 + id);
+    ck_assert_int_eq(election_vote(&e, 7, 2, 5000), 1);
+    ck_assert(!election_complete(&e));
+    ck_assert(election_decide(&e));
+    ck_assert_uint_eq(e.leader, 7);
+    ck_assert_int_eq(e.n, 4);
+    ck_assert(election_complete(&e));
+    /* A table full of nodes that all voted refuses a newcomer rather than evict one. */
+    election_start(&e, 3);
+    for (uint32_t id = 100; e.n < ELECTION_MAX; id++)
+        election_vote(&e, id, 3, id);
+    ck_assert_int_eq(election_add(&e, 9999), -1);
+}
+END_TEST
+
 START_TEST(dead_nodes_are_not_waited_for_nor_elected)
 {
     struct election e;
@@ -231,6 +267,7 @@ int main(void)
     tcase_add_test(tc, dead_nodes_are_not_waited_for_nor_elected);
     tcase_add_test(tc, new_epoch_forgets_votes);
     tcase_add_test(tc, epochs_bounded_never_wrap);
+    tcase_add_test(tc, flood_cannot_lock_out);
     suite_add_tcase(s, tc);
     tc = tcase_create("chain");
     tcase_set_timeout(tc, 60);
