@@ -66,6 +66,7 @@ struct node {
     uint64_t leader_vote;
     struct chain chain;
     struct open_tx open; /* the leader's open challenge, or the one a miner works on */
+    struct seen seen;    /* the challenges seen from (or issued as) the leader: results match one */
     bool solved;         /* miner: we found open's solution (re-sent if the challenge repeats) */
     uint64_t solved_nonce;
     bool done;
@@ -247,6 +248,9 @@ static void issue_challenge(struct node *n)
              n->leader_epoch, rnd(n));
     evlog("ev=challenge tx=%" PRIu64 " difficulty=%u data=%s leader=%u epoch=%u", tx,
           n->open.difficulty, n->open.data, n->cfg->id, n->leader_epoch);
+    struct msg own = {.epoch = n->leader_epoch, .tx = tx, .difficulty = n->open.difficulty};
+    memcpy(own.data, n->open.data, sizeof own.data);
+    chain_seen_add(&n->seen, &own); /* so that a forged result for it is refused here too */
     publish_challenge(n);
 }
 
@@ -523,9 +527,16 @@ static void on_challenge(struct node *n, const struct msg *m)
         bad(n, "closed_tx", TOPIC_CHALLENGE, m->node);
         return;
     }
-    if (n->open.open && m->tx == n->open.tx && !strcmp(m->data, n->open.data)) {
-        if (n->solved) /* repeated after a reconnection: our solution may have been lost */
-            send_solution(n, n->open.tx, n->open.data, n->solved_nonce);
+    enum seen_verdict sv = chain_seen_add(&n->seen, m);
+    if (sv == SEEN_CONFLICT) { /* the first challenge of a tx in an epoch wins (README) */
+        n->bad++;
+        evlog("ev=bad why=challenge_conflict topic=%s from=%u tx=%" PRIu64 " data=%s",
+              TOPIC_CHALLENGE, m->node, m->tx, m->data);
+        return;
+    }
+    if (sv == SEEN_REPEAT) {
+        if (n->open.open && m->tx == n->open.tx && n->solved) /* after a reconnection: our */
+            send_solution(n, n->open.tx, n->open.data, n->solved_nonce); /* solution may be lost */
         return;
     }
     miner_stop(n);
@@ -547,9 +558,15 @@ static void on_result(struct node *n, const struct msg *m)
 {
     if (!from_leader(n, m, TOPIC_RESULT))
         return;
-    enum chain_verdict v = chain_check(&n->chain, m);
+    enum chain_verdict v = chain_check(&n->chain, &n->seen, m);
     if (v == CH_DUP)
         return;
+    if (n->am_leader) { /* we append our results before publishing them: this one is not ours */
+        n->bad++;
+        evlog("ev=bad why=not_mine topic=%s from=%u tx=%" PRIu64 " winner=%u nonce=%" PRIu64,
+              TOPIC_RESULT, m->node, m->tx, m->winner, m->nonce);
+        return;
+    }
     if (v != CH_ACCEPT) {
         n->bad++;
         evlog("ev=bad why=%s topic=%s from=%u tx=%" PRIu64 " winner=%u nonce=%" PRIu64,
