@@ -103,6 +103,8 @@ struct lab7_state {
     int slot;         /* the broker's harness slot */
     double restart_t; /* when the injector restarted the broker, 0 if never */
     char conf[600];
+    int forged;       /* attacks: forged messages the injector got out */
+    double attack_t;  /* when the attack was made */
 };
 
 /* Every ev=leader line: within an epoch, every node names the same leader. */
@@ -504,16 +506,25 @@ static int send_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-static int mqtt_publish0(int fd, const char *topic, const char *payload)
+static int mqtt_publish(int fd, const char *topic, const void *payload, size_t pl, bool retain)
 {
-    uint8_t buf[1024];
-    size_t tl = strlen(topic), pl = strlen(payload), n = 0;
-    buf[n++] = 0x30; /* PUBLISH, QoS 0 */
+    size_t tl = strlen(topic), n = 0;
+    uint8_t *buf = malloc(pl + tl + 8);
+    if (!buf)
+        return -1;
+    buf[n++] = retain ? 0x31 : 0x30; /* PUBLISH, QoS 0 */
     n += put_rl(buf + n, 2 + tl + pl);
     buf[n++] = (uint8_t)(tl >> 8), buf[n++] = (uint8_t)tl;
     memcpy(buf + n, topic, tl), n += tl;
     memcpy(buf + n, payload, pl), n += pl;
-    return send_all(fd, buf, n);
+    int rc = send_all(fd, buf, n);
+    free(buf);
+    return rc;
+}
+
+static int mqtt_publish0(int fd, const char *topic, const char *payload)
+{
+    return mqtt_publish(fd, topic, payload, strlen(payload), false);
 }
 
 static int mqtt_open(int port)
@@ -565,6 +576,7 @@ static void inject_forged(struct run *r, int node, struct verdict *v)
     send_all(fd, disconnect, sizeof disconnect);
     close(fd);
 }
+
 
 /* ---- TLS: a CA and a broker certificate made for the run, and pownode-tls ---- */
 
@@ -684,6 +696,344 @@ static int setup_tls(struct run *r, struct verdict *v)
     return wrong_ca_refused(r, v, tls_port);
 }
 
+/* ---- attacks of a hostile classmate on the LAN (issue 12): over the wire, real broker ---- */
+
+/* 3.8 SUBSCRIBE to topics at QoS 0, and its SUBACK. */
+static int mqtt_subscribe0(int fd, const char *const *topics, int n)
+{
+    uint8_t buf[512];
+    size_t body = 2, k = 0;
+    for (int i = 0; i < n; i++)
+        body += 2 + strlen(topics[i]) + 1;
+    buf[k++] = 0x82;
+    k += put_rl(buf + k, body);
+    buf[k++] = 0, buf[k++] = 1; /* packet id 1 */
+    for (int i = 0; i < n; i++) {
+        size_t tl = strlen(topics[i]);
+        buf[k++] = (uint8_t)(tl >> 8), buf[k++] = (uint8_t)tl;
+        memcpy(buf + k, topics[i], tl), k += tl;
+        buf[k++] = 0;
+    }
+    return send_all(fd, buf, k);
+}
+
+static int recv_full(int fd, uint8_t *p, size_t len, int timeout_ms)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (len) {
+        if (poll(&pfd, 1, timeout_ms) <= 0)
+            return -1;
+        ssize_t n = recv(fd, p, len, 0);
+        if (n <= 0)
+            return -1;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The next PUBLISH (other packets skipped): its topic and payload (NUL-terminated), and
+ * whether the broker flagged it retained. -1 after timeout_ms without one. */
+static int mqtt_next(int fd, char *topic, size_t tcap, char *pay, size_t pcap, bool *retained,
+                     int timeout_ms)
+{
+    for (;;) {
+        uint8_t h, b;
+        size_t rl = 0, mult = 1;
+        if (recv_full(fd, &h, 1, timeout_ms) < 0)
+            return -1;
+        do {
+            if (recv_full(fd, &b, 1, timeout_ms) < 0)
+                return -1;
+            rl += (b & 127) * mult, mult *= 128;
+        } while (b & 128);
+        uint8_t *body = malloc(rl + 1);
+        if (!body || recv_full(fd, body, rl, timeout_ms) < 0)
+            return free(body), -1;
+        size_t tl = rl >= 2 ? (size_t)body[0] << 8 | body[1] : 0;
+        if ((h >> 4) == 3 && 2 + tl <= rl && tl < tcap && rl - 2 - tl < pcap) {
+            memcpy(topic, body + 2, tl), topic[tl] = '\0';
+            memcpy(pay, body + 2 + tl, rl - 2 - tl), pay[rl - 2 - tl] = '\0';
+            *retained = h & 1;
+            free(body);
+            return 0;
+        }
+        free(body);
+    }
+}
+
+/* A number field of a node's JSON payload ("key": 12); -1 if absent. */
+static long long json_num(const char *pay, const char *key)
+{
+    char k[32];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(pay, k);
+    return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* A session that listens to the leader as every node does. */
+static int spy(struct run *r, struct verdict *v)
+{
+    static const char *const topics[] = {"system/challenge", "system/result"};
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0 || mqtt_subscribe0(fd, topics, 2) < 0) {
+        verdict_fail(v, V_HARNESS, "cannot connect to the broker to attack");
+        return fd >= 0 ? close(fd), -1 : -1;
+    }
+    return fd;
+}
+
+static void hang_up(int fd)
+{
+    static const uint8_t disconnect[] = {0xe0, 0};
+    send_all(fd, disconnect, sizeof disconnect);
+    close(fd);
+}
+
+/* F_CALL: each time the leader publishes a result for tx, at once (inside its --pause) a
+ * forged result for tx+1 in the leader's name and epoch: difficulty 1, winner 666, made-up
+ * data with a proof that holds at difficulty 1 (issue 12 §3). Three times. */
+static void inject_forged_result(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = spy(r, v);
+    char topic[64], pay[1024], hex[65], data[64], msg[512];
+    bool retained;
+    s->attack_t = mono_ms();
+    while (s->forged < 3 && mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained,
+                                      10000) == 0) {
+        long long tx = json_num(pay, "tx");
+        if (retained || strcmp(topic, "system/result") != 0 || tx < 0)
+            continue;
+        snprintf(data, sizeof data, "forged-%lld", tx + 1);
+        unsigned long long nonce = 0;
+        while (pow_bits(data, nonce, hex) < 1)
+            nonce++;
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"result\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": 1, \"nonce\": %llu, \"winner\": 666, \"data\": \"%s\"}",
+                 json_num(pay, "node"), json_num(pay, "epoch"), tx + 1, nonce, data);
+        if (mqtt_publish0(fd, "system/result", msg) == 0)
+            s->forged++;
+    }
+    hang_up(fd);
+}
+
+/* F_CALL: each time the leader publishes a challenge, at once a forged one in its name for the
+ * same tx and epoch with other data (issue 12 §3: it made both miners drop the real one).
+ * Three times. */
+static void inject_forged_challenge(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = spy(r, v);
+    char topic[64], pay[1024], msg[512];
+    bool retained;
+    s->attack_t = mono_ms();
+    while (s->forged < 3 && mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained,
+                                      10000) == 0) {
+        long long tx = json_num(pay, "tx");
+        if (retained || strcmp(topic, "system/challenge") != 0 || tx < 0 ||
+            strstr(pay, "forged-")) /* our own forgery, echoed back */
+            continue;
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"challenge\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": %lld, \"data\": \"forged-%lld\"}",
+                 json_num(pay, "node"), json_num(pay, "epoch"), tx, json_num(pay, "difficulty"),
+                 tx);
+        if (mqtt_publish0(fd, "system/challenge", msg) == 0)
+            s->forged++;
+    }
+    hang_up(fd);
+}
+
+/* F_CALL: a 100 KB retained message on system/init, a topic every node subscribes to and no
+ * node ever retains on, so it stays for the whole run (issue 12 §2: a reconnect loop). */
+static void inject_big_retained(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    static char big[100 * 1024];
+    memset(big, 'x', sizeof big);
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "cannot connect to the broker to attack");
+    s->attack_t = mono_ms();
+    if (mqtt_publish(fd, "system/init", big, sizeof big, true) == 0)
+        s->forged++;
+    hang_up(fd);
+}
+
+#define FLOOD_IDS 71 /* more than the 64 places of a node's election table */
+#define LATE_ID 50   /* the genuine node that comes after the flood */
+
+/* F_CALL: 71 forged inits, then a genuine pownode with a new id (issue 12 §2: it was never
+ * registered). It runs as a helper process (log: late.log) until the run ends. */
+static void inject_flood(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    static const char *const topic[] = {"system/init"};
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0 || mqtt_subscribe0(fd, topic, 1) < 0)
+        return fd >= 0 ? close(fd) : 0, verdict_fail(v, V_HARNESS, "cannot attack the broker");
+    char msg[128], t[64], pay[256];
+    for (int i = 0; i < FLOOD_IDS; i++) {
+        snprintf(msg, sizeof msg, "{\"type\": \"init\", \"node\": %d}", 1000 + i);
+        s->forged += mqtt_publish0(fd, "system/init", msg) == 0;
+    }
+    /* Every node answers each init new to it with its own: the flood has been taken in once
+     * the answers stop (for a second; at most 30 s on a loaded machine). */
+    bool retained;
+    for (double end = mono_ms() + 30000; mono_ms() < end;)
+        if (mqtt_next(fd, t, sizeof t, pay, sizeof pay, &retained, 1000) < 0)
+            break;
+    hang_up(fd);
+    char lab[700], bin[900], port[16], id[16];
+    lab_path(r, lab, sizeof lab);
+    snprintf(bin, sizeof bin, "%s/%s/pownode", lab, r->opt->build);
+    snprintf(port, sizeof port, "%d", r->aux_port);
+    snprintf(id, sizeof id, "%d", LATE_ID);
+    char *argv[] = {bin, "--id", id, "--port", port, "--participants", "3", "--difficulty", "12",
+                    "--init-timeout", "20000", NULL};
+    s->attack_t = mono_ms();
+    if (harness_spawn(r, argv, "late.log") < 0)
+        verdict_fail(v, V_HARNESS, "cannot start the late node %s", bin);
+}
+
+/* ---- the attacks' properties ---- */
+
+/* Every result any node accepted is for a challenge its leader issued (the leader's own
+ * ev=challenge line, leader= itself: same tx and data) and was won by a node of the run. */
+static void check_results_issued(struct run *r, struct verdict *v)
+{
+    char a[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long winner, tx, ltx, leader;
+            const char *data = event_get(e, "data");
+            if (strcmp(e->ev, "result") || !event_int(e, "winner", &winner) ||
+                !event_int(e, "tx", &tx) || !event_int(e, "leader", &leader) || !data)
+                continue;
+            bool issued = false;
+            for (int k = 0; leader >= 0 && leader < r->n && k < r->node[leader].n && !issued;
+                 k++) {
+                const struct event *c = &r->node[leader].ev[k];
+                long long cl;
+                const char *cd = event_get(c, "data");
+                issued = !strcmp(c->ev, "challenge") && event_int(c, "leader", &cl) &&
+                         cl == leader && event_int(c, "tx", &ltx) && ltx == tx && cd &&
+                         !strcmp(cd, data);
+            }
+            if (!issued || winner < 0 || winner >= r->n)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d accepted a forged result: %s (its leader never "
+                                    "issued that challenge, or the winner is not a node of the "
+                                    "run); a result is valid only for the challenge this node "
+                                    "saw from its leader",
+                                    i, event_str(e, a, sizeof a));
+        }
+}
+
+static bool attacked(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    if (!s || s->forged == 0)
+        verdict_fail(v, V_HARNESS, "the injector got no forged message out: the test proved "
+                                   "nothing");
+    return s && s->forged > 0;
+}
+
+static void check_forged_result(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    if (attacked(r, v))
+        check_results_issued(r, v);
+}
+
+static void check_forged_challenge(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    check_results_issued(r, v);
+    int conflicts = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *data = event_get(e, "data"), *why = event_get(e, "why");
+            if (!strcmp(e->ev, "challenge") && data && !strncmp(data, "forged-", 7))
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d dropped the leader's challenge for a forged one "
+                                    "published after it: %s (one tx has one challenge per "
+                                    "epoch: the first)",
+                                    i, event_str(e, a, sizeof a));
+            conflicts += !strcmp(e->ev, "bad") && why && !strcmp(why, "challenge_conflict");
+        }
+    if (conflicts == 0)
+        verdict_fail(v, V_SAFETY, "%d forged challenges were published, but no node logged "
+                                  "ev=bad why=challenge_conflict",
+                     ((struct lab7_state *)r->lab_state)->forged);
+}
+
+static void check_big_retained(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++) {
+        int connects = run_count(r, i, "connected"), oversized = 0;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const char *why = event_get(&r->node[i].ev[j], "why");
+            oversized += !strcmp(r->node[i].ev[j].ev, "bad") && why &&
+                         !strcmp(why, "oversized_packet");
+        }
+        if (connects != 1)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d connected %d times in a run without faults, after a 100 KB "
+                         "retained message: a message too long to take must be skipped, not "
+                         "end the session (it comes back on every reconnection)",
+                         i, connects);
+        else if (oversized == 0)
+            verdict_fail(v, V_SAFETY,
+                         "node %d never logged ev=bad why=oversized_packet for the 100 KB "
+                         "message: the log must say what happened",
+                         i);
+    }
+}
+
+static void check_flood(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++) {
+        bool seen = false;
+        for (int j = 0; j < r->node[i].n && !seen; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long peer;
+            seen = !strcmp(e->ev, "peer") && e->t >= s->attack_t &&
+                   event_int(e, "peer", &peer) && peer == LATE_ID;
+        }
+        if (!seen)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never registered the genuine node %d (no ev=peer peer=%d) "
+                         "that started after %d forged inits: forged entries must not lock a "
+                         "real node out of the election table",
+                         i, LATE_ID, LATE_ID, FLOOD_IDS);
+    }
+}
+
 /* ---- the table ---- */
 
 /* --participants is always the number of nodes the test starts: K is the contract of discovery
@@ -692,6 +1042,8 @@ static int setup_tls(struct run *r, struct verdict *v)
 #define ARGSK(k, rounds, pause)                                                                    \
     "--id {id} --port {aux} --participants " #k " --rounds " #rounds " --pause " #pause " " COMMON
 #define ARGS(rounds, pause) ARGSK(3, rounds, pause)
+/* The same at another difficulty (a later --difficulty wins over COMMON's). */
+#define ARGSD(rounds, pause, d) ARGS(rounds, pause) " --difficulty " #d
 #define LEADS "--vote 4294967295 " /* node 0 casts the highest vote possible: it leads */
 
 static const struct gtest tests[] = {
@@ -790,6 +1142,56 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "malformed payloads and forged challenges/results/solutions: logged, rejected"},
+    {.name = "forged-result",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 100),
+     .net = "",
+     .args0 = LEADS ARGS(12, 100),
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_forged_result,
+     .check = check_forged_result,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "forged results in the leader's name (difficulty 1, winner 666) are never accepted"},
+    {.name = "forged-challenge",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGSD(8, 50, 20),
+     .net = "",
+     .args0 = LEADS ARGSD(8, 50, 20),
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_forged_challenge,
+     .check = check_forged_challenge,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "a forged challenge for the open tx, just after the real one, is refused"},
+    {.name = "big-retained",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 50),
+     .net = "",
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_big_retained,
+     .check = check_big_retained,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "a 100 KB retained message is skipped: no reconnect loop, a clear ev=bad"},
+    {.name = "table-flood",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .faults = {{300, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_flood,
+     .check = check_flood,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "71 forged inits do not keep a genuine late node out of the election table"},
     {.name = "tls",
      .points = 5,
      .nodes = 3,
