@@ -979,9 +979,10 @@ static void check_forged_challenge(struct run *r, struct verdict *v)
                                     i, event_str(e, a, sizeof a));
             conflicts += !strcmp(e->ev, "bad") && why && !strcmp(why, "challenge_conflict");
         }
-    if (conflicts == 0)
-        verdict_fail(v, V_SAFETY, "%d forged challenges were published, but no node logged "
-                                  "ev=bad why=challenge_conflict",
+    if (conflicts == 0) /* each came after the tx was won (closed_tx): nothing was tested */
+        verdict_fail(v, V_HARNESS, "%d forged challenges were published, but no node logged "
+                                   "ev=bad why=challenge_conflict: either none arrived while "
+                                   "its tx was open (rerun), or the refusal is not logged",
                      ((struct lab7_state *)r->lab_state)->forged);
 }
 
