@@ -166,8 +166,9 @@ static void consume(struct mqtt_client *c, size_t n)
 static int handshake(struct mqtt_client *c, char *err, size_t cap)
 {
     uint8_t buf[512];
-    struct mqtt_connect cn = {c->client_id, c->keepalive,        true, c->will_topic,
-                              c->will_msg,  strlen(c->will_msg), 1,    false};
+    struct mqtt_connect cn = {c->client_id, c->keepalive,        true,  c->will_topic,
+                              c->will_msg,  strlen(c->will_msg), 1,     false,
+                              c->username,  c->password};
     size_t n = mqtt_encode_connect(buf, sizeof buf, &cn);
     if (send_raw(c, buf, n) < 0)
         return snprintf(err, cap, "sending CONNECT failed"), -1;
@@ -176,9 +177,11 @@ static int handshake(struct mqtt_client *c, char *err, size_t cap)
     if (got <= 0 || p.type != MQTT_CONNACK)
         return snprintf(err, cap, "no CONNACK from the broker"), -1;
     consume(c, (size_t)got);
+    static const char *const why[] = {"", "protocol version", "client id", "server unavailable",
+                                      "bad user name or password", "not authorized"};
     if (p.u.connack.rc != 0) /* 3.2.2.3: 1..5 are refusals (bad protocol, id, auth, ...) */
-        return snprintf(err, cap, "the broker refused the connection: CONNACK code %u",
-                        p.u.connack.rc),
+        return snprintf(err, cap, "the broker refused the connection: CONNACK code %u (%s)",
+                        p.u.connack.rc, p.u.connack.rc <= 5 ? why[p.u.connack.rc] : "?"),
                -2;
     return 0;
 }

@@ -31,6 +31,7 @@ struct mqtt_client {
     const char *cafile; /* NULL: plain TCP */
     char client_id[32];
     uint16_t keepalive; /* seconds */
+    const char *username, *password; /* NULL: an anonymous session */
     const char *will_topic;
     char will_msg[256];
     const char *topics[MQTT_MAX_TOPICS];

@@ -786,6 +786,8 @@ static void setup(struct node *n, const struct node_cfg *cfg)
     c->host = cfg->broker;
     c->port = cfg->port;
     c->cafile = cfg->cafile;
+    c->username = cfg->user;
+    c->password = cfg->password[0] ? cfg->password : NULL;
     c->keepalive = (uint16_t)cfg->keepalive;
     snprintf(c->client_id, sizeof c->client_id, "pownode-%u", cfg->id);
     /* 3.1.2.5 Will Flag: if we vanish without DISCONNECT the broker says so for us. */

@@ -200,6 +200,59 @@ START_TEST(oversized_retained_skipped)
 }
 END_TEST
 
+#ifndef MOSQUITTO_PASSWD_BIN
+#define MOSQUITTO_PASSWD_BIN "/usr/bin/mosquitto_passwd"
+#endif
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The broker's own security (issue 12 §3): a password_file and an ACL. The nodes log in with
+ * --user and --password-file; a stranger without an account cannot even connect, so cannot
+ * publish anything; a node with a wrong password exits 1 and says why. */
+START_TEST(broker_login_and_acl)
+{
+    const char *d = broker_dir(&broker);
+    write_file(d, "passwd", "pownode:s3cret\n");
+    write_file(d, "secret", "s3cret\n");
+    write_file(d, "wrong", "guess\n");
+    write_file(d, "acl", "user pownode\ntopic readwrite system/#\n");
+    char path[512], out[4096], err[4096], extra[1024];
+    snprintf(path, sizeof path, "%s/passwd", d);
+    char *hash[] = {MOSQUITTO_PASSWD_BIN, "-U", path, NULL}; /* plain text to hashes */
+    ck_assert_int_eq(run_collect(hash, out, sizeof out, err, sizeof err), 0);
+    snprintf(extra, sizeof extra, "allow_anonymous false\npassword_file %s/passwd\n"
+             "acl_file %s/acl\n", d, d);
+    broker_stop(&broker);
+    ck_assert_int_eq(broker_start(&broker, extra), 0);
+    char login[600];
+    snprintf(login, sizeof login, "--user pownode --password-file %s/secret", d);
+    for (int i = 0; i < N; i++)
+        start_node(i, 3, login);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+    const char *forged = "{\"type\": \"init\", \"node\": 666}";
+    ck_assert_int_eq(broker_publish(&broker, "system/init", forged, strlen(forged), false), -1);
+    char wrong[600], port[16];
+    snprintf(wrong, sizeof wrong, "%s/wrong", d);
+    snprintf(port, sizeof port, "%d", broker.port);
+    char *bad[] = {POWNODE_BIN, "--id", "9", "--port", port, "--user", "pownode",
+                   "--password-file", wrong, NULL};
+    int st = run_collect(bad, out, sizeof out, err, sizeof err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+    ck_assert_msg(strstr(err, "bad user name or password") || strstr(err, "not authorized"),
+                  "%s", err);
+    stop_all();
+}
+END_TEST
+
 START_TEST(command_line)
 {
     char out[8192], err[8192];
@@ -237,6 +290,7 @@ int main(void)
     tcase_add_test(tc, broker_restart_reconnects);
     tcase_add_test(tc, oversized_payload_dropped);
     tcase_add_test(tc, oversized_retained_skipped);
+    tcase_add_test(tc, broker_login_and_acl);
     suite_add_tcase(s, tc);
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
