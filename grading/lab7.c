@@ -527,23 +527,51 @@ static int mqtt_publish0(int fd, const char *topic, const char *payload)
     return mqtt_publish(fd, topic, payload, strlen(payload), false);
 }
 
-static int mqtt_open(int port)
+static void put_str16(uint8_t *buf, size_t *n, const char *str)
 {
+    size_t len = strlen(str);
+    buf[(*n)++] = (uint8_t)(len >> 8), buf[(*n)++] = (uint8_t)len;
+    memcpy(buf + *n, str, len), *n += len;
+}
+
+/* 3.1 CONNECT (clean session, keep-alive 30 s, user and password if given) and its CONNACK.
+ * The fd, or -1; *code gets the CONNACK return code (3.2.2.3), -1 if none came. */
+static int mqtt_login(int port, const char *user, const char *pass, int *code)
+{
+    *code = -1;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
         return fd >= 0 ? close(fd), -1 : -1;
-    static const uint8_t connect_pkt[] = {0x10, 23,  0,   4,   'M', 'Q', 'T', 'T', 4,
-                                          0x02, 0,   30,  0,   11,  'g', 'r', 'a', 'd',
-                                          'e',  'r', '-', 'f', 'a', 'k', 'e'};
+    uint8_t body[300], pkt[310];
+    size_t n = 0, k = 0;
+    put_str16(body, &n, "MQTT");
+    body[n++] = 4;
+    body[n++] = (uint8_t)(0x02 | (user ? 0x80 : 0) | (pass ? 0x40 : 0));
+    body[n++] = 0, body[n++] = 30;
+    put_str16(body, &n, "grader-fake");
+    if (user)
+        put_str16(body, &n, user);
+    if (pass)
+        put_str16(body, &n, pass);
+    pkt[k++] = 0x10;
+    k += put_rl(pkt + k, n);
+    memcpy(pkt + k, body, n), k += n;
     uint8_t ack[4];
     struct pollfd pfd = {fd, POLLIN, 0};
-    if (send_all(fd, connect_pkt, sizeof connect_pkt) < 0 || poll(&pfd, 1, 5000) <= 0 ||
-        recv(fd, ack, 4, MSG_WAITALL) != 4 || ack[0] != 0x20 || ack[3] != 0)
+    if (send_all(fd, pkt, k) < 0 || poll(&pfd, 1, 5000) <= 0 ||
+        recv(fd, ack, 4, MSG_WAITALL) != 4 || ack[0] != 0x20)
         return close(fd), -1;
-    return fd;
+    *code = ack[3];
+    return ack[3] == 0 ? fd : (close(fd), -1);
+}
+
+static int mqtt_open(int port)
+{
+    int code;
+    return mqtt_login(port, NULL, NULL, &code);
 }
 
 static const struct {
@@ -1035,6 +1063,74 @@ static void check_flood(struct run *r, struct verdict *v)
     }
 }
 
+/* ---- the broker's own security: a password file and an ACL ---- */
+
+#define NODE_SECRET "s3cret-for-the-nodes"
+
+/* Accounts: pownode (the nodes: read and write system/#) and observer (read only). */
+static int setup_auth(struct run *r, struct verdict *v)
+{
+    if (access(MOSQUITTO, X_OK) != 0)
+        return verdict_fail(v, V_HARNESS, "%s is missing", MOSQUITTO), -1;
+    if (sh(r,
+           "printf 'pownode:" NODE_SECRET "\\nobserver:look\\n' > passwd && "
+           "mosquitto_passwd -U passwd && printf '" NODE_SECRET "\\n' > secret && "
+           "printf 'user pownode\\ntopic readwrite system/#\\nuser observer\\n"
+           "topic read system/#\\n' > acl",
+           "auth.log") != 0)
+        return verdict_fail(v, V_HARNESS, "mosquitto_passwd failed: see %s/auth.log", r->dir),
+               -1;
+    char extra[1400];
+    snprintf(extra, sizeof extra, "allow_anonymous false\npassword_file %s/passwd\n"
+             "acl_file %s/acl\n", r->dir, r->dir);
+    return write_conf(r, v, extra) < 0 ? -1 : spawn_broker(r, v);
+}
+
+/* F_CALL: a stranger tries without an account, and with the wrong password; the read-only
+ * observer publishes a forged init. The broker must refuse the first two and drop the third. */
+static void inject_auth(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int code;
+    int fd = mqtt_login(r->aux_port, NULL, NULL, &code);
+    if (fd >= 0 || code != 5)
+        verdict_fail(v, V_SAFETY, "the broker accepted (or did not refuse with CONNACK 5) a "
+                                  "client without an account: code %d", code);
+    if (fd >= 0)
+        hang_up(fd);
+    fd = mqtt_login(r->aux_port, "pownode", "guess", &code);
+    if (fd >= 0 || (code != 4 && code != 5))
+        verdict_fail(v, V_SAFETY, "the broker accepted a wrong password: code %d", code);
+    if (fd >= 0)
+        hang_up(fd);
+    fd = mqtt_login(r->aux_port, "observer", "look", &code);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "the observer account cannot log in: code %d", code);
+    s->attack_t = mono_ms();
+    s->forged += mqtt_publish0(fd, "system/init", "{\"type\": \"init\", \"node\": 777}") == 0;
+    hang_up(fd);
+}
+
+static void check_auth(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long peer;
+            if ((!strcmp(e->ev, "peer") && event_int(e, "peer", &peer) && peer == 777) ||
+                !strcmp(e->ev, "bad"))
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d received what a read-only account published: %s "
+                                    "(the broker's ACL must drop it)",
+                                    i, event_str(e, a, sizeof a));
+        }
+}
+
 /* ---- the table ---- */
 
 /* --participants is always the number of nodes the test starts: K is the contract of discovery
@@ -1193,6 +1289,19 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "71 forged inits do not keep a genuine late node out of the election table"},
+    {.name = "broker-auth",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 50) " --user pownode --password-file {dir}/../secret",
+     .net = "",
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_auth,
+     .check = check_auth,
+     .setup = setup_auth,
+     .timeout_ms = 90000,
+     .what = "a broker with password_file and ACL: nodes log in; strangers are refused, a "
+             "read-only account cannot publish"},
     {.name = "tls",
      .points = 5,
      .nodes = 3,
