@@ -1063,6 +1063,49 @@ static void check_flood(struct run *r, struct verdict *v)
     }
 }
 
+/* F_CALL: the epoch attack of issue 12 §1: a vote for epoch 4294967295 (it moved every node
+ * there, and the next election wrapped to 0), one 1000 epochs ahead, and the leader's Will
+ * forged (with the wrap, a permanent split brain). */
+static void inject_epochs(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "cannot connect to the broker to attack");
+    static const char *const msgs[][2] = {
+        {"system/vote", "{\"type\": \"vote\", \"node\": 666, \"epoch\": 4294967295, "
+                        "\"value\": 4294967295}"},
+        {"system/vote", "{\"type\": \"vote\", \"node\": 667, \"epoch\": 1001, "
+                        "\"value\": 4294967295}"},
+        {"system/leave", "{\"type\": \"leave\", \"node\": 0}"},
+    };
+    s->attack_t = mono_ms();
+    for (size_t i = 0; i < sizeof msgs / sizeof *msgs; i++)
+        s->forged += mqtt_publish0(fd, msgs[i][0], msgs[i][1]) == 0;
+    hang_up(fd);
+}
+
+/* No node moved to an epoch the forged votes named (nor wrapped), and the chain went on. */
+static void check_epochs(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long epoch;
+            if ((!strcmp(e->ev, "vote") || !strcmp(e->ev, "leader")) &&
+                event_int(e, "epoch", &epoch) && epoch > 16)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d followed a forged epoch: %s (a vote or leader "
+                                    "far ahead of the node's own epoch must move nobody)",
+                                    i, event_str(e, a, sizeof a));
+        }
+}
+
 /* ---- the broker's own security: a password file and an ACL ---- */
 
 #define NODE_SECRET "s3cret-for-the-nodes"
@@ -1154,7 +1197,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "every node elects the same leader, the highest vote (ties: higher id)"},
     {.name = "valid-winners",
-     .points = 10,
+     .points = 5,
      .nodes = 4,
      .args = ARGSK(4, 15, 20) " --threads 2",
      .net = "",
@@ -1289,6 +1332,19 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "71 forged inits do not keep a genuine late node out of the election table"},
+    {.name = "forged-epoch",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(20, 100),
+     .net = "",
+     .args0 = LEADS ARGS(20, 100),
+     .faults = {{300, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_epochs,
+     .check = check_epochs,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "forged votes for epoch 4294967295 and 1001 and a forged leave move nobody"},
     {.name = "broker-auth",
      .points = 5,
      .nodes = 3,
