@@ -534,9 +534,9 @@ static void on_challenge(struct node *n, const struct msg *m)
               TOPIC_CHALLENGE, m->node, m->tx, m->data);
         return;
     }
-    if (sv == SEEN_REPEAT) {
-        if (n->open.open && m->tx == n->open.tx && n->solved) /* after a reconnection: our */
-            send_solution(n, n->open.tx, n->open.data, n->solved_nonce); /* solution may be lost */
+    if (sv == SEEN_REPEAT) { /* again after a reconnection: our solution may have been lost */
+        if (n->open.open && m->tx == n->open.tx && n->solved)
+            send_solution(n, n->open.tx, n->open.data, n->solved_nonce);
         return;
     }
     miner_stop(n);
