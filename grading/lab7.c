@@ -994,7 +994,7 @@ static void check_forged_challenge(struct run *r, struct verdict *v)
     if (!attacked(r, v))
         return;
     check_results_issued(r, v);
-    int conflicts = 0;
+    int conflicts = 0, denied = 0;
     for (int i = 0; i < r->n; i++)
         for (int j = 0; j < r->node[i].n; j++) {
             const struct event *e = &r->node[i].ev[j];
@@ -1006,7 +1006,11 @@ static void check_forged_challenge(struct run *r, struct verdict *v)
                                     "epoch: the first)",
                                     i, event_str(e, a, sizeof a));
             conflicts += !strcmp(e->ev, "bad") && why && !strcmp(why, "challenge_conflict");
+            denied += !strcmp(e->ev, "bad") && why && !strcmp(why, "not_mine");
         }
+    if (denied == 0)
+        return verdict_fail(v, V_SAFETY, "the leader never logged ev=bad why=not_mine for the "
+                                         "challenges forged in its name (it hears them too)");
     if (conflicts == 0) /* each came after the tx was won (closed_tx): nothing was tested */
         verdict_fail(v, V_HARNESS, "%d forged challenges were published, but no node logged "
                                    "ev=bad why=challenge_conflict: either none arrived while "

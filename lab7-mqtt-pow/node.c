@@ -519,10 +519,21 @@ static bool from_leader(struct node *n, const struct msg *m, const char *topic)
     return true;
 }
 
+/* The leader hears its own challenges too: one in its name that it did not issue is forged
+ * (it cannot stop the miners taking it, but it can say so). */
+static void own_challenge(struct node *n, const struct msg *m)
+{
+    const struct challenge *c = chain_seen_find(&n->seen, m->epoch, m->tx);
+    if (!c || c->difficulty != m->difficulty || strcmp(c->data, m->data) != 0)
+        bad(n, "not_mine", TOPIC_CHALLENGE, m->node);
+}
+
 static void on_challenge(struct node *n, const struct msg *m)
 {
-    if (!from_leader(n, m, TOPIC_CHALLENGE) || n->am_leader)
+    if (!from_leader(n, m, TOPIC_CHALLENGE))
         return;
+    if (n->am_leader)
+        return own_challenge(n, m);
     if (m->tx <= chain_last_tx(&n->chain) && n->chain.n) {
         bad(n, "closed_tx", TOPIC_CHALLENGE, m->node);
         return;
