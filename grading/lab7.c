@@ -103,6 +103,8 @@ struct lab7_state {
     int slot;         /* the broker's harness slot */
     double restart_t; /* when the injector restarted the broker, 0 if never */
     char conf[600];
+    int forged;       /* attacks: forged messages the injector got out */
+    double attack_t;  /* when the attack was made */
 };
 
 /* Every ev=leader line: within an epoch, every node names the same leader. */
@@ -504,35 +506,72 @@ static int send_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-static int mqtt_publish0(int fd, const char *topic, const char *payload)
+static int mqtt_publish(int fd, const char *topic, const void *payload, size_t pl, bool retain)
 {
-    uint8_t buf[1024];
-    size_t tl = strlen(topic), pl = strlen(payload), n = 0;
-    buf[n++] = 0x30; /* PUBLISH, QoS 0 */
+    size_t tl = strlen(topic), n = 0;
+    uint8_t *buf = malloc(pl + tl + 8);
+    if (!buf)
+        return -1;
+    buf[n++] = retain ? 0x31 : 0x30; /* PUBLISH, QoS 0 */
     n += put_rl(buf + n, 2 + tl + pl);
     buf[n++] = (uint8_t)(tl >> 8), buf[n++] = (uint8_t)tl;
     memcpy(buf + n, topic, tl), n += tl;
     memcpy(buf + n, payload, pl), n += pl;
-    return send_all(fd, buf, n);
+    int rc = send_all(fd, buf, n);
+    free(buf);
+    return rc;
 }
 
-static int mqtt_open(int port)
+static int mqtt_publish0(int fd, const char *topic, const char *payload)
 {
+    return mqtt_publish(fd, topic, payload, strlen(payload), false);
+}
+
+static void put_str16(uint8_t *buf, size_t *n, const char *str)
+{
+    size_t len = strlen(str);
+    buf[(*n)++] = (uint8_t)(len >> 8), buf[(*n)++] = (uint8_t)len;
+    memcpy(buf + *n, str, len), *n += len;
+}
+
+/* 3.1 CONNECT (clean session, keep-alive 30 s, user and password if given) and its CONNACK.
+ * The fd, or -1; *code gets the CONNACK return code (3.2.2.3), -1 if none came. */
+static int mqtt_login(int port, const char *user, const char *pass, int *code)
+{
+    *code = -1;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
         return fd >= 0 ? close(fd), -1 : -1;
-    static const uint8_t connect_pkt[] = {0x10, 23,  0,   4,   'M', 'Q', 'T', 'T', 4,
-                                          0x02, 0,   30,  0,   11,  'g', 'r', 'a', 'd',
-                                          'e',  'r', '-', 'f', 'a', 'k', 'e'};
+    uint8_t body[300], pkt[310];
+    size_t n = 0, k = 0;
+    put_str16(body, &n, "MQTT");
+    body[n++] = 4;
+    body[n++] = (uint8_t)(0x02 | (user ? 0x80 : 0) | (pass ? 0x40 : 0));
+    body[n++] = 0, body[n++] = 30;
+    put_str16(body, &n, "grader-fake");
+    if (user)
+        put_str16(body, &n, user);
+    if (pass)
+        put_str16(body, &n, pass);
+    pkt[k++] = 0x10;
+    k += put_rl(pkt + k, n);
+    memcpy(pkt + k, body, n), k += n;
     uint8_t ack[4];
     struct pollfd pfd = {fd, POLLIN, 0};
-    if (send_all(fd, connect_pkt, sizeof connect_pkt) < 0 || poll(&pfd, 1, 5000) <= 0 ||
-        recv(fd, ack, 4, MSG_WAITALL) != 4 || ack[0] != 0x20 || ack[3] != 0)
+    if (send_all(fd, pkt, k) < 0 || poll(&pfd, 1, 5000) <= 0 ||
+        recv(fd, ack, 4, MSG_WAITALL) != 4 || ack[0] != 0x20)
         return close(fd), -1;
-    return fd;
+    *code = ack[3];
+    return ack[3] == 0 ? fd : (close(fd), -1);
+}
+
+static int mqtt_open(int port)
+{
+    int code;
+    return mqtt_login(port, NULL, NULL, &code);
 }
 
 static const struct {
@@ -565,6 +604,7 @@ static void inject_forged(struct run *r, int node, struct verdict *v)
     send_all(fd, disconnect, sizeof disconnect);
     close(fd);
 }
+
 
 /* ---- TLS: a CA and a broker certificate made for the run, and pownode-tls ---- */
 
@@ -684,6 +724,460 @@ static int setup_tls(struct run *r, struct verdict *v)
     return wrong_ca_refused(r, v, tls_port);
 }
 
+/* ---- attacks of a hostile classmate on the LAN (issue 12): over the wire, real broker ---- */
+
+/* 3.8 SUBSCRIBE to topics at QoS 0, and its SUBACK. */
+static int mqtt_subscribe0(int fd, const char *const *topics, int n)
+{
+    uint8_t buf[512];
+    size_t body = 2, k = 0;
+    for (int i = 0; i < n; i++)
+        body += 2 + strlen(topics[i]) + 1;
+    buf[k++] = 0x82;
+    k += put_rl(buf + k, body);
+    buf[k++] = 0, buf[k++] = 1; /* packet id 1 */
+    for (int i = 0; i < n; i++) {
+        size_t tl = strlen(topics[i]);
+        buf[k++] = (uint8_t)(tl >> 8), buf[k++] = (uint8_t)tl;
+        memcpy(buf + k, topics[i], tl), k += tl;
+        buf[k++] = 0;
+    }
+    return send_all(fd, buf, k);
+}
+
+static int recv_full(int fd, uint8_t *p, size_t len, int timeout_ms)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (len) {
+        if (poll(&pfd, 1, timeout_ms) <= 0)
+            return -1;
+        ssize_t n = recv(fd, p, len, 0);
+        if (n <= 0)
+            return -1;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The next PUBLISH (other packets skipped): its topic and payload (NUL-terminated), and
+ * whether the broker flagged it retained. -1 after timeout_ms without one. */
+static int mqtt_next(int fd, char *topic, size_t tcap, char *pay, size_t pcap, bool *retained,
+                     int timeout_ms)
+{
+    for (;;) {
+        uint8_t h, b;
+        size_t rl = 0, mult = 1;
+        if (recv_full(fd, &h, 1, timeout_ms) < 0)
+            return -1;
+        do {
+            if (recv_full(fd, &b, 1, timeout_ms) < 0)
+                return -1;
+            rl += (b & 127) * mult, mult *= 128;
+        } while (b & 128);
+        uint8_t *body = malloc(rl + 1);
+        if (!body || recv_full(fd, body, rl, timeout_ms) < 0)
+            return free(body), -1;
+        size_t tl = rl >= 2 ? (size_t)body[0] << 8 | body[1] : 0;
+        if ((h >> 4) == 3 && 2 + tl <= rl && tl < tcap && rl - 2 - tl < pcap) {
+            memcpy(topic, body + 2, tl), topic[tl] = '\0';
+            memcpy(pay, body + 2 + tl, rl - 2 - tl), pay[rl - 2 - tl] = '\0';
+            *retained = h & 1;
+            free(body);
+            return 0;
+        }
+        free(body);
+    }
+}
+
+/* A number field of a node's JSON payload ("key": 12); -1 if absent. */
+static long long json_num(const char *pay, const char *key)
+{
+    char k[32];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(pay, k);
+    return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* A session that listens to the leader as every node does. */
+static int spy(struct run *r, struct verdict *v)
+{
+    static const char *const topics[] = {"system/challenge", "system/result"};
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0 || mqtt_subscribe0(fd, topics, 2) < 0) {
+        verdict_fail(v, V_HARNESS, "cannot connect to the broker to attack");
+        return fd >= 0 ? close(fd), -1 : -1;
+    }
+    return fd;
+}
+
+static void hang_up(int fd)
+{
+    static const uint8_t disconnect[] = {0xe0, 0};
+    send_all(fd, disconnect, sizeof disconnect);
+    close(fd);
+}
+
+/* F_CALL: each time the leader publishes a result for tx, at once (inside its --pause) a
+ * forged result for tx+1 in the leader's name and epoch: difficulty 1, winner 666, made-up
+ * data with a proof that holds at difficulty 1 (issue 12 §3). Three times. */
+static void inject_forged_result(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = spy(r, v);
+    char topic[64], pay[1024], hex[65], data[64], msg[512];
+    bool retained;
+    s->attack_t = mono_ms();
+    while (s->forged < 3 && mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained,
+                                      10000) == 0) {
+        long long tx = json_num(pay, "tx");
+        if (retained || strcmp(topic, "system/result") != 0 || tx < 0)
+            continue;
+        snprintf(data, sizeof data, "forged-%lld", tx + 1);
+        unsigned long long nonce = 0;
+        while (pow_bits(data, nonce, hex) < 1)
+            nonce++;
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"result\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": 1, \"nonce\": %llu, \"winner\": 666, \"data\": \"%s\"}",
+                 json_num(pay, "node"), json_num(pay, "epoch"), tx + 1, nonce, data);
+        if (mqtt_publish0(fd, "system/result", msg) == 0)
+            s->forged++;
+    }
+    hang_up(fd);
+}
+
+/* F_CALL: each time the leader publishes a challenge, at once a forged one in its name for the
+ * same tx and epoch with other data (issue 12 §3: it made both miners drop the real one).
+ * Three times. */
+static void inject_forged_challenge(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = spy(r, v);
+    char topic[64], pay[1024], msg[512];
+    bool retained;
+    s->attack_t = mono_ms();
+    while (s->forged < 3 && mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained,
+                                      10000) == 0) {
+        long long tx = json_num(pay, "tx");
+        if (retained || strcmp(topic, "system/challenge") != 0 || tx < 0 ||
+            strstr(pay, "forged-")) /* our own forgery, echoed back */
+            continue;
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"challenge\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": %lld, \"data\": \"forged-%lld\"}",
+                 json_num(pay, "node"), json_num(pay, "epoch"), tx, json_num(pay, "difficulty"),
+                 tx);
+        if (mqtt_publish0(fd, "system/challenge", msg) == 0)
+            s->forged++;
+    }
+    hang_up(fd);
+}
+
+/* F_CALL: a 100 KB retained message on system/init, a topic every node subscribes to and no
+ * node ever retains on, so it stays for the whole run (issue 12 §2: a reconnect loop). */
+static void inject_big_retained(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    static char big[100 * 1024];
+    memset(big, 'x', sizeof big);
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "cannot connect to the broker to attack");
+    s->attack_t = mono_ms();
+    if (mqtt_publish(fd, "system/init", big, sizeof big, true) == 0)
+        s->forged++;
+    hang_up(fd);
+}
+
+#define FLOOD_IDS 71 /* more than the 64 places of a node's election table */
+#define LATE_ID 50   /* the genuine node that comes after the flood */
+
+/* F_CALL: 71 forged inits, then a genuine pownode with a new id (issue 12 §2: it was never
+ * registered). It runs as a helper process (log: late.log) until the run ends. */
+static void inject_flood(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    static const char *const topic[] = {"system/init"};
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0 || mqtt_subscribe0(fd, topic, 1) < 0)
+        return fd >= 0 ? close(fd) : 0, verdict_fail(v, V_HARNESS, "cannot attack the broker");
+    char msg[128], t[64], pay[256];
+    for (int i = 0; i < FLOOD_IDS; i++) {
+        snprintf(msg, sizeof msg, "{\"type\": \"init\", \"node\": %d}", 1000 + i);
+        s->forged += mqtt_publish0(fd, "system/init", msg) == 0;
+    }
+    /* Every node answers each init new to it with its own: the flood has been taken in once
+     * the answers stop (for a second; at most 30 s on a loaded machine). */
+    bool retained;
+    for (double end = mono_ms() + 30000; mono_ms() < end;)
+        if (mqtt_next(fd, t, sizeof t, pay, sizeof pay, &retained, 1000) < 0)
+            break;
+    hang_up(fd);
+    char lab[700], bin[900], port[16], id[16];
+    lab_path(r, lab, sizeof lab);
+    snprintf(bin, sizeof bin, "%s/%s/pownode", lab, r->opt->build);
+    snprintf(port, sizeof port, "%d", r->aux_port);
+    snprintf(id, sizeof id, "%d", LATE_ID);
+    char *argv[] = {bin, "--id", id, "--port", port, "--participants", "3", "--difficulty", "12",
+                    "--init-timeout", "20000", NULL};
+    s->attack_t = mono_ms();
+    if (harness_spawn(r, argv, "late.log") < 0)
+        verdict_fail(v, V_HARNESS, "cannot start the late node %s", bin);
+}
+
+/* ---- the attacks' properties ---- */
+
+/* Every result any node accepted is for a challenge its leader issued (the leader's own
+ * ev=challenge line, leader= itself: same tx and data) and was won by a node of the run. */
+static void check_results_issued(struct run *r, struct verdict *v)
+{
+    char a[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long winner, tx, ltx, leader;
+            const char *data = event_get(e, "data");
+            if (strcmp(e->ev, "result") || !event_int(e, "winner", &winner) ||
+                !event_int(e, "tx", &tx) || !event_int(e, "leader", &leader) || !data)
+                continue;
+            bool issued = false;
+            for (int k = 0; leader >= 0 && leader < r->n && k < r->node[leader].n && !issued;
+                 k++) {
+                const struct event *c = &r->node[leader].ev[k];
+                long long cl;
+                const char *cd = event_get(c, "data");
+                issued = !strcmp(c->ev, "challenge") && event_int(c, "leader", &cl) &&
+                         cl == leader && event_int(c, "tx", &ltx) && ltx == tx && cd &&
+                         !strcmp(cd, data);
+            }
+            if (!issued || winner < 0 || winner >= r->n)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d accepted a forged result: %s (its leader never "
+                                    "issued that challenge, or the winner is not a node of the "
+                                    "run); a result is valid only for the challenge this node "
+                                    "saw from its leader",
+                                    i, event_str(e, a, sizeof a));
+        }
+}
+
+static bool attacked(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    if (!s || s->forged == 0)
+        verdict_fail(v, V_HARNESS, "the injector got no forged message out: the test proved "
+                                   "nothing");
+    return s && s->forged > 0;
+}
+
+static void check_forged_result(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    if (attacked(r, v))
+        check_results_issued(r, v);
+}
+
+static void check_forged_challenge(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    check_results_issued(r, v);
+    int conflicts = 0, denied = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *data = event_get(e, "data"), *why = event_get(e, "why");
+            if (!strcmp(e->ev, "challenge") && data && !strncmp(data, "forged-", 7))
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d dropped the leader's challenge for a forged one "
+                                    "published after it: %s (one tx has one challenge per "
+                                    "epoch: the first)",
+                                    i, event_str(e, a, sizeof a));
+            conflicts += !strcmp(e->ev, "bad") && why && !strcmp(why, "challenge_conflict");
+            denied += !strcmp(e->ev, "bad") && why && !strcmp(why, "not_mine");
+        }
+    if (denied == 0)
+        return verdict_fail(v, V_SAFETY, "the leader never logged ev=bad why=not_mine for the "
+                                         "challenges forged in its name (it hears them too)");
+    if (conflicts == 0) /* each came after the tx was won (closed_tx): nothing was tested */
+        verdict_fail(v, V_HARNESS, "%d forged challenges were published, but no node logged "
+                                   "ev=bad why=challenge_conflict: either none arrived while "
+                                   "its tx was open (rerun), or the refusal is not logged",
+                     ((struct lab7_state *)r->lab_state)->forged);
+}
+
+static void check_big_retained(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++) {
+        int connects = run_count(r, i, "connected"), oversized = 0;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const char *why = event_get(&r->node[i].ev[j], "why");
+            oversized += !strcmp(r->node[i].ev[j].ev, "bad") && why &&
+                         !strcmp(why, "oversized_packet");
+        }
+        if (connects != 1)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d connected %d times in a run without faults, after a 100 KB "
+                         "retained message: a message too long to take must be skipped, not "
+                         "end the session (it comes back on every reconnection)",
+                         i, connects);
+        else if (oversized == 0)
+            verdict_fail(v, V_SAFETY,
+                         "node %d never logged ev=bad why=oversized_packet for the 100 KB "
+                         "message: the log must say what happened",
+                         i);
+    }
+}
+
+static void check_flood(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++) {
+        bool seen = false;
+        for (int j = 0; j < r->node[i].n && !seen; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long peer;
+            seen = !strcmp(e->ev, "peer") && e->t >= s->attack_t &&
+                   event_int(e, "peer", &peer) && peer == LATE_ID;
+        }
+        if (!seen)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never registered the genuine node %d (no ev=peer peer=%d) "
+                         "that started after %d forged inits: forged entries must not lock a "
+                         "real node out of the election table",
+                         i, LATE_ID, LATE_ID, FLOOD_IDS);
+    }
+}
+
+/* F_CALL: the epoch attack of issue 12 §1: a vote for epoch 4294967295 (it moved every node
+ * there, and the next election wrapped to 0), one 1000 epochs ahead, and the leader's Will
+ * forged (with the wrap, a permanent split brain). */
+static void inject_epochs(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = mqtt_open(r->aux_port);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "cannot connect to the broker to attack");
+    static const char *const msgs[][2] = {
+        {"system/vote", "{\"type\": \"vote\", \"node\": 666, \"epoch\": 4294967295, "
+                        "\"value\": 4294967295}"},
+        {"system/vote", "{\"type\": \"vote\", \"node\": 667, \"epoch\": 1001, "
+                        "\"value\": 4294967295}"},
+        {"system/leave", "{\"type\": \"leave\", \"node\": 0}"},
+    };
+    s->attack_t = mono_ms();
+    for (size_t i = 0; i < sizeof msgs / sizeof *msgs; i++)
+        s->forged += mqtt_publish0(fd, msgs[i][0], msgs[i][1]) == 0;
+    hang_up(fd);
+}
+
+/* No node moved to an epoch the forged votes named (nor wrapped), and the chain went on. */
+static void check_epochs(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long epoch;
+            if ((!strcmp(e->ev, "vote") || !strcmp(e->ev, "leader")) &&
+                event_int(e, "epoch", &epoch) && epoch > 16)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d followed a forged epoch: %s (a vote or leader "
+                                    "far ahead of the node's own epoch must move nobody)",
+                                    i, event_str(e, a, sizeof a));
+        }
+}
+
+/* ---- the broker's own security: a password file and an ACL ---- */
+
+#define NODE_SECRET "s3cret-for-the-nodes"
+
+/* Accounts: pownode (the nodes: read and write system/#) and observer (read only). */
+static int setup_auth(struct run *r, struct verdict *v)
+{
+    if (access(MOSQUITTO, X_OK) != 0)
+        return verdict_fail(v, V_HARNESS, "%s is missing", MOSQUITTO), -1;
+    if (sh(r,
+           "printf 'pownode:" NODE_SECRET "\\nobserver:look\\n' > passwd && "
+           "mosquitto_passwd -U passwd && printf '" NODE_SECRET "\\n' > secret && "
+           "printf 'user pownode\\ntopic readwrite system/#\\nuser observer\\n"
+           "topic read system/#\\n' > acl",
+           "auth.log") != 0)
+        return verdict_fail(v, V_HARNESS, "mosquitto_passwd failed: see %s/auth.log", r->dir),
+               -1;
+    char extra[1400];
+    snprintf(extra, sizeof extra, "allow_anonymous false\npassword_file %s/passwd\n"
+             "acl_file %s/acl\n", r->dir, r->dir);
+    return write_conf(r, v, extra) < 0 ? -1 : spawn_broker(r, v);
+}
+
+/* F_CALL: a stranger tries without an account, and with the wrong password; the read-only
+ * observer publishes a forged init. The broker must refuse the first two and drop the third. */
+static void inject_auth(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int code;
+    int fd = mqtt_login(r->aux_port, NULL, NULL, &code);
+    if (fd >= 0 || code != 5)
+        verdict_fail(v, V_SAFETY, "the broker accepted (or did not refuse with CONNACK 5) a "
+                                  "client without an account: code %d", code);
+    if (fd >= 0)
+        hang_up(fd);
+    fd = mqtt_login(r->aux_port, "pownode", "guess", &code);
+    if (fd >= 0 || (code != 4 && code != 5))
+        verdict_fail(v, V_SAFETY, "the broker accepted a wrong password: code %d", code);
+    if (fd >= 0)
+        hang_up(fd);
+    fd = mqtt_login(r->aux_port, "observer", "look", &code);
+    if (fd < 0)
+        return verdict_fail(v, V_HARNESS, "the observer account cannot log in: code %d", code);
+    s->attack_t = mono_ms();
+    s->forged += mqtt_publish0(fd, "system/init", "{\"type\": \"init\", \"node\": 777}") == 0;
+    hang_up(fd);
+}
+
+static void check_auth(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long peer;
+            if ((!strcmp(e->ev, "peer") && event_int(e, "peer", &peer) && peer == 777) ||
+                !strcmp(e->ev, "bad"))
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d received what a read-only account published: %s "
+                                    "(the broker's ACL must drop it)",
+                                    i, event_str(e, a, sizeof a));
+        }
+}
+
 /* ---- the table ---- */
 
 /* --participants is always the number of nodes the test starts: K is the contract of discovery
@@ -692,11 +1186,13 @@ static int setup_tls(struct run *r, struct verdict *v)
 #define ARGSK(k, rounds, pause)                                                                    \
     "--id {id} --port {aux} --participants " #k " --rounds " #rounds " --pause " #pause " " COMMON
 #define ARGS(rounds, pause) ARGSK(3, rounds, pause)
+/* The same at another difficulty (a later --difficulty wins over COMMON's). */
+#define ARGSD(rounds, pause, d) ARGS(rounds, pause) " --difficulty " #d
 #define LEADS "--vote 4294967295 " /* node 0 casts the highest vote possible: it leads */
 
 static const struct gtest tests[] = {
     {.name = "one-leader",
-     .points = 15,
+     .points = 10,
      .nodes = 3,
      .args = ARGS(8, 30),
      .net = "",
@@ -705,7 +1201,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "every node elects the same leader, the highest vote (ties: higher id)"},
     {.name = "valid-winners",
-     .points = 10,
+     .points = 5,
      .nodes = 4,
      .args = ARGSK(4, 15, 20) " --threads 2",
      .net = "",
@@ -714,7 +1210,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "each transaction has one winner whose proof re-hashes to >= difficulty zero bits"},
     {.name = "same-lists",
-     .points = 10,
+     .points = 5,
      .nodes = 5,
      .args = ARGSK(5, 20, 10),
      .net = "",
@@ -723,7 +1219,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "every node keeps the same list of results, in tx order"},
     {.name = "cheat-invalid",
-     .points = 10,
+     .points = 5,
      .nodes = 3,
      .args = ARGS(10, 30),
      .net = "",
@@ -733,7 +1229,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "a node sending random nonces is rejected and never wins"},
     {.name = "cheat-stale",
-     .points = 10,
+     .points = 5,
      .nodes = 3,
      .args = ARGS(10, 30),
      .net = "",
@@ -767,7 +1263,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 120000,
      .what = "the broker restarts: every node reconnects and goes on"},
     {.name = "late-joiner",
-     .points = 10,
+     .points = 5,
      .nodes = 3,
      .args = ARGS(30, 100),
      .net = "",
@@ -790,6 +1286,82 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "malformed payloads and forged challenges/results/solutions: logged, rejected"},
+    {.name = "forged-result",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 100),
+     .net = "",
+     .args0 = LEADS ARGS(12, 100),
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_forged_result,
+     .check = check_forged_result,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "forged results in the leader's name (difficulty 1, winner 666) are never accepted"},
+    {.name = "forged-challenge",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGSD(8, 50, 20),
+     .net = "",
+     .args0 = LEADS ARGSD(8, 50, 20),
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_forged_challenge,
+     .check = check_forged_challenge,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "a forged challenge for the open tx, just after the real one, is refused"},
+    {.name = "big-retained",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 50),
+     .net = "",
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_big_retained,
+     .check = check_big_retained,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "a 100 KB retained message is skipped: no reconnect loop, a clear ev=bad"},
+    {.name = "table-flood",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(30, 100),
+     .net = "",
+     .faults = {{300, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_flood,
+     .check = check_flood,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "71 forged inits do not keep a genuine late node out of the election table"},
+    {.name = "forged-epoch",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(20, 100),
+     .net = "",
+     .args0 = LEADS ARGS(20, 100),
+     .faults = {{300, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_epochs,
+     .check = check_epochs,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "forged votes for epoch 4294967295 and 1001 and a forged leave move nobody"},
+    {.name = "broker-auth",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 50) " --user pownode --password-file {dir}/../secret",
+     .net = "",
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_auth,
+     .check = check_auth,
+     .setup = setup_auth,
+     .timeout_ms = 90000,
+     .what = "a broker with password_file and ACL: nodes log in; strangers are refused, a "
+             "read-only account cannot publish"},
     {.name = "tls",
      .points = 5,
      .nodes = 3,

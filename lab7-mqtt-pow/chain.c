@@ -34,14 +34,43 @@ static bool same(const struct result *r, const struct msg *m)
            !strcmp(r->data, m->data);
 }
 
-enum chain_verdict chain_check(const struct chain *c, const struct msg *m)
+const struct challenge *chain_seen_find(const struct seen *s, uint32_t epoch, uint64_t tx)
 {
-    /* The proof first: an invalid result is rejected whatever else it claims. */
-    if (m->difficulty == 0 || !pow_check(m->data, strlen(m->data), m->nonce, m->difficulty))
-        return CH_INVALID;
+    for (int i = s->n - 1; i >= 0; i--)
+        if (s->c[i].epoch == epoch && s->c[i].tx == tx)
+            return &s->c[i];
+    return NULL;
+}
+
+enum seen_verdict chain_seen_add(struct seen *s, const struct msg *m)
+{
+    const struct challenge *old = chain_seen_find(s, m->epoch, m->tx);
+    if (old)
+        return old->difficulty == m->difficulty && !strcmp(old->data, m->data) ? SEEN_REPEAT
+                                                                               : SEEN_CONFLICT;
+    if (s->n == CHAIN_SEEN) /* forget the oldest */
+        memmove(s->c, s->c + 1, --s->n * sizeof *s->c);
+    struct challenge *ch = &s->c[s->n++];
+    ch->epoch = m->epoch;
+    ch->tx = m->tx;
+    ch->difficulty = m->difficulty;
+    memcpy(ch->data, m->data, sizeof ch->data);
+    return SEEN_NEW;
+}
+
+enum chain_verdict chain_check(const struct chain *c, const struct seen *seen, const struct msg *m)
+{
     const struct result *r = chain_find(c, m->tx);
-    if (r)
+    if (r) /* what we have was checked when it came: the same again, or a lie */
         return same(r, m) ? CH_DUP : CH_CONFLICT;
+    const struct challenge *ch = chain_seen_find(seen, m->epoch, m->tx);
+    if (!ch)
+        return CH_UNSEEN;
+    if (ch->difficulty != m->difficulty || strcmp(ch->data, m->data) != 0)
+        return CH_MISMATCH;
+    /* The proof, for the challenge we saw: an invalid result is rejected whoever sent it. */
+    if (ch->difficulty == 0 || !pow_check(ch->data, strlen(ch->data), m->nonce, ch->difficulty))
+        return CH_INVALID;
     if (c->n == 0 || m->tx == chain_last_tx(c) + 1)
         return CH_ACCEPT;
     return m->tx > chain_last_tx(c) ? CH_GAP : CH_OLD;
@@ -49,8 +78,9 @@ enum chain_verdict chain_check(const struct chain *c, const struct msg *m)
 
 const char *chain_verdict_name(enum chain_verdict v)
 {
-    static const char *const names[] = {"accept", "duplicate", "conflict",
-                                        "gap",    "old",       "invalid_pow"};
+    static const char *const names[] = {"accept",      "duplicate",        "conflict",
+                                        "gap",         "old",              "invalid_pow",
+                                        "unseen_challenge", "not_the_challenge"};
     return (unsigned)v < sizeof names / sizeof *names ? names[v] : "?";
 }
 

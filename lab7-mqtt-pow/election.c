@@ -18,20 +18,51 @@ static int find(const struct election *e, uint32_t id)
     return -1;
 }
 
+static void drop(struct election *e, int i)
+{
+    e->n--;
+    e->id[i] = e->id[e->n];
+    e->alive[i] = e->alive[e->n];
+    e->voted[i] = e->voted[e->n];
+    e->proven[i] = e->proven[e->n];
+    e->vote[i] = e->vote[e->n];
+    e->heard[i] = e->heard[e->n];
+}
+
+/* The entry to give up for a newcomer: dead first, then never voted; oldest first. */
+static int victim(const struct election *e)
+{
+    int best = -1;
+    for (int pass = 0; pass < 2 && best < 0; pass++)
+        for (int i = 0; i < e->n; i++) {
+            bool ok = e->id[i] != e->self && (pass == 0 ? !e->alive[i] : !e->proven[i]);
+            if (ok && (best < 0 || e->heard[i] < e->heard[best]))
+                best = i;
+        }
+    return best;
+}
+
 int election_add(struct election *e, uint32_t id)
 {
     int i = find(e, id);
     if (i >= 0) {
+        e->heard[i] = ++e->clock;
         if (e->alive[i])
             return 0;
         e->alive[i] = true;
         return 1;
     }
-    if (e->n == ELECTION_MAX)
-        return -1;
+    if (e->n == ELECTION_MAX) {
+        int v = victim(e);
+        if (v < 0)
+            return -1;
+        drop(e, v);
+    }
     e->id[e->n] = id;
     e->alive[e->n] = true;
     e->voted[e->n] = false;
+    e->proven[e->n] = false;
+    e->heard[e->n] = ++e->clock;
     e->n++;
     return 1;
 }
@@ -53,6 +84,24 @@ int election_alive(const struct election *e)
     return k;
 }
 
+bool election_epoch_ok(const struct election *e, uint32_t epoch, bool announce)
+{
+    if (epoch > MSG_MAX_EPOCH)
+        return false;
+    return epoch <= e->epoch + ELECTION_EPOCH_STEP || (announce && e->epoch == 0);
+}
+
+uint32_t election_next_epoch(const struct election *e)
+{
+    return e->epoch < MSG_MAX_EPOCH ? e->epoch + 1 : 0;
+}
+
+bool election_is_alive(const struct election *e, uint32_t id)
+{
+    int i = find(e, id);
+    return i >= 0 && e->alive[i];
+}
+
 void election_start(struct election *e, uint32_t epoch)
 {
     e->epoch = epoch;
@@ -70,6 +119,7 @@ int election_vote(struct election *e, uint32_t id, uint32_t epoch, uint64_t valu
     if (e->voted[i])
         return 0;
     e->voted[i] = true;
+    e->proven[i] = true;
     e->vote[i] = value;
     return 1;
 }
@@ -94,6 +144,11 @@ bool election_decide(struct election *e)
     }
     if (best < 0)
         return false;
+    uint32_t leader = e->id[best];
+    for (int i = 0; i < e->n; i++)
+        if (!e->proven[i] && e->id[i] != e->self)
+            drop(e, i--);
+    best = find(e, leader);
     e->decided = true;
     e->leader = e->id[best];
     e->leader_vote = e->vote[best];

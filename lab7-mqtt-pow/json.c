@@ -65,10 +65,11 @@ static int unescape(struct parser *p)
     }
 }
 
-/* A string literal into the pool (or, for a key, into dst of size cap). */
+/* A string literal into dst of size cap (the pool's free part, or a key buffer). The
+ * terminator needs room too: cap 0 refuses even "" (an exhausted pool must not take one). */
 static int parse_string(struct parser *p, char *dst, size_t cap, size_t *outlen)
 {
-    if (!eat(p, '"'))
+    if (cap == 0 || !eat(p, '"'))
         return -1;
     size_t n = 0;
     for (;;) {
@@ -137,6 +138,8 @@ static int parse_value(struct parser *p, struct json_obj *o, struct json_field *
     char c = p->s[p->pos];
     if (c == '"') {
         f->kind = JSON_STRING;
+        if (o->used >= JSON_POOL) /* full: JSON_POOL - used would wrap to a huge cap */
+            return -1;
         char *dst = o->pool + o->used;
         if (parse_string(p, dst, JSON_POOL - o->used, &f->str_len) < 0)
             return -1;

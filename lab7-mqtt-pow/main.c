@@ -18,7 +18,7 @@ static const char usage[] =
     "usage: pownode --id ID [--broker HOST] [--port N] [--participants K] [--threads T]\n"
     "               [--difficulty D] [--seed S] [--init-timeout MS] [--pause MS]\n"
     "               [--rounds N] [--keepalive S] [--cafile FILE] [--cheat invalid|stale]\n"
-    "               [--vote V] [--help]\n"
+    "               [--vote V] [--user NAME --password-file FILE] [--help]\n"
     "  --id ID            this node's id, 0..1000000 (required)\n"
     "  --broker HOST      MQTT broker host (default 127.0.0.1)\n"
     "  --port N           broker port (default 1883; 8883 is the usual TLS port)\n"
@@ -32,6 +32,9 @@ static const char usage[] =
     "                     has the result of tx N (default 0: go on until stopped)\n"
     "  --keepalive S      MQTT keep-alive in seconds, 1..600 (default 5)\n"
     "  --cafile FILE      connect with TLS, trusting the CA in FILE (needs make TLS=1)\n"
+    "  --user NAME        log in to the broker as NAME (its password_file and ACL)\n"
+    "  --password-file F  the password: the first line of F (not on the command line,\n"
+    "                     where every local user could read it in ps)\n"
     "  --cheat KIND       misbehave on purpose, for the grader: 'invalid' sends random\n"
     "                     nonces, 'stale' re-sends old proofs; such a node must never win\n"
     "  --vote V           vote V (0..4294967295) instead of a random vote (for tests)\n"
@@ -61,6 +64,20 @@ static unsigned long long number(const char *flag, const char *s, unsigned long 
     if (errno || end == s || *end || *s == '-' || v < lo || v > hi)
         die_usage("%s: '%s' is not a number in %llu..%llu", flag, s, lo, hi);
     return v;
+}
+
+/* The first line of path, without its newline: 1..cap-1 bytes, or die. */
+static void read_password(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die_usage("--password-file: %s: %s", path, strerror(errno));
+    bool ok = fgets(out, (int)cap, f) != NULL;
+    fclose(f);
+    out[ok ? strcspn(out, "\r\n") : 0] = '\0';
+    if (!out[0] || strlen(out) >= cap - 1)
+        die_usage("--password-file: %s: the first line must hold a password of 1..%zu bytes",
+                  path, cap - 2);
 }
 
 static void parse(int argc, char **argv, struct node_cfg *c)
@@ -107,6 +124,10 @@ static void parse(int argc, char **argv, struct node_cfg *c)
             c->keepalive = (int)number(a, v, 1, 600);
         else if (!strcmp(a, "--cafile"))
             c->cafile = v;
+        else if (!strcmp(a, "--user"))
+            c->user = v;
+        else if (!strcmp(a, "--password-file"))
+            read_password(v, c->password, sizeof c->password);
         else if (!strcmp(a, "--vote"))
             c->vote = number(a, v, 0, UINT32_MAX), c->fixed_vote = true;
         else if (!strcmp(a, "--cheat")) {
@@ -121,6 +142,8 @@ static void parse(int argc, char **argv, struct node_cfg *c)
     }
     if (!have_id)
         die_usage("--id is required");
+    if (c->password[0] && !c->user)
+        die_usage("--password-file needs --user (MQTT 3.1.2.9: no password without a name)");
     if (c->cafile && !net_tls_built())
         die_usage("--cafile: this pownode was built without TLS; build it with make TLS=1");
     if (!have_seed)

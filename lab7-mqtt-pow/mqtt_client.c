@@ -48,6 +48,7 @@ void mqtt_client_drop(struct mqtt_client *c)
     c->net = NULL;
     c->subscribed = false;
     c->inlen = 0;
+    c->skip = 0;
     c->ping_sent_ms = 0;
 }
 
@@ -165,8 +166,9 @@ static void consume(struct mqtt_client *c, size_t n)
 static int handshake(struct mqtt_client *c, char *err, size_t cap)
 {
     uint8_t buf[512];
-    struct mqtt_connect cn = {c->client_id, c->keepalive,        true, c->will_topic,
-                              c->will_msg,  strlen(c->will_msg), 1,    false};
+    struct mqtt_connect cn = {c->client_id, c->keepalive,        true,  c->will_topic,
+                              c->will_msg,  strlen(c->will_msg), 1,     false,
+                              c->username,  c->password};
     size_t n = mqtt_encode_connect(buf, sizeof buf, &cn);
     if (send_raw(c, buf, n) < 0)
         return snprintf(err, cap, "sending CONNECT failed"), -1;
@@ -175,9 +177,11 @@ static int handshake(struct mqtt_client *c, char *err, size_t cap)
     if (got <= 0 || p.type != MQTT_CONNACK)
         return snprintf(err, cap, "no CONNACK from the broker"), -1;
     consume(c, (size_t)got);
+    static const char *const why[] = {"", "protocol version", "client id", "server unavailable",
+                                      "bad user name or password", "not authorized"};
     if (p.u.connack.rc != 0) /* 3.2.2.3: 1..5 are refusals (bad protocol, id, auth, ...) */
-        return snprintf(err, cap, "the broker refused the connection: CONNACK code %u",
-                        p.u.connack.rc),
+        return snprintf(err, cap, "the broker refused the connection: CONNACK code %u (%s)",
+                        p.u.connack.rc, p.u.connack.rc <= 5 ? why[p.u.connack.rc] : "?"),
                -2;
     return 0;
 }
@@ -245,6 +249,48 @@ static int handle(struct mqtt_client *c, const struct mqtt_packet *p)
     }
 }
 
+/* The whole length of the packet at the start of c->in, 0 if its header is not complete. */
+static size_t packet_len(const struct mqtt_client *c)
+{
+    uint32_t rl;
+    int n = c->inlen > 1 ? mqtt_rl_decode(c->in + 1, c->inlen - 1, &rl) : 0;
+    return n > 0 ? 1 + (size_t)n + rl : 0;
+}
+
+/* The packet at the start of c->in is a PUBLISH too long for c->in (checked by the caller):
+ * acknowledge it if QoS 1 (3.3.4) so the broker does not hold it in flight, tell the owner,
+ * and skip its bytes as they arrive. -1 if the PUBACK could not be sent. */
+static int skip_oversized(struct mqtt_client *c, size_t total)
+{
+    const uint8_t *b = c->in;
+    uint32_t rl;
+    size_t at = 1 + (size_t)mqtt_rl_decode(b + 1, c->inlen - 1, &rl);
+    size_t tl = (size_t)b[at] << 8 | b[at + 1]; /* c->in is full: the header is in it */
+    char topic[256] = "";
+    if (tl < sizeof topic)
+        memcpy(topic, b + at + 2, tl), topic[tl] = '\0';
+    if (((b[0] >> 1) & 3) == 1 && at + 2 + tl + 2 <= c->inlen) {
+        uint16_t id = (uint16_t)(b[at + 2 + tl] << 8 | b[at + 3 + tl]);
+        uint8_t ack[4];
+        if (send_raw(c, ack, mqtt_encode_puback(ack, sizeof ack, id)) < 0)
+            return -1;
+    }
+    c->received++;
+    if (c->on_oversized)
+        c->on_oversized(c->ctx, topic, total);
+    c->skip = total;
+    return 0;
+}
+
+/* Throw away what we have of a skipped packet; true while more of it is to come. */
+static bool skipping(struct mqtt_client *c)
+{
+    size_t k = c->skip < c->inlen ? c->skip : c->inlen;
+    consume(c, k);
+    c->skip -= k;
+    return c->skip > 0;
+}
+
 int mqtt_client_readable(struct mqtt_client *c, char *err, size_t cap)
 {
     if (!c->net) /* dropped since poll() looked (a failed send in between) */
@@ -259,10 +305,18 @@ int mqtt_client_readable(struct mqtt_client *c, char *err, size_t cap)
         if (r > 0)
             c->inlen += (size_t)r;
         for (;;) {
+            if (c->skip && skipping(c))
+                break;
             struct mqtt_packet p;
             int n = mqtt_decode(c->in, c->inlen, &p);
-            if (n == 0 && c->inlen == sizeof c->in)
-                n = MQTT_E_LEN; /* longer than we take: treat as malformed */
+            size_t total = n == 0 ? packet_len(c) : 0;
+            if (total > sizeof c->in && p.type == MQTT_PUBLISH && c->inlen == sizeof c->in) {
+                if (skip_oversized(c, total) < 0)
+                    return snprintf(err, cap, "connection lost"), -1;
+                continue;
+            }
+            if (total > sizeof c->in && p.type != MQTT_PUBLISH)
+                n = MQTT_E_LEN; /* only a PUBLISH may be long: this one is malformed */
             if (n < 0) {
                 snprintf(err, cap, "malformed packet from the broker: %s", mqtt_strerror(n));
                 mqtt_client_drop(c);

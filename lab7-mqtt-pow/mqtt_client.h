@@ -31,12 +31,16 @@ struct mqtt_client {
     const char *cafile; /* NULL: plain TCP */
     char client_id[32];
     uint16_t keepalive; /* seconds */
+    const char *username, *password; /* NULL: an anonymous session */
     const char *will_topic;
     char will_msg[256];
     const char *topics[MQTT_MAX_TOPICS];
     int ntopics;
     mqtt_msg_fn on_message;
     void (*on_subscribed)(void *ctx); /* the SUBACK arrived: the session is complete */
+    /* A PUBLISH longer than MQTT_IN_MAX arrived and is being skipped (acknowledged if QoS 1,
+     * the session stays up); topic is "" if its header was not readable. May be NULL. */
+    void (*on_oversized)(void *ctx, const char *topic, size_t len);
     void *ctx;
     /* state */
     struct net *net;
@@ -44,6 +48,7 @@ struct mqtt_client {
     uint16_t sub_id;
     uint8_t in[MQTT_IN_MAX];
     size_t inlen;
+    size_t skip; /* bytes of an oversized PUBLISH still to read and throw away */
     uint16_t next_id;
     struct mqtt_pending inflight[MQTT_INFLIGHT];
     int ninflight;
@@ -71,8 +76,10 @@ int mqtt_client_publish(struct mqtt_client *c, const char *topic, const void *pa
                         int qos, bool retain);
 
 /* After poll() said readable: read, decode, acknowledge, deliver to on_message (and the SUBACK
- * to on_subscribed, in order with the messages). 0, or -1 if the connection is gone or the
- * broker sent a malformed packet (err says which; the connection is closed). */
+ * to on_subscribed, in order with the messages). A PUBLISH longer than MQTT_IN_MAX (anyone may
+ * publish one, retained even) is read and thrown away, reported to on_oversized: it is not a
+ * reason to drop the session, which would only fetch it again. 0, or -1 if the connection is
+ * gone or the broker sent a malformed packet (err says which; the connection is closed). */
 int mqtt_client_readable(struct mqtt_client *c, char *err, size_t cap);
 
 /* Keep-alive (§3.1.2.10): PINGREQ when idle, give up when no PINGRESP came in time. When the

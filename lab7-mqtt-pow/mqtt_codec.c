@@ -119,7 +119,11 @@ size_t mqtt_encode_connect(uint8_t *buf, size_t cap, const struct mqtt_connect *
     size_t body = 6 + 1 + 1 + 2 + 2 + idlen;
     if (will)
         body += 2 + strlen(c->will_topic) + 2 + c->will_len;
-    if (c->will_qos > 2)
+    if (c->username)
+        body += 2 + strlen(c->username);
+    if (c->password)
+        body += 2 + strlen(c->password);
+    if (c->will_qos > 2 || (c->password && !c->username)) /* 3.1.2.9: no password alone */
         return 0;
     put_header(&w, MQTT_CONNECT << 4, body);
     put_bytes16(&w, "MQTT", 4);
@@ -133,13 +137,21 @@ size_t mqtt_encode_connect(uint8_t *buf, size_t cap, const struct mqtt_connect *
         if (c->will_retain)
             flags |= 0x20; /* 3.1.2.7 Will Retain */
     }
-    put_u8(&w, flags); /* bit 0 reserved, 0 (3.1.2.3); no user name or password */
+    if (c->username)
+        flags |= 0x80; /* 3.1.2.8 User Name Flag */
+    if (c->password)
+        flags |= 0x40; /* 3.1.2.9 Password Flag */
+    put_u8(&w, flags); /* bit 0 reserved, 0 (3.1.2.3) */
     put_u16(&w, c->keepalive);
     put_bytes16(&w, c->client_id, idlen); /* 3.1.3.1 Client Identifier */
     if (will) {
         put_bytes16(&w, c->will_topic, strlen(c->will_topic)); /* 3.1.3.2 Will Topic */
         put_bytes16(&w, c->will_msg, c->will_len);             /* 3.1.3.3 Will Message */
     }
+    if (c->username)
+        put_bytes16(&w, c->username, strlen(c->username)); /* 3.1.3.4 User Name */
+    if (c->password)
+        put_bytes16(&w, c->password, strlen(c->password)); /* 3.1.3.5 Password */
     return done(&w);
 }
 

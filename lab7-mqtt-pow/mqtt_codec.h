@@ -49,6 +49,8 @@ struct mqtt_connect {
     size_t will_len;
     uint8_t will_qos;
     bool will_retain;
+    const char *username; /* 3.1.2.8, NULL: none */
+    const char *password; /* 3.1.2.9, NULL: none; only with a user name */
 };
 
 /* 3.3 PUBLISH, both directions. topic/payload point into the decoded buffer (not NUL-terminated).

@@ -73,7 +73,7 @@ static int decode_fields(const struct json_obj *o, unsigned f, struct msg *m, co
         !(get_uint(o, "node", MSG_MAX_NODE, &v, why) && ((m->node = (uint32_t)v), 1)))
         return -1;
     if ((f & F_EPOCH) &&
-        !(get_uint(o, "epoch", UINT32_MAX, &v, why) && ((m->epoch = (uint32_t)v), 1)))
+        !(get_uint(o, "epoch", MSG_MAX_EPOCH, &v, why) && ((m->epoch = (uint32_t)v), 1)))
         return -1;
     if ((f & F_VALUE) && !get_uint(o, "value", UINT32_MAX, &m->value, why))
         return -1;

@@ -16,6 +16,9 @@
 
 #define MSG_MAX_DATA 64       /* challenge data: printable, no spaces (it is printed in events) */
 #define MSG_MAX_NODE 1000000  /* node ids 0..MSG_MAX_NODE */
+/* Epochs stop far below UINT32_MAX, so that epoch + 1 can never wrap to 0 (issue 12: a forged
+ * vote for epoch 4294967295 made the next election wrap and split the group). */
+#define MSG_MAX_EPOCH 1000000000u
 #define MSG_MAX_DIFFICULTY 64 /* bits; beyond that no one would ever finish */
 #define MSG_MAX_PAYLOAD 512   /* the longest message encodes to far less */
 

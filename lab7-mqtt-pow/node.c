@@ -26,6 +26,9 @@
 #define INIT_EVERY_MS 250
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+/* The backoff starts again from BACKOFF_MIN_MS only after a session lasted this long: a session
+ * the broker (or something it delivers) breaks at once must not be retried every 100 ms. */
+#define BACKOFF_STABLE_MS 5000
 /* A Will is believed only if our own connection stays up this long after it: a broker that
  * shuts down publishes the Wills of the clients it drops first to those it has not dropped yet,
  * and then drops us too. Those Wills say nothing about the nodes. */
@@ -54,6 +57,7 @@ struct node {
     struct election el;
     enum phase phase;
     double discover_end, vote_end, next_init, retry_at, next_challenge;
+    double up_since; /* when the current session was subscribed */
     int backoff_ms, attempts;
     bool ready, up; /* up: subscribed on the current connection */
     /* the leader this node follows */
@@ -62,6 +66,7 @@ struct node {
     uint64_t leader_vote;
     struct chain chain;
     struct open_tx open; /* the leader's open challenge, or the one a miner works on */
+    struct seen seen;    /* the challenges seen from (or issued as) the leader: results match one */
     bool solved;         /* miner: we found open's solution (re-sent if the challenge repeats) */
     uint64_t solved_nonce;
     bool done;
@@ -243,6 +248,9 @@ static void issue_challenge(struct node *n)
              n->leader_epoch, rnd(n));
     evlog("ev=challenge tx=%" PRIu64 " difficulty=%u data=%s leader=%u epoch=%u", tx,
           n->open.difficulty, n->open.data, n->cfg->id, n->leader_epoch);
+    struct msg own = {.epoch = n->leader_epoch, .tx = tx, .difficulty = n->open.difficulty};
+    memcpy(own.data, n->open.data, sizeof own.data);
+    chain_seen_add(&n->seen, &own); /* so that a forged result for it is refused here too */
     publish_challenge(n);
 }
 
@@ -368,6 +376,15 @@ static void start_election(struct node *n, uint32_t epoch)
     check_election(n, false);
 }
 
+/* The next round, if epochs are not used up (they end at MSG_MAX_EPOCH rather than wrap). */
+static void next_election(struct node *n)
+{
+    uint32_t epoch = election_next_epoch(&n->el);
+    if (epoch == 0)
+        return (void)evlog("ev=bad why=epochs_exhausted epoch=%u", n->el.epoch);
+    start_election(n, epoch);
+}
+
 static void heard_of(struct node *n, uint32_t id)
 {
     if (election_add(&n->el, id) == 1)
@@ -393,11 +410,13 @@ static void on_init(struct node *n, const struct msg *m)
     if (n->phase == PH_VOTE)
         send_vote(n); /* it subscribed after our vote went out (votes are not retained) */
     if (n->phase == PH_DISCOVER && election_alive(&n->el) >= n->cfg->participants)
-        start_election(n, n->el.epoch + 1);
+        next_election(n);
 }
 
 static void on_vote(struct node *n, const struct msg *m)
 {
+    if (!election_epoch_ok(&n->el, m->epoch, false))
+        return bad(n, "epoch_jump", TOPIC_VOTE, m->node);
     heard_of(n, m->node);
     if (m->epoch > n->el.epoch) /* a round we have not started: join it */
         start_election(n, m->epoch);
@@ -415,6 +434,8 @@ static bool ranks_above(uint64_t v1, uint32_t id1, uint64_t v2, uint32_t id2)
 /* A leader's announcement (retained: a late joiner learns the leader from it). */
 static void on_leader(struct node *n, const struct msg *m)
 {
+    if (!election_epoch_ok(&n->el, m->epoch, true))
+        return bad(n, "epoch_jump", TOPIC_LEADER, m->node);
     heard_of(n, m->node);
     if (m->node == n->cfg->id && !n->am_leader)
         return; /* our own announcement from before a restart: stale */
@@ -438,14 +459,21 @@ static void left(struct node *n, uint32_t id)
         return; /* a Will after a goodbye says nothing new */
     evlog("ev=leave peer=%u known=%d", id, election_alive(&n->el));
     if (n->phase == PH_RUN && n->have_leader && id == n->leader)
-        start_election(n, n->el.epoch + 1); /* STEP 6: the leader's Last Will fired */
+        next_election(n); /* STEP 6: the leader's Last Will fired */
     else
         check_election(n, false); /* one vote fewer to wait for */
 }
 
 static void on_leave(struct node *n, const struct msg *m)
 {
-    if (m->node == n->cfg->id || n->nleaving == ELECTION_MAX)
+    /* Only live participants, once each: forged leaves for made-up ids cannot fill the list
+     * (it has a place for every entry of the election table) and crowd out a real Will. */
+    if (m->node == n->cfg->id || !election_is_alive(&n->el, m->node))
+        return;
+    for (int i = 0; i < n->nleaving; i++)
+        if (n->leaving[i].id == m->node)
+            return;
+    if (n->nleaving == ELECTION_MAX)
         return;
     n->leaving[n->nleaving].id = m->node;
     n->leaving[n->nleaving++].at = evlog_now_ms() + LEAVE_GRACE_MS;
@@ -472,7 +500,7 @@ static void leave_timers(struct node *n, double now)
     if (n->leader_deadline > 0 && now >= n->leader_deadline && !n->am_leader) {
         n->leader_deadline = 0;
         evlog("ev=leader_silent leader=%u epoch=%u", n->leader, n->leader_epoch);
-        start_election(n, n->el.epoch + 1);
+        next_election(n);
     }
 }
 
@@ -491,16 +519,34 @@ static bool from_leader(struct node *n, const struct msg *m, const char *topic)
     return true;
 }
 
+/* The leader hears its own challenges too: one in its name that it did not issue is forged
+ * (it cannot stop the miners taking it, but it can say so). */
+static void own_challenge(struct node *n, const struct msg *m)
+{
+    const struct challenge *c = chain_seen_find(&n->seen, m->epoch, m->tx);
+    if (!c || c->difficulty != m->difficulty || strcmp(c->data, m->data) != 0)
+        bad(n, "not_mine", TOPIC_CHALLENGE, m->node);
+}
+
 static void on_challenge(struct node *n, const struct msg *m)
 {
-    if (!from_leader(n, m, TOPIC_CHALLENGE) || n->am_leader)
+    if (!from_leader(n, m, TOPIC_CHALLENGE))
         return;
+    if (n->am_leader)
+        return own_challenge(n, m);
     if (m->tx <= chain_last_tx(&n->chain) && n->chain.n) {
         bad(n, "closed_tx", TOPIC_CHALLENGE, m->node);
         return;
     }
-    if (n->open.open && m->tx == n->open.tx && !strcmp(m->data, n->open.data)) {
-        if (n->solved) /* repeated after a reconnection: our solution may have been lost */
+    enum seen_verdict sv = chain_seen_add(&n->seen, m);
+    if (sv == SEEN_CONFLICT) { /* the first challenge of a tx in an epoch wins (README) */
+        n->bad++;
+        evlog("ev=bad why=challenge_conflict topic=%s from=%u tx=%" PRIu64 " data=%s",
+              TOPIC_CHALLENGE, m->node, m->tx, m->data);
+        return;
+    }
+    if (sv == SEEN_REPEAT) { /* again after a reconnection: our solution may have been lost */
+        if (n->open.open && m->tx == n->open.tx && n->solved)
             send_solution(n, n->open.tx, n->open.data, n->solved_nonce);
         return;
     }
@@ -523,9 +569,15 @@ static void on_result(struct node *n, const struct msg *m)
 {
     if (!from_leader(n, m, TOPIC_RESULT))
         return;
-    enum chain_verdict v = chain_check(&n->chain, m);
+    enum chain_verdict v = chain_check(&n->chain, &n->seen, m);
     if (v == CH_DUP)
         return;
+    if (n->am_leader) { /* we append our results before publishing them: this one is not ours */
+        n->bad++;
+        evlog("ev=bad why=not_mine topic=%s from=%u tx=%" PRIu64 " winner=%u nonce=%" PRIu64,
+              TOPIC_RESULT, m->node, m->tx, m->winner, m->nonce);
+        return;
+    }
     if (v != CH_ACCEPT) {
         n->bad++;
         evlog("ev=bad why=%s topic=%s from=%u tx=%" PRIu64 " winner=%u nonce=%" PRIu64,
@@ -550,6 +602,8 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
     (void)retained;
     if (len == 0)
         return; /* a retained message being cleared */
+    if (len > MSG_MAX_PAYLOAD) /* no message of ours is this long: do not even parse it */
+        return bad(n, "oversized_payload", topic, -1);
     struct msg m;
     const char *why;
     if (msg_decode((const char *)payload, len, &m, &why) < 0)
@@ -573,10 +627,18 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
 
 /* ---- the connection ---- */
 
+/* Anyone may publish (and retain) a huge message on our topics: skipped, the session stays. */
+static void on_oversized(void *ctx, const char *topic, size_t len)
+{
+    struct node *n = ctx;
+    n->bad++;
+    evlog("ev=bad why=oversized_packet topic=%s from=-1 len=%zu", *topic ? topic : "?", len);
+}
+
 static void on_subscribed(void *ctx)
 {
     struct node *n = ctx;
-    n->backoff_ms = BACKOFF_MIN_MS;
+    n->up_since = evlog_now_ms();
     n->up = true;
     if (!n->ready) { /* STEP 0: subscribed, so we can receive: the first event line */
         evlog("ev=ready participants=%d difficulty=%u threads=%d seed=%" PRIu64,
@@ -605,12 +667,22 @@ static void on_subscribed(void *ctx)
     }
 }
 
+static void grow_backoff(struct node *n)
+{
+    n->backoff_ms = n->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : n->backoff_ms * 2;
+}
+
 static void lost(struct node *n, const char *why)
 {
+    double now = evlog_now_ms();
+    if (n->up && now - n->up_since >= BACKOFF_STABLE_MS)
+        n->backoff_ms = BACKOFF_MIN_MS;
     n->up = false;
-    evlog("ev=disconnected why=\"%s\" wills_ignored=%d", why, n->nleaving);
+    evlog("ev=disconnected why=\"%s\" wills_ignored=%d retry_ms=%d", why, n->nleaving,
+          n->backoff_ms);
     n->nleaving = 0; /* see LEAVE_GRACE_MS */
-    n->retry_at = evlog_now_ms() + n->backoff_ms;
+    n->retry_at = now + n->backoff_ms;
+    grow_backoff(n);
 }
 
 /* STEP 7: (re)connect; on failure try again after 100 ms, 200 ms, ... up to 2 s. Returns -1
@@ -626,7 +698,7 @@ static int try_connect(struct node *n)
     if (rc == -2)
         return -1;
     n->retry_at = evlog_now_ms() + n->backoff_ms;
-    n->backoff_ms = n->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : n->backoff_ms * 2;
+    grow_backoff(n);
     return 0;
 }
 
@@ -642,7 +714,7 @@ static double timers(struct node *n, double now)
     leave_timers(n, now);
     if (n->phase == PH_DISCOVER && now >= n->discover_end) {
         evlog("ev=discovery_timeout known=%d", election_alive(&n->el));
-        start_election(n, n->el.epoch + 1);
+        next_election(n);
     }
     if (n->phase == PH_DISCOVER && now >= n->next_init) {
         send_init(n);
@@ -725,6 +797,8 @@ static void setup(struct node *n, const struct node_cfg *cfg)
     c->host = cfg->broker;
     c->port = cfg->port;
     c->cafile = cfg->cafile;
+    c->username = cfg->user;
+    c->password = cfg->password[0] ? cfg->password : NULL;
     c->keepalive = (uint16_t)cfg->keepalive;
     snprintf(c->client_id, sizeof c->client_id, "pownode-%u", cfg->id);
     /* 3.1.2.5 Will Flag: if we vanish without DISCONNECT the broker says so for us. */
@@ -737,6 +811,7 @@ static void setup(struct node *n, const struct node_cfg *cfg)
         c->topics[c->ntopics++] = topics[i];
     c->on_message = on_message;
     c->on_subscribed = on_subscribed;
+    c->on_oversized = on_oversized;
     c->ctx = n;
 }
 

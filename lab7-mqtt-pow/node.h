@@ -12,6 +12,8 @@ struct node_cfg {
     const char *broker;
     int port;
     const char *cafile;  /* NULL: plain TCP */
+    const char *user;    /* broker user name (CONNECT), NULL: anonymous */
+    char password[128];  /* read from --password-file; "" when none */
     int participants;    /* K: discovery ends when this many are known */
     int threads;         /* mining threads */
     unsigned difficulty; /* leading zero bits a solution needs */

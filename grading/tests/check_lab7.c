@@ -193,6 +193,32 @@ START_TEST(too_few_bad_lines_fail)
 }
 END_TEST
 
+/* The attack tests (issue 12) need the attack to have happened: a run where the injector got
+ * nothing out proves nothing and is never a pass. */
+START_TEST(attack_that_never_happened_is_not_a_pass)
+{
+    static const char *const attacks[] = {"forged-result", "forged-challenge", "big-retained",
+                                          "table-flood", "broker-auth", "forged-epoch"};
+    for (size_t k = 0; k < sizeof attacks / sizeof *attacks; k++) {
+        good_run();
+        R.lab_state = NULL;
+        struct verdict v = check(attacks[k]);
+        ck_assert_msg(v.kind == V_HARNESS, "%s: %d %s", attacks[k], v.kind, v.msg);
+        ck_assert_ptr_nonnull(strstr(v.msg, "proved nothing"));
+    }
+}
+END_TEST
+
+START_TEST(table_points_sum_to_100)
+{
+    int sum = 0;
+    for (int l = 0; l < g_nlabs; l++)
+        for (int t = 0; strcmp(g_labs[l]->dir, "lab7-mqtt-pow") == 0 && t < g_labs[l]->ntests; t++)
+            sum += g_labs[l]->tests[t].points;
+    ck_assert_int_eq(sum, 100);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lab7");
@@ -209,6 +235,8 @@ int main(void)
     tcase_add_test(tc, cheater_never_rejected_fails);
     tcase_add_test(tc, no_transaction_is_liveness);
     tcase_add_test(tc, too_few_bad_lines_fail);
+    tcase_add_test(tc, attack_that_never_happened_is_not_a_pass);
+    tcase_add_test(tc, table_points_sum_to_100);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -220,3 +220,76 @@ int run_collect(char *const argv[], char *out, size_t cap, char *err, size_t eca
     waitpid(pid, &status, 0);
     return status;
 }
+
+/* ---- a raw MQTT 3.1.1 publisher, for the hostile-classmate tests (§3.1, §3.3, §3.14) ---- */
+
+static int send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n <= 0)
+            return -1;
+        p += n, len -= (size_t)n;
+    }
+    return 0;
+}
+
+static size_t put_rl(unsigned char *p, size_t len)
+{
+    size_t n = 0;
+    do {
+        p[n] = len % 128;
+        len /= 128;
+        if (len)
+            p[n] |= 0x80;
+        n++;
+    } while (len);
+    return n;
+}
+
+static int open_session(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        return fd >= 0 ? close(fd), -1 : -1;
+    static const unsigned char conn[] = {0x10, 20,  0,   4,   'M', 'Q', 'T', 'T', 4,   0x02, 0,
+                                         30,   0,   8,   'f', 'o', 'r', 'g', 'e', 'r', '-', 't'};
+    unsigned char ack[4];
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (send_all(fd, conn, sizeof conn) < 0 || poll(&pfd, 1, WAIT_MS) <= 0 ||
+        recv(fd, ack, 4, MSG_WAITALL) != 4 || ack[0] != 0x20 || ack[3] != 0)
+        return close(fd), -1;
+    return fd;
+}
+
+int broker_publish(const struct broker *b, const char *topic, const void *payload, size_t len,
+                   bool retain)
+{
+    int fd = open_session(b->port);
+    if (fd < 0)
+        return -1;
+    size_t tl = strlen(topic);
+    unsigned char *pkt = malloc(len + tl + 8);
+    if (!pkt)
+        return close(fd), -1;
+    size_t n = 0;
+    pkt[n++] = retain ? 0x31 : 0x30; /* PUBLISH, QoS 0 */
+    n += put_rl(pkt + n, 2 + tl + len);
+    pkt[n++] = (unsigned char)(tl >> 8), pkt[n++] = (unsigned char)tl;
+    memcpy(pkt + n, topic, tl), n += tl;
+    memcpy(pkt + n, payload, len), n += len;
+    static const unsigned char disc[] = {0xe0, 0};
+    int rc = send_all(fd, pkt, n) == 0 && send_all(fd, disc, sizeof disc) == 0 ? 0 : -1;
+    free(pkt);
+    /* The broker closes once it has read DISCONNECT, so the PUBLISH before it is processed. */
+    char c;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (rc == 0 && poll(&pfd, 1, WAIT_MS) > 0 && recv(fd, &c, 1, 0) > 0)
+        ;
+    close(fd);
+    return rc;
+}

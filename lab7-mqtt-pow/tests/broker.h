@@ -25,6 +25,11 @@ void broker_cleanup(struct broker *b); /* stop, and remove the temp dir */
 /* The broker's temp dir (for certificates), removed by broker_cleanup. */
 const char *broker_dir(const struct broker *b);
 
+/* Publish one QoS 0 message (retained if asked) from a session of its own, the way a stranger
+ * on the LAN would; returns once the broker has processed it. -1 on failure. */
+int broker_publish(const struct broker *b, const char *topic, const void *payload, size_t len,
+                   bool retain);
+
 struct proc {
     pid_t pid;
     int out;           /* its stdout */

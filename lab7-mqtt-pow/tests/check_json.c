@@ -68,6 +68,44 @@ START_TEST(huge_values)
 }
 END_TEST
 
+/* Issue 12 §1: 1022 bytes of string and an empty one fill the pool exactly; the next "" had
+ * its terminator written to pool[JSON_POOL], and the one after it was copied with a cap of
+ * JSON_POOL - used wrapped to SIZE_MAX, past the object. The canary sits right after the object
+ * so that a plain build (not only ASan) sees the overflow. */
+static struct {
+    struct json_obj o;
+    char canary[64 * 1024];
+} guarded;
+
+static void pool_reproducer(size_t dlen)
+{
+    static char s[JSON_POOL + 64 * 1024];
+    size_t n = (size_t)snprintf(s, sizeof s, "{\"a\":\"");
+    memset(s + n, 'x', 1022), n += 1022;
+    n += (size_t)snprintf(s + n, sizeof s - n, "\",\"b\":\"\",\"c\":\"\",\"d\":\"");
+    memset(s + n, 'Y', dlen), n += dlen;
+    n += (size_t)snprintf(s + n, sizeof s - n, "\"}");
+    memset(guarded.canary, 0x5a, sizeof guarded.canary);
+    ck_assert_int_eq(json_parse(s, n, &guarded.o), -1);
+    for (size_t i = 0; i < sizeof guarded.canary; i++)
+        ck_assert_msg(guarded.canary[i] == 0x5a, "written past the object at +%zu", i);
+    ck_assert_uint_le(guarded.o.used, JSON_POOL);
+}
+
+START_TEST(pool_overflow_refused)
+{
+    pool_reproducer(7);             /* the issue's reproducer */
+    pool_reproducer(60 * 1024 - 8); /* its 61 KB variant, which killed every node */
+    /* The boundary: strings that fill the pool exactly, terminators included, are fine. */
+    char s[JSON_POOL + 64];
+    size_t n = (size_t)snprintf(s, sizeof s, "{\"a\":\"");
+    memset(s + n, 'x', 1022), n += 1022;
+    n += (size_t)snprintf(s + n, sizeof s - n, "\",\"b\":\"\"}");
+    ck_assert_int_eq(json_parse(s, n, &o), 0);
+    ck_assert_uint_eq(o.used, JSON_POOL);
+}
+END_TEST
+
 static const char *const malformed[] = {
     "",
     "{",
@@ -198,6 +236,7 @@ int main(void)
     tcase_add_test(tc, parse_seed_example);
     tcase_add_test(tc, parse_kinds_and_escapes);
     tcase_add_test(tc, huge_values);
+    tcase_add_test(tc, pool_overflow_refused);
     tcase_add_loop_test(tc, malformed_text, 0, sizeof malformed / sizeof *malformed);
     tcase_add_test(tc, too_many_fields);
     tcase_add_test(tc, not_nul_terminated);

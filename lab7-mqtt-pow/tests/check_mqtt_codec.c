@@ -61,7 +61,7 @@ END_TEST
 START_TEST(connect_bytes_with_will)
 {
     uint8_t b[128];
-    struct mqtt_connect c = {"n1", 5, true, "w", "x", 1, 1, false};
+    struct mqtt_connect c = {"n1", 5, true, "w", "x", 1, 1, false, NULL, NULL};
     size_t n = mqtt_encode_connect(b, sizeof b, &c);
     const uint8_t want[] = {0x10, 20,                        /* CONNECT, remaining 20 */
                             0,    4,  'M', 'Q', 'T', 'T', 4, /* 3.1.2.1-2 name, level */
@@ -75,10 +75,28 @@ START_TEST(connect_bytes_with_will)
 }
 END_TEST
 
+/* 3.1.2.8-9, 3.1.3.4-5: user name and password, after the Will, flags 0x80 and 0x40. */
+START_TEST(connect_with_user_and_password)
+{
+    uint8_t b[128];
+    struct mqtt_connect c = {"n1", 5, true, "w", "x", 1, 1, false, "u", "pw"};
+    size_t n = mqtt_encode_connect(b, sizeof b, &c);
+    const uint8_t want[] = {0x10, 27, 0,   4, 'M', 'Q', 'T', 'T', 4, 0xce, 0,   5,   0,   2,
+                            'n',  '1', 0,  1, 'w', 0,   1,   'x', 0, 1,    'u', 0,   2,   'p',
+                            'w'};
+    ck_assert_uint_eq(n, sizeof want);
+    ck_assert(memcmp(b, want, n) == 0);
+    for (size_t cap = 0; cap < n; cap++)
+        ck_assert_uint_eq(mqtt_encode_connect(b, cap, &c), 0);
+    c.username = NULL; /* 3.1.2.9: a password without a user name cannot be sent */
+    ck_assert_uint_eq(mqtt_encode_connect(b, sizeof b, &c), 0);
+}
+END_TEST
+
 START_TEST(connect_without_will)
 {
     uint8_t b[64];
-    struct mqtt_connect c = {"abc", 0, false, NULL, NULL, 0, 0, false};
+    struct mqtt_connect c = {"abc", 0, false, NULL, NULL, 0, 0, false, NULL, NULL};
     size_t n = mqtt_encode_connect(b, sizeof b, &c);
     ck_assert_uint_eq(n, 2 + 10 + 5);
     ck_assert_uint_eq(b[9], 0x00); /* no flags: 3.1.2.5 Will Flag 0 */
@@ -237,6 +255,7 @@ int main(void)
     tcase_add_test(tc, rl_five_bytes_malformed);
     tcase_add_test(tc, connect_bytes_with_will);
     tcase_add_test(tc, connect_without_will);
+    tcase_add_test(tc, connect_with_user_and_password);
     tcase_add_test(tc, subscribe_puback_ping_disconnect_bytes);
     tcase_add_loop_test(tc, publish_round_trip, 0, 4);
     tcase_add_loop_test(tc, publish_large_round_trip, 0, 6);

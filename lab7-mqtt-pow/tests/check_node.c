@@ -157,6 +157,102 @@ START_TEST(broker_restart_reconnects)
 }
 END_TEST
 
+/* Issue 12 §1: the json pool reproducer, published on system/init, is longer than any message
+ * of ours: every node drops it before parsing (ev=bad why=oversized_payload) and goes on. */
+START_TEST(oversized_payload_dropped)
+{
+    for (int i = 0; i < N; i++)
+        start_node(i, 3, NULL);
+    for (int i = 0; i < N; i++)
+        ck_assert(proc_wait(&node[i], "ev=ready", 1));
+    static char s[2048];
+    int n = snprintf(s, sizeof s, "{\"a\":\"%0*d\",\"b\":\"\",\"c\":\"\",\"d\":\"YYYYYYY\"}", 1022, 0);
+    ck_assert_int_eq(broker_publish(&broker, "system/init", s, (size_t)n, false), 0);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(proc_wait(&node[i], "ev=bad why=oversized_payload topic=system/init", 1),
+                      "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+    }
+    stop_all();
+}
+END_TEST
+
+/* Issue 12 §2: a 100 KB retained message on a topic every node subscribes to used to end each
+ * session right after its SUBACK ("remaining length disagrees"), and the backoff reset on every
+ * SUBACK: a reconnect loop. Now it is skipped with a clear ev=bad and the session stays up. */
+START_TEST(oversized_retained_skipped)
+{
+    static char big[100 * 1024];
+    memset(big, 'x', sizeof big);
+    ck_assert_int_eq(broker_publish(&broker, "system/result", big, sizeof big, true), 0);
+    for (int i = 0; i < N; i++)
+        start_node(i, 3, NULL);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(
+            proc_wait(&node[i], "ev=bad why=oversized_packet topic=system/result from=-1 len=", 1),
+            "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_count(&node[i], "ev=connected") == 1 &&
+                          proc_count(&node[i], "ev=disconnected") == 0,
+                      "node %d reconnected:\n%s", i, tail(&node[i]));
+    }
+    stop_all();
+}
+END_TEST
+
+#ifndef MOSQUITTO_PASSWD_BIN
+#define MOSQUITTO_PASSWD_BIN "/usr/bin/mosquitto_passwd"
+#endif
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The broker's own security (issue 12 §3): a password_file and an ACL. The nodes log in with
+ * --user and --password-file; a stranger without an account cannot even connect, so cannot
+ * publish anything; a node with a wrong password exits 1 and says why. */
+START_TEST(broker_login_and_acl)
+{
+    const char *d = broker_dir(&broker);
+    write_file(d, "passwd", "pownode:s3cret\n");
+    write_file(d, "secret", "s3cret\n");
+    write_file(d, "wrong", "guess\n");
+    write_file(d, "acl", "user pownode\ntopic readwrite system/#\n");
+    char path[512], out[4096], err[4096], extra[1024];
+    snprintf(path, sizeof path, "%s/passwd", d);
+    char *hash[] = {MOSQUITTO_PASSWD_BIN, "-U", path, NULL}; /* plain text to hashes */
+    ck_assert_int_eq(run_collect(hash, out, sizeof out, err, sizeof err), 0);
+    snprintf(extra, sizeof extra, "allow_anonymous false\npassword_file %s/passwd\n"
+             "acl_file %s/acl\n", d, d);
+    broker_stop(&broker);
+    ck_assert_int_eq(broker_start(&broker, extra), 0);
+    char login[600];
+    snprintf(login, sizeof login, "--user pownode --password-file %s/secret", d);
+    for (int i = 0; i < N; i++)
+        start_node(i, 3, login);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+    const char *forged = "{\"type\": \"init\", \"node\": 666}";
+    ck_assert_int_eq(broker_publish(&broker, "system/init", forged, strlen(forged), false), -1);
+    char wrong[600], port[16];
+    snprintf(wrong, sizeof wrong, "%s/wrong", d);
+    snprintf(port, sizeof port, "%d", broker.port);
+    char *bad[] = {POWNODE_BIN, "--id", "9", "--port", port, "--user", "pownode",
+                   "--password-file", wrong, NULL};
+    int st = run_collect(bad, out, sizeof out, err, sizeof err);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+    ck_assert_msg(strstr(err, "bad user name or password") || strstr(err, "not authorized"),
+                  "%s", err);
+    stop_all();
+}
+END_TEST
+
 START_TEST(command_line)
 {
     char out[8192], err[8192];
@@ -192,6 +288,9 @@ int main(void)
     tcase_add_test(tc, three_nodes_one_leader_same_results);
     tcase_add_test(tc, leader_killed_chain_goes_on);
     tcase_add_test(tc, broker_restart_reconnects);
+    tcase_add_test(tc, oversized_payload_dropped);
+    tcase_add_test(tc, oversized_retained_skipped);
+    tcase_add_test(tc, broker_login_and_acl);
     suite_add_tcase(s, tc);
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
