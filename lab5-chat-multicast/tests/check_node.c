@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
+
 #ifndef CHAT_BIN
 #define CHAT_BIN "build/chat"
 #endif
@@ -294,6 +296,130 @@ START_TEST(garbage_is_logged)
 }
 END_TEST
 
+/* ---- issue 12: forged datagrams from a stranger, "eve", on the group ---- */
+
+static int eve_socket(struct sockaddr_in *to)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct in_addr lo = {htonl(INADDR_LOOPBACK)};
+    ck_assert(fd >= 0 && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo) == 0);
+    memset(to, 0, sizeof *to);
+    to->sin_family = AF_INET, to->sin_port = htons((uint16_t)group_port);
+    inet_pton(AF_INET, "239.255.77.2", &to->sin_addr);
+    return fd;
+}
+
+static void eve_send(int fd, const struct sockaddr_in *to, struct proto_msg *m)
+{
+    uint8_t buf[PROTO_MAXDGRAM];
+    m->boot = 1, m->lc = m->lc ? m->lc : 1;
+    strcpy(m->from, "eve");
+    size_t len = proto_encode(m, buf, sizeof buf);
+    ck_assert_uint_gt(len, 0);
+    ck_assert(sendto(fd, buf, len, 0, (const struct sockaddr *)to, sizeof *to) == (ssize_t)len);
+}
+
+static void forged_msg(struct proto_msg *m, const char *author, uint32_t seq, const char *text)
+{
+    memset(m, 0, sizeof *m);
+    m->kind = P_MSG, m->seq = seq, m->lts = 3;
+    strcpy(m->author, author);
+    strcpy(m->text, text);
+    m->tlen = (uint16_t)strlen(text);
+}
+
+/* The issue's reproducer: alice:4294967295 wrapped alice's next seq to 0; she could not send
+ * and her checkpoint and .prev were both refused at restart. A summary claiming that max did
+ * the same. Now both are refused (absurd-seq); she sends, and her checkpoint loads. */
+START_TEST(forged_huge_seq_cannot_wrap)
+{
+    struct proc a, b;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    start(&a, "ana", "--ghost-ms 300"), start(&b, "bia", "--ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    forged_msg(&m, "ana", 4294967295u, "wrap");
+    eve_send(fd, &to, &m);
+    ck_assert(wait_line(&a, "ev=bad why=absurd-seq msg=ana:4294967295", NULL, 0));
+    ck_assert(wait_line(&b, "ev=bad why=absurd-seq msg=ana:4294967295", NULL, 0));
+    memset(&m, 0, sizeof m);
+    m.kind = P_SUM, m.nsum = 1;
+    strcpy(m.sum[0].name, "ana"), m.sum[0].prefix = 0, m.sum[0].max = 4294967295u;
+    eve_send(fd, &to, &m);
+    ck_assert(wait_line(&a, "ev=bad why=absurd-seq from=eve max=4294967295", NULL, 0));
+    close(fd);
+    say(&a, "still mine\n");
+    ck_assert_msg(wait_line(&a, "ev=send msg=ana:1", NULL, 0), "ana cannot send: %s", a.log);
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:1", NULL, 0));
+    ck_assert(wait_line(&a, "ev=checkpoint n=1 seq=1", NULL, 0));
+    crash(&a);
+    start(&a, "ana", "");
+    ck_assert_msg(wait_line(&a, "ev=restored from=checkpoint", NULL, 0), "%s", a.log);
+    stop(&a), stop(&b);
+}
+END_TEST
+
+/* The issue: a stranger resent a message whose author is ana; every member, ana included,
+ * showed "ana: FORGED". ana never shows a message in her own name she did not write, and her
+ * next message does not collide with the forgery (bia, who cannot tell, holds ana:1). */
+START_TEST(forged_author_is_refused_by_its_owner)
+{
+    struct proc a, b;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    start(&a, "ana", "--ghost-ms 300"), start(&b, "bia", "--ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    forged_msg(&m, "ana", 1, "FORGED");
+    eve_send(fd, &to, &m);
+    close(fd);
+    ck_assert_msg(wait_line(&a, "ev=bad why=forged-author msg=ana:1 from=eve", NULL, 0), "%s",
+                  a.log);
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:1", NULL, 0));
+    say(&a, "the real one\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:2", NULL, 0));
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:2", NULL, 0));
+    ck_assert(wait_line(&a, "ev=checkpoint", NULL, 0));
+    ck_assert_msg(!strstr(a.log, "ev=deliver msg=ana:1"), "ana showed the forgery: %s", a.log);
+    /* after a crash her own messages come back from her replicas, the forgery does not */
+    crash(&a);
+    start(&a, "ana", "");
+    ck_assert(wait_line(&a, "ev=restored", NULL, 0));
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history n=1", NULL, 0));
+    ck_assert_msg(!strstr(a.log, "ev=deliver msg=ana:1"), "ana showed the forgery: %s", a.log);
+    stop(&a), stop(&b);
+}
+END_TEST
+
+/* A ghost: "eve" sends only HELLOs, every 100 ms. With --dead-ms 60000 it used to hold ana's
+ * request for a minute; now ana stops waiting for it after --ghost-ms and sends. */
+START_TEST(ghost_member_does_not_block)
+{
+    struct proc a;
+    struct sockaddr_in to;
+    struct proto_msg m = {.kind = P_HELLO};
+    start(&a, "ana", "--dead-ms 60000 --ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    eve_send(fd, &to, &m);
+    ck_assert(wait_line(&a, "ev=peer-alive peer=eve", NULL, 0));
+    say(&a, "anyone there?\n");
+    bool sent = false;
+    for (int k = 0; k < 100 && !sent; k++) { /* 100 x 100 ms: ghost alive the whole time */
+        eve_send(fd, &to, &m);
+        struct pollfd pf = {a.out, POLLIN, 0};
+        if (poll(&pf, 1, 100) > 0)
+            sent = wait_line(&a, "ev=send msg=ana:1", NULL, 0);
+    }
+    close(fd);
+    ck_assert_msg(sent, "a HELLO-only ghost blocked the section: %s", a.log);
+    ck_assert_ptr_nonnull(strstr(a.log, "ev=peer-ghost peer=eve"));
+    stop(&a);
+}
+END_TEST
+
 START_TEST(command_line)
 {
     ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " --help >/dev/null")), 0);
@@ -317,6 +443,9 @@ int main(void)
     tcase_add_test(tc, corrupted_checkpoint_gives_clean_start);
     tcase_add_test(tc, garbage_is_logged);
     tcase_add_test(tc, command_line);
+    tcase_add_test(tc, forged_huge_seq_cannot_wrap);
+    tcase_add_test(tc, forged_author_is_refused_by_its_owner);
+    tcase_add_test(tc, ghost_member_does_not_block);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
