@@ -119,7 +119,7 @@ static void check_mutex(struct run *r, struct verdict *v)
 static void check_granted(struct run *r, struct verdict *v)
 {
     char a[512];
-    int requests = 0;
+    int requests = 0, granted = 0;
     for (int i = 0; i < r->n; i++) {
         const struct nodelog *nl = &r->node[i];
         for (int j = 0; j < nl->n; j++) {
@@ -131,6 +131,7 @@ static void check_granted(struct run *r, struct verdict *v)
             bool ok = false;
             for (int k = j + 1; k < nl->n && !ok; k++)
                 ok = !strcmp(nl->ev[k].ev, "cs-enter") && same_req(e, &nl->ev[k]);
+            granted += ok;
             if (!ok)
                 verdict_fail(v, V_LIVENESS,
                              "a request was never granted (no cs-enter with its "
@@ -139,10 +140,9 @@ static void check_granted(struct run *r, struct verdict *v)
         }
     }
     size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "%s%d requests of surviving members, all "
-             "granted",
-             len ? "; " : "", requests);
+    /* the summary line says what happened, also when it is a failure */
+    snprintf(r->info + len, sizeof r->info - len, "%s%d requests of surviving members, %s granted",
+             len ? "; " : "", requests, granted == requests ? "all" : "not all");
 }
 
 /* ---- convergence: after sync, every live member holds every message, replicas agree ---- */
@@ -666,9 +666,19 @@ static void check_ghost(struct run *r, struct verdict *v)
     if (dead > 0)
         verdict_fail(v, V_HARNESS, "the ghost was declared dead (--dead-ms is meant to be longer "
                      "than the run)");
+    int sections = 0, requests = 0;
+    for (int i = 0; i < r->n; i++)
+        sections += run_count(r, i, "cs-enter"), requests += run_count(r, i, "request");
     size_t len = strlen(r->info);
     snprintf(r->info + len, sizeof r->info - len,
-             "; a HELLO-only ghost, alive to all %d members, locked nobody out", alive);
+             "; a HELLO-only ghost was alive to %d members, %d critical sections completed%s",
+             alive, sections, v->kind == V_PASS ? ": it locked nobody out" : "");
+    if (sections < requests)
+        verdict_fail(v, V_LIVENESS,
+                     "a ghost that only sends HELLO locked members out: %d requests, %d critical "
+                     "sections\n      a peer that never took part (no REQ, no REP) must not be "
+                     "waited for until it falls silent",
+                     requests, sections);
 }
 
 static void check_forged_author(struct run *r, struct verdict *v)
@@ -682,8 +692,9 @@ static void check_forged_author(struct run *r, struct verdict *v)
                      "in their own name", refused, r->n);
     size_t len = strlen(r->info);
     snprintf(r->info + len, sizeof r->info - len,
-             "%s%d members refused the forgery in their own name and still sent all %d "
-             "messages", len ? "; " : "", refused, SENDS_PER_NODE);
+             "%s%d of %d members logged ev=bad for the forgery in their own name%s",
+             len ? "; " : "", refused, r->n,
+             v->kind == V_PASS ? ", none showed it, all their messages reached everyone" : "");
 }
 
 static void check_huge_seq(struct run *r, struct verdict *v)
@@ -702,6 +713,13 @@ static void check_huge_seq(struct run *r, struct verdict *v)
                              i, !strcmp(e->ev, "send") ? "sent" : "delivered",
                              event_str(e, a, sizeof a));
         }
+    int refused = 0;
+    for (int i = 0; i < r->n; i++)
+        refused += run_count(r, i, "bad") > 0;
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d of %d members logged ev=bad for the forged seqs%s", refused, r->n,
+             v->kind == V_PASS ? ", every member still sends" : "");
 }
 
 /* ---- the table ---- */
