@@ -332,8 +332,11 @@ static void recover_own(struct node *n)
             if (strcmp(c->author, n->cfg->user) != 0 || store_find(&n->hist, c->author, c->seq) ||
                 !store_seq_ok(&n->hist, c->author, c->seq))
                 continue;
-            if (store_add(&n->hist, c) == 1 && ++found)
-                n->next_seq = c->seq >= n->next_seq ? c->seq + 1 : n->next_seq;
+            if (store_add(&n->hist, c) != 1)
+                continue;
+            found++;
+            if (c->seq >= n->next_seq)
+                n->next_seq = c->seq + 1; /* below 2^32 - window: store_seq_ok */
         }
         store_free(&st);
     }
@@ -600,7 +603,8 @@ static void on_sum(struct node *n, const struct proto_msg *m, const struct socka
                    int64_t now)
 {
     for (int k = 0; k < m->nsum; k++) /* never reuse a seq the group saw before a crash */
-        if (!strcmp(m->sum[k].name, n->cfg->user) && !bump_own_seq(n, m->sum[k].max)) {
+        if (!strcmp(m->sum[k].name, n->cfg->user) && m->sum[k].max > 0 &&
+            !bump_own_seq(n, m->sum[k].max)) {
             char d[64];
             snprintf(d, sizeof d, "from=%s max=%" PRIu32, m->from, m->sum[k].max);
             bad(n, "absurd-seq", d);
