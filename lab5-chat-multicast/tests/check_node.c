@@ -416,6 +416,41 @@ START_TEST(forged_author_is_refused_by_its_owner)
 }
 END_TEST
 
+/* Issue 12: 25,000 forged messages grew the history (and the replicas, and the checkpoint)
+ * without limit. Over the wire, with small caps: what others send is capped per author and in
+ * total (ev=bad why=history-full), and the member's own messages are still kept and sent. */
+START_TEST(history_caps_hold_over_the_wire)
+{
+    struct proc a;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    char line[512], v[32];
+    start(&a, "ana", "--history-max 20 --author-max 10 --ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    for (uint32_t k = 1; k <= 30; k++) { /* f: 30 messages, 10 kept (--author-max) */
+        forged_msg(&m, "f", k, "flood");
+        eve_send(fd, &to, &m);
+    }
+    for (int g = 0; g < 4; g++) /* 4 more authors x 5: 10 more kept (--history-max) */
+        for (uint32_t k = 1; k <= 5; k++) {
+            char au[8];
+            snprintf(au, sizeof au, "g%d", g);
+            forged_msg(&m, au, k, "flood");
+            eve_send(fd, &to, &m);
+        }
+    eve_marker(fd, &to, &a);
+    close(fd);
+    say(&a, "mine\nsync\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:1 ", NULL, 0));
+    ck_assert(wait_line(&a, "ev=history", line, sizeof line));
+    ck_assert_str_eq(field(line, " n=", v, sizeof v), "21"); /* 20 of others + her own */
+    ck_assert_ptr_nonnull(strstr(a.log, "ev=bad why=history-full msg=f:11 from=eve"));
+    ck_assert_ptr_nonnull(strstr(a.log, "ev=bad why=history-full msg=g2:1 from=eve"));
+    stop(&a);
+}
+END_TEST
+
 /* A member refuses messages in its own name it did not write, so it must know every message it
  * did write, also those sent after its last checkpoint and before a kill -9: they are in its
  * replicas (written before the send) and come back at restart, never refused as forgeries. */
@@ -493,6 +528,7 @@ int main(void)
     tcase_add_test(tc, forged_author_is_refused_by_its_owner);
     tcase_add_test(tc, ghost_member_does_not_block);
     tcase_add_test(tc, own_messages_survive_a_crash_before_the_checkpoint);
+    tcase_add_test(tc, history_caps_hold_over_the_wire);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
