@@ -145,10 +145,26 @@ static void send_rep(struct node *n, int i, bool late)
             late ? " (was deferred)" : "");
 }
 
+/* Of our own name we hold everything that exists: every message we wrote is in the history,
+ * and a seq we skipped (bump_own_seq) was never ours. Saying so stops peers from resending us,
+ * every round, a forgery in our name they hold (we would refuse it each time). */
+static void own_entry(const struct node *n, struct proto_msg *m)
+{
+    int k = 0;
+    while (k < m->nsum && strcmp(m->sum[k].name, n->cfg->user) != 0)
+        k++;
+    if (k == m->nsum && (n->next_seq == 1 || m->nsum == PROTO_MAXLIST))
+        return; /* nothing of ours yet (or no room: peers may resend a forgery, we refuse it) */
+    if (k == m->nsum)
+        strcpy(m->sum[m->nsum++].name, n->cfg->user);
+    m->sum[k].prefix = m->sum[k].max = n->next_seq - 1;
+}
+
 static void send_sum(struct node *n)
 {
     struct proto_msg m = {.kind = P_SUM};
     m.nsum = store_summary(&n->hist, m.sum, PROTO_MAXLIST);
+    own_entry(n, &m);
     n->last_sum_sent = now_ms();
     send_to(n, &m, &n->group);
 }
@@ -599,6 +615,17 @@ static void on_msg(struct node *n, const struct proto_msg *m)
     hold_or_deliver(n, &c, m->from);
 }
 
+/* Does a peer's summary show a message we lack? Never one in our own name (see own_entry). */
+static bool we_lack(const struct node *n, const struct proto_msg *m)
+{
+    static struct proto_sum others[PROTO_MAXLIST]; /* single-threaded loop */
+    int k = 0;
+    for (int i = 0; i < m->nsum; i++)
+        if (strcmp(m->sum[i].name, n->cfg->user) != 0)
+            others[k++] = m->sum[i];
+    return store_we_lack(&n->hist, others, k);
+}
+
 static void on_sum(struct node *n, const struct proto_msg *m, const struct sockaddr_in *src,
                    int64_t now)
 {
@@ -623,7 +650,7 @@ static void on_sum(struct node *n, const struct proto_msg *m, const struct socka
         sent++;
     }
     /* ...and ask for what we miss, at most every 100 ms. */
-    if (store_we_lack(&n->hist, m->sum, m->nsum) && now - n->last_sum_sent >= 100)
+    if (we_lack(n, m) && now - n->last_sum_sent >= 100)
         send_sum(n);
 }
 

@@ -403,6 +403,16 @@ START_TEST(forged_author_is_refused_by_its_owner)
     say(&a, "the real one\n");
     ck_assert(wait_line(&a, "ev=send msg=ana:2 ", NULL, 0));
     ck_assert(wait_line(&b, "ev=deliver msg=ana:2 ", NULL, 0));
+    /* bia does not resend the forgery to ana round after round: ana's summary says she holds
+     * every message of hers (she skipped seq 1) */
+    say(&b, "sync\n");
+    ck_assert(wait_line(&b, "ev=history", NULL, 0));
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history", NULL, 0));
+    int resent = 0;
+    for (const char *q = a.log; (q = strstr(q, "why=forged-author msg=ana:1 from=bia")); q++)
+        resent++;
+    ck_assert_msg(resent <= 1, "bia resent the forgery %d times: ...%s", resent, tail(&a));
     ck_assert(wait_line(&a, "ev=checkpoint", NULL, 0));
     /* after a crash her own messages come back from her replicas, the forgery does not */
     crash(&a);
