@@ -1,5 +1,6 @@
 /* lab5.c - lab5-chat-multicast's grading tests: mutual exclusion, liveness, message count,
- * convergence after sync, checkpoints across kill -9, loss, a dead member, bad input. */
+ * convergence after sync, checkpoints across kill -9, loss, a dead member, bad input, and the
+ * attacks of issue 12 (a ghost member, a forged author, a forged huge seq). */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -118,7 +119,7 @@ static void check_mutex(struct run *r, struct verdict *v)
 static void check_granted(struct run *r, struct verdict *v)
 {
     char a[512];
-    int requests = 0;
+    int requests = 0, granted = 0;
     for (int i = 0; i < r->n; i++) {
         const struct nodelog *nl = &r->node[i];
         for (int j = 0; j < nl->n; j++) {
@@ -130,6 +131,7 @@ static void check_granted(struct run *r, struct verdict *v)
             bool ok = false;
             for (int k = j + 1; k < nl->n && !ok; k++)
                 ok = !strcmp(nl->ev[k].ev, "cs-enter") && same_req(e, &nl->ev[k]);
+            granted += ok;
             if (!ok)
                 verdict_fail(v, V_LIVENESS,
                              "a request was never granted (no cs-enter with its "
@@ -138,10 +140,9 @@ static void check_granted(struct run *r, struct verdict *v)
         }
     }
     size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "%s%d requests of surviving members, all "
-             "granted",
-             len ? "; " : "", requests);
+    /* the summary line says what happened, also when it is a failure */
+    snprintf(r->info + len, sizeof r->info - len, "%s%d requests of surviving members, %s granted",
+             len ? "; " : "", requests, granted == requests ? "all" : "not all");
 }
 
 /* ---- convergence: after sync, every live member holds every message, replicas agree ---- */
@@ -482,6 +483,245 @@ static void check_bad(struct run *r, struct verdict *v)
     }
 }
 
+/* ---- attacks by a stranger on the LAN (issue 12): one socket, one address, one name ---- */
+
+#define STRANGER "mallory"
+#define GHOST "ghost"
+#define FORGED_TEXT "FORGED by " STRANGER
+#define SENDS_PER_NODE 8 /* IN8 */
+
+struct forger {
+    int fd; /* bound once: every forged datagram of a run comes from the same address */
+};
+
+static int forger_setup(struct run *r, struct verdict *v)
+{
+    struct forger *f = calloc(1, sizeof *f);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (!f || (f->fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+        bind(f->fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        verdict_fail(v, V_HARNESS, "forger socket: %m");
+        free(f);
+        return -1;
+    }
+    r->lab_state = f;
+    return 0;
+}
+
+static void forger_teardown(struct run *r, struct verdict *v)
+{
+    struct forger *f = r->lab_state;
+    (void)v;
+    if (f)
+        close(f->fd);
+    free(f);
+    r->lab_state = NULL;
+}
+
+/* Send b[0..len) from the forger's socket to every member's unicast port. */
+static void to_everyone(struct run *r, const uint8_t *b, size_t len, struct verdict *v)
+{
+    const struct forger *f = r->lab_state;
+    for (int i = 0; f && i < r->n; i++) {
+        struct sockaddr_in to = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)r->node[i].port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (sendto(f->fd, b, len, 0, (struct sockaddr *)&to, sizeof to) < 0)
+            verdict_fail(v, V_HARNESS, "sendto node %d: %m", i);
+    }
+}
+
+/* A MSG from `from` whose author is `author`, with seq and text (README "The protocol"). */
+static size_t msg_as(uint8_t *b, const char *from, const char *author, uint32_t seq,
+                     const char *text)
+{
+    size_t p = hdr(b, 1, 4, from, 5), n = strlen(author), t = strlen(text);
+    b[p++] = (uint8_t)n;
+    memcpy(b + p, author, n), p += n;
+    p = put_u32(b, p, seq);
+    for (int k = 0; k < 8; k++)
+        b[p++] = k == 7 ? 5 : 0; /* lts 5 */
+    b[p++] = (uint8_t)(t >> 8), b[p++] = (uint8_t)t;
+    memcpy(b + p, text, t);
+    return p + t;
+}
+
+/* A SUM from `from` claiming that author's messages run up to max. */
+static size_t sum_as(uint8_t *b, const char *from, const char *author, uint32_t max)
+{
+    size_t p = hdr(b, 1, 5, from, 5), n = strlen(author);
+    b[p++] = 1;
+    b[p++] = (uint8_t)n;
+    memcpy(b + p, author, n), p += n;
+    p = put_u32(b, p, 0);
+    return put_u32(b, p, max);
+}
+
+/* The ghost: a HELLO now and then, and nothing else (no REQ, no REP: it never takes part). */
+static void inject_ghost(struct run *r, int node, struct verdict *v)
+{
+    uint8_t b[64];
+    (void)node;
+    to_everyone(r, b, hdr(b, 1, 1, GHOST, 1), v);
+}
+
+/* A stranger resends "messages" written in member u<node>'s name (its seq 2: the next one it
+ * would use once it has sent its first). */
+static void inject_forged_author(struct run *r, int node, struct verdict *v)
+{
+    uint8_t b[256];
+    char victim[16];
+    snprintf(victim, sizeof victim, "u%d", node);
+    to_everyone(r, b, msg_as(b, STRANGER, victim, 2, FORGED_TEXT), v);
+}
+
+/* The issue's reproducer: u<node>:4294967295, and a summary claiming it. */
+static void inject_huge_seq(struct run *r, int node, struct verdict *v)
+{
+    uint8_t b[256];
+    char victim[16];
+    snprintf(victim, sizeof victim, "u%d", node);
+    to_everyone(r, b, msg_as(b, STRANGER, victim, 4294967295u, FORGED_TEXT), v);
+    to_everyone(r, b, sum_as(b, STRANGER, victim, 4294967295u), v);
+}
+
+/* Every member sent its SENDS_PER_NODE messages, and every member delivered all of them. */
+static bool until_all_delivered(struct run *r, char *why, size_t cap)
+{
+    int want = r->n * SENDS_PER_NODE, sent = count_sent(r);
+    if (sent < want) {
+        snprintf(why, cap, "%d of the %d messages sent", sent, want);
+        return false;
+    }
+    for (int i = 0; i < r->n; i++) {
+        struct msgmap *m = msgmap_new();
+        int got = 0;
+        for (int j = 0; m && j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "deliver") && event_get(e, "msg"))
+                msgmap_put(m, event_get(e, "msg"), e);
+        }
+        for (int k = 0; m && k < r->n; k++)
+            for (int j = 0; j < r->node[k].n; j++) {
+                const struct event *e = &r->node[k].ev[j];
+                got += !strcmp(e->ev, "send") && event_get(e, "msg") &&
+                       msgmap_get(m, event_get(e, "msg"));
+            }
+        msgmap_free(m);
+        if (got < want) {
+            snprintf(why, cap, "node %d delivered %d of the %d messages sent", i, got, want);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Did node i send (ev=send) message id? */
+static bool node_sent(const struct run *r, int i, const char *id)
+{
+    for (int j = 0; j < r->node[i].n; j++)
+        if (!strcmp(r->node[i].ev[j].ev, "send") && event_get(&r->node[i].ev[j], "msg") &&
+            !strcmp(event_get(&r->node[i].ev[j], "msg"), id))
+            return true;
+    return false;
+}
+
+/* Property: a member never shows (ev=deliver) a message in its own name it did not send. */
+static int check_own_name(struct run *r, struct verdict *v)
+{
+    char a[512], own[24];
+    int refused = 0;
+    for (int i = 0; i < r->n; i++) {
+        snprintf(own, sizeof own, "u%d:", i);
+        refused += run_count(r, i, "bad") > 0;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *id = event_get(e, "msg");
+            if (!strcmp(e->ev, "deliver") && id && !strncmp(id, own, strlen(own)) &&
+                !node_sent(r, i, id))
+                verdict_fail(v, V_SAFETY,
+                             "node %d showed a message in its own name that it never sent (a "
+                             "forgery by a stranger): %s\n      a member knows what it wrote: "
+                             "it must refuse (ev=bad) a message of its own name it did not send",
+                             i, event_str(e, a, sizeof a));
+        }
+    }
+    return refused;
+}
+
+static void check_ghost(struct run *r, struct verdict *v)
+{
+    check_chat(r, v);
+    int alive = 0, dead = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const char *p = event_get(&r->node[i].ev[j], "peer");
+            alive += p && !strcmp(p, GHOST) && !strcmp(r->node[i].ev[j].ev, "peer-alive");
+            dead += p && !strcmp(p, GHOST) && !strcmp(r->node[i].ev[j].ev, "peer-dead");
+        }
+    /* The test means something only if the ghost looked alive to the members all along. */
+    if (alive < r->n)
+        verdict_fail(v, V_HARNESS, "only %d of %d members heard the ghost (ev=peer-alive "
+                     "peer=" GHOST ")", alive, r->n);
+    if (dead > 0)
+        verdict_fail(v, V_HARNESS, "the ghost was declared dead (--dead-ms is meant to be longer "
+                     "than the run)");
+    int sections = 0, requests = 0;
+    for (int i = 0; i < r->n; i++)
+        sections += run_count(r, i, "cs-enter"), requests += run_count(r, i, "request");
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; a HELLO-only ghost was alive to %d members, %d critical sections completed%s",
+             alive, sections, v->kind == V_PASS ? ": it locked nobody out" : "");
+    if (sections < requests)
+        verdict_fail(v, V_LIVENESS,
+                     "a ghost that only sends HELLO locked members out: %d requests, %d critical "
+                     "sections\n      a peer that never took part (no REQ, no REP) must not be "
+                     "waited for until it falls silent",
+                     requests, sections);
+}
+
+static void check_forged_author(struct run *r, struct verdict *v)
+{
+    check_mutex(r, v);
+    check_granted(r, v);
+    check_delivered(r, v); /* a member's own next messages do not collide with the forgery */
+    int refused = check_own_name(r, v);
+    if (refused < r->n)
+        verdict_fail(v, V_SAFETY, "only %d of %d members logged ev=bad for the forged message "
+                     "in their own name", refused, r->n);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "%s%d of %d members logged ev=bad for the forgery in their own name%s",
+             len ? "; " : "", refused, r->n,
+             v->kind == V_PASS ? ", none showed it, all their messages reached everyone" : "");
+}
+
+static void check_huge_seq(struct run *r, struct verdict *v)
+{
+    check_chat(r, v);
+    char a[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *id = event_get(e, "msg"), *colon = id ? strchr(id, ':') : NULL;
+            if ((!strcmp(e->ev, "deliver") || !strcmp(e->ev, "send")) && colon &&
+                (strtoull(colon + 1, NULL, 10) >= 1000000 || !strcmp(colon + 1, "0")))
+                verdict_fail(v, V_SAFETY, "node %d %s a message with an absurd or wrapped seq: "
+                             "%s\n      a seq far ahead of what is known is a forgery; it "
+                             "must never move (or wrap) a member's own sequence",
+                             i, !strcmp(e->ev, "send") ? "sent" : "delivered",
+                             event_str(e, a, sizeof a));
+        }
+    int refused = 0;
+    for (int i = 0; i < r->n; i++)
+        refused += run_count(r, i, "bad") > 0;
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d of %d members logged ev=bad for the forged seqs%s", refused, r->n,
+             v->kind == V_PASS ? ", every member still sends" : "");
+}
+
 /* ---- the table ---- */
 
 /* {aux} is a free port per run, so runs never hear each other; 239.255/16 is admin-scoped. */
@@ -619,6 +859,59 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "malformed, oversize, misaddressed, absurd and forged datagrams are logged as "
              "ev=bad; never a crash or a broken section"},
+    {.name = "ghost-member",
+     .points = 5,
+     .nodes = 3,
+     /* --dead-ms longer than the run: only the ghost rule can stop the wait */
+     .args = ARGS " --expect 3 --dead-ms 600000",
+     .net = "",
+     .input = IN8 "sync\n",
+     .faults = {{0, F_CALL, 0, NULL},
+                {500, F_CALL, 0, NULL},
+                {1000, F_CALL, 0, NULL},
+                {2000, F_CALL, 0, NULL},
+                {4000, F_CALL, 0, NULL},
+                {8000, F_CALL, 0, NULL}},
+     .nfaults = 6,
+     .inject = inject_ghost,
+     .setup = forger_setup,
+     .teardown = forger_teardown,
+     .until = until_converged,
+     .check = check_ghost,
+     .timeout_ms = 60000,
+     .what = "a \"member\" that only sends HELLO never locks the others out: " CHAT},
+    {.name = "forged-author",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .faults = {{0, F_CALL, 0, NULL}, {0, F_CALL, 1, NULL}, {0, F_CALL, 2, NULL}},
+     .nfaults = 3,
+     .inject = inject_forged_author,
+     .setup = forger_setup,
+     .teardown = forger_teardown,
+     .until = until_all_delivered,
+     .check = check_forged_author,
+     .timeout_ms = 90000,
+     .what = "a stranger's message in a member's name: that member never shows it (ev=bad) and "
+             "its own messages still reach everyone"},
+    {.name = "forged-huge-seq",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .faults = {{0, F_CALL, 0, NULL}, {0, F_CALL, 1, NULL}, {0, F_CALL, 2, NULL}},
+     .nfaults = 3,
+     .inject = inject_huge_seq,
+     .setup = forger_setup,
+     .teardown = forger_teardown,
+     .until = until_converged,
+     .check = check_huge_seq,
+     .timeout_ms = 90000,
+     .what = "forged u<i>:4294967295 (and a summary claiming it) cannot wrap a member's seq: "
+             "every member still sends, " CHAT},
 };
 
 const struct lab lab5_chat = {"lab5-chat-multicast", "chat", tests, sizeof tests / sizeof *tests};

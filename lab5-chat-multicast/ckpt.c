@@ -72,7 +72,7 @@ uint8_t *ckpt_encode(const struct ckpt_state *st, size_t *len)
         put_str(&b, st->peer[i].name, 1), put(&b, st->peer[i].ip, 4), put(&b, st->peer[i].port, 2);
     put(&b, st->history.n, 4);
     for (size_t i = 0; i < st->history.n; i++) {
-        const struct chatmsg *m = &st->history.m[i];
+        const struct chatmsg *m = st->history.m[i];
         put_str(&b, m->author, 1), put(&b, m->seq, 4), put(&b, m->lts, 8);
         put_str(&b, m->text, 2);
     }
@@ -106,7 +106,8 @@ static void get_str(struct buf *b, char *out, size_t max, int lenbytes)
 {
     size_t n = (size_t)get(b, lenbytes);
     out[0] = '\0';
-    if (b->bad || n > max || b->pos + n > b->len) {
+    /* A NUL inside the length is refused too: "alice\0junk" must not load as "alice". */
+    if (b->bad || n > max || b->pos + n > b->len || memchr(b->p + b->pos, '\0', n)) {
         b->bad = 1;
         return;
     }
@@ -127,8 +128,12 @@ static int decode_msgs(struct buf *b, struct store *h, const char **why)
             break;
         if (!proto_name_ok(m.author) || m.seq == 0 || !proto_text_ok(m.text, strlen(m.text)))
             return *why = "bad message record", -1;
-        if (store_add(h, &m) < 0)
-            return *why = "duplicate or conflicting message record", -1;
+        int rc = store_add(h, &m);
+        if (rc == -3)
+            return *why = "too many authors", -1;
+        if (rc < 0)
+            return *why = rc == -2 ? "out of memory" : "duplicate or conflicting message record",
+                   -1;
     }
     return b->bad ? (*why = "truncated payload", -1) : 0;
 }
@@ -138,7 +143,9 @@ static int decode_payload(struct buf *b, struct ckpt_state *st, const char **why
     get_str(b, st->user, PROTO_NAMELEN, 1);
     st->boot = (uint32_t)get(b, 4), st->next_seq = (uint32_t)get(b, 4), st->lc = get(b, 8);
     st->npeers = (int)get(b, 2);
-    if (b->bad || !proto_name_ok(st->user) || st->next_seq == 0)
+    /* next_seq near 2^32 would wrap on the next sends (STORE_SEQ_WINDOW of room is kept) */
+    if (b->bad || !proto_name_ok(st->user) || st->next_seq == 0 ||
+        st->next_seq > UINT32_MAX - STORE_SEQ_WINDOW)
         return *why = "bad header fields", -1;
     if (st->npeers > CKPT_MAXPEERS)
         return *why = "too many peers", -1;

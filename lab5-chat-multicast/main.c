@@ -35,6 +35,10 @@ static const char usage[] =
     "  --dead-ms MS        a peer silent this long is not waited for (default 3000)\n"
     "  --retx-ms MS        retransmit a request to silent peers after (default 500)\n"
     "  --join-ms MS        listen this long before the first send (default 1000)\n"
+    "  --ghost-ms MS       a peer that never took part in mutual exclusion (no REQ or REP\n"
+    "                      from it yet) is waited for this long per request (default 1500)\n"
+    "  --history-max N     messages of others kept, in total (default 8192)\n"
+    "  --author-max N      messages kept per author (default 2048; own ones always kept)\n"
     "  --expect N          and until N members (us included) have been heard (default 0)\n"
     "  --sync-rounds N     summary rounds of one `sync` (default 4)\n"
     "  --sync-round-ms MS  time between them (default 250)\n"
@@ -97,6 +101,9 @@ static const struct intopt intopts[] = {
     {"--dead-ms", O(dead_ms), 10, 3600000},
     {"--retx-ms", O(retx_ms), 10, 600000},
     {"--join-ms", O(join_ms), 0, 600000},
+    {"--ghost-ms", O(ghost_ms), 10, 3600000},
+    {"--history-max", O(history_max), 1, 1000000},
+    {"--author-max", O(author_max), 1, 1000000},
     {"--expect", O(expect), 0, 64},
     {"--sync-rounds", O(sync_rounds), 1, 100},
     {"--sync-round-ms", O(sync_round_ms), 10, 60000},
@@ -115,6 +122,9 @@ static void parse(int argc, char **argv, struct node_cfg *c)
                            .dead_ms = 3000,
                            .retx_ms = 500,
                            .join_ms = 1000,
+                           .ghost_ms = 1500,
+                           .history_max = STORE_DEF_TOTAL,
+                           .author_max = STORE_DEF_AUTHOR,
                            .sync_rounds = 4,
                            .sync_round_ms = 250};
     inet_pton(AF_INET, "224.1.1.1", &c->group);

@@ -49,7 +49,7 @@ struct node {
     size_t inlen;
     bool stdin_open, stdin_tty, quit, verbose;
     bool expect_met;       /* joined: --join-ms passed and --expect peers were heard */
-    char startlog[3][256]; /* what restore() found: printed after ev=ready, which comes first */
+    char startlog[4][256]; /* what restore() found: printed after ev=ready, which comes first */
     int nstart;
     int64_t cs_until;     /* while HELD: when we leave the section */
     const char *cs_text;  /* the line being sent */
@@ -145,10 +145,26 @@ static void send_rep(struct node *n, int i, bool late)
             late ? " (was deferred)" : "");
 }
 
+/* Of our own name we hold everything that exists: every message we wrote is in the history,
+ * and a seq we skipped (bump_own_seq) was never ours. Saying so stops peers from resending us,
+ * every round, a forgery in our name they hold (we would refuse it each time). */
+static void own_entry(const struct node *n, struct proto_msg *m)
+{
+    int k = 0;
+    while (k < m->nsum && strcmp(m->sum[k].name, n->cfg->user) != 0)
+        k++;
+    if (k == m->nsum && (n->next_seq == 1 || m->nsum == PROTO_MAXLIST))
+        return; /* nothing of ours yet (or no room: peers may resend a forgery, we refuse it) */
+    if (k == m->nsum)
+        strcpy(m->sum[m->nsum++].name, n->cfg->user);
+    m->sum[k].prefix = m->sum[k].max = n->next_seq - 1;
+}
+
 static void send_sum(struct node *n)
 {
     struct proto_msg m = {.kind = P_SUM};
     m.nsum = store_summary(&n->hist, m.sum, PROTO_MAXLIST);
+    own_entry(n, &m);
     n->last_sum_sent = now_ms();
     send_to(n, &m, &n->group);
 }
@@ -160,19 +176,18 @@ static void deliver(struct node *n, const struct chatmsg *c, const char *from)
     int rc = store_add(&n->hist, c);
     if (rc == 0)
         return; /* a duplicate: retransmission or resend */
-    if (rc == -1) {
+    if (rc == -1 || rc == -3) {
         char d[96];
         snprintf(d, sizeof d, "msg=%s:%" PRIu32 " from=%s", c->author, c->seq, from);
-        bad(n, "conflicting-message", d);
+        bad(n, rc == -1 ? "conflicting-message" : "history-full", d);
         return;
     }
     if (rc < 0)
         return;
     n->n_delivered++;
     n->hist_dirty = true;
-    if (!strcmp(c->author, n->cfg->user) && c->seq >= n->next_seq)
-        n->next_seq = c->seq + 1; /* our own message from before a crash, resent by a peer */
-    if (replica_append(n->cfg->dir, n->cfg->replicas, c))
+    /* our own message went to the replicas before it was sent (enter_cs) */
+    if (strcmp(c->author, n->cfg->user) != 0 && replica_append(n->cfg->dir, n->cfg->replicas, c))
         fprintf(stderr, "chat: appending to a replica failed: %s\n", strerror(errno));
     evlog("lc=%" PRIu64 " ev=deliver msg=%s:%" PRIu32 " lts=%" PRIu64 " from=%s n=%zu", n->ra.lc,
           c->author, c->seq, c->lts, from, n->hist.n);
@@ -229,8 +244,8 @@ static void report_history(struct node *n)
     human(n, "[history] %zu messages in (timestamp, sender) order%s:", n->hist.n,
           from ? ", the last 50" : "");
     for (size_t i = from; i < n->hist.n; i++)
-        human(n, "  [%" PRIu64 "] %s: %s", n->hist.m[i].lts, n->hist.m[i].author,
-              n->hist.m[i].text);
+        human(n, "  [%" PRIu64 "] %s: %s", n->hist.m[i]->lts, n->hist.m[i]->author,
+              n->hist.m[i]->text);
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------ */
@@ -265,7 +280,7 @@ static void later(struct node *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (n->nstart < 3)
+    if (n->nstart < 4)
         vsnprintf(n->startlog[n->nstart++], sizeof n->startlog[0], fmt, ap);
     va_end(ap);
 }
@@ -317,6 +332,35 @@ static void restore(struct node *n)
     free(st);
 }
 
+/* Our own messages written to the replicas after the last checkpoint (a crash came before the
+ * next one): the replicas are our own files, as trusted as the checkpoint, so these are ours. */
+static void recover_own(struct node *n)
+{
+    char path[600];
+    size_t found = 0;
+    for (int k = 0; k < n->cfg->replicas; k++) {
+        struct store st;
+        store_init(&st);
+        snprintf(path, sizeof path, "%s/replica-%d.log", n->cfg->dir, k);
+        replica_load(path, &st);
+        for (size_t i = 0; i < st.n; i++) {
+            const struct chatmsg *c = st.m[i];
+            if (strcmp(c->author, n->cfg->user) != 0 || store_find(&n->hist, c->author, c->seq) ||
+                !store_seq_ok(&n->hist, c->author, c->seq))
+                continue;
+            if (store_add(&n->hist, c) != 1)
+                continue;
+            found++;
+            if (c->seq >= n->next_seq)
+                n->next_seq = c->seq + 1; /* below 2^32 - window: store_seq_ok */
+        }
+        store_free(&st);
+    }
+    if (found)
+        later(n, "lc=%" PRIu64 " ev=recovered-own n=%zu seq=%" PRIu32, n->ra.lc, found,
+              n->next_seq - 1);
+}
+
 /* ---- the critical section --------------------------------------------------------------- */
 
 static void enter_cs(struct node *n, int64_t now)
@@ -332,13 +376,17 @@ static void enter_cs(struct node *n, int64_t now)
     strcpy(m.author, n->cfg->user);
     m.tlen = (uint16_t)strlen(n->cs_text);
     memcpy(m.text, n->cs_text, m.tlen + 1u);
+    struct chatmsg c = {.seq = m.seq, .lts = m.lts};
+    strcpy(c.author, m.author);
+    strcpy(c.text, m.text);
+    /* Into the replicas first (write-ahead): after a crash, what we sent is found there, so a
+     * resend of it by a peer is never the only evidence that we wrote it (recover_own). */
+    if (replica_append(n->cfg->dir, n->cfg->replicas, &c))
+        fprintf(stderr, "chat: appending to a replica failed: %s\n", strerror(errno));
     send_to(n, &m, &n->group);
     n->n_sent++;
     evlog("lc=%" PRIu64 " ev=send msg=%s:%" PRIu32 " lts=%" PRIu64, n->ra.lc, m.author, m.seq,
           m.lts);
-    struct chatmsg c = {.seq = m.seq, .lts = m.lts};
-    strcpy(c.author, m.author);
-    strcpy(c.text, m.text);
     deliver(n, &c, n->cfg->user);
     n->cs_until = now + n->cfg->cs_ms;
 }
@@ -519,10 +567,46 @@ static void on_rep(struct node *n, int i, const struct proto_msg *m, int64_t now
         enter_cs(n, now);
 }
 
+/* Claims about our own sequence numbers (a summary, a message in our name) may move next_seq
+ * up, so that our next message never reuses an id the group holds, but only within
+ * STORE_SEQ_WINDOW of what we really wrote: no claim can wrap it or burn its space. */
+static bool bump_own_seq(struct node *n, uint32_t seq)
+{
+    if (!store_seq_ok(&n->hist, n->cfg->user, seq))
+        return false;
+    if (seq >= n->next_seq)
+        n->next_seq = seq + 1;
+    return true;
+}
+
+/* A message in our own name that we did not write (it is not in our history, which holds
+ * every message we sent, restored with recover_own after a crash): a forgery. Never shown. */
+static void own_claim(struct node *n, const struct proto_msg *m)
+{
+    const struct chatmsg *mine = store_find(&n->hist, m->author, m->seq);
+    if (mine && mine->lts == m->lts && !strcmp(mine->text, m->text))
+        return; /* our own message, resent to us by anti-entropy */
+    char d[96];
+    snprintf(d, sizeof d, "msg=%s:%" PRIu32 " from=%s", m->author, m->seq, m->from);
+    bad(n, "forged-author", d);
+    if (!mine)
+        bump_own_seq(n, m->seq); /* others may hold it: our next one must not collide */
+}
+
 static void on_msg(struct node *n, const struct proto_msg *m)
 {
+    char d[96];
+    snprintf(d, sizeof d, "msg=%s:%" PRIu32 " from=%s", m->author, m->seq, m->from);
     if (m->lts > n->ra.lc + LTS_JUMP) {
-        bad(n, "absurd-ts", NULL);
+        bad(n, "absurd-ts", d);
+        return;
+    }
+    if (!store_seq_ok(&n->hist, m->author, m->seq)) {
+        bad(n, "absurd-seq", d);
+        return;
+    }
+    if (!strcmp(m->author, n->cfg->user)) {
+        own_claim(n, m);
         return;
     }
     struct chatmsg c = {.seq = m->seq, .lts = m->lts};
@@ -531,16 +615,31 @@ static void on_msg(struct node *n, const struct proto_msg *m)
     hold_or_deliver(n, &c, m->from);
 }
 
+/* Does a peer's summary show a message we lack? Never one in our own name (see own_entry). */
+static bool we_lack(const struct node *n, const struct proto_msg *m)
+{
+    static struct proto_sum others[PROTO_MAXLIST]; /* single-threaded loop */
+    int k = 0;
+    for (int i = 0; i < m->nsum; i++)
+        if (strcmp(m->sum[i].name, n->cfg->user) != 0)
+            others[k++] = m->sum[i];
+    return store_we_lack(&n->hist, others, k);
+}
+
 static void on_sum(struct node *n, const struct proto_msg *m, const struct sockaddr_in *src,
                    int64_t now)
 {
-    for (int k = 0; k < m->nsum; k++)
-        if (!strcmp(m->sum[k].name, n->cfg->user) && m->sum[k].max >= n->next_seq)
-            n->next_seq = m->sum[k].max + 1; /* never reuse a seq the group saw before a crash */
+    for (int k = 0; k < m->nsum; k++) /* never reuse a seq the group saw before a crash */
+        if (!strcmp(m->sum[k].name, n->cfg->user) && m->sum[k].max > 0 &&
+            !bump_own_seq(n, m->sum[k].max)) {
+            char d[64];
+            snprintf(d, sizeof d, "from=%s max=%" PRIu32, m->from, m->sum[k].max);
+            bad(n, "absurd-seq", d);
+        }
     /* Answer what they miss (to them alone)... */
     int sent = 0;
     for (size_t j = 0; j < n->hist.n && sent < RESEND_CAP; j++) {
-        const struct chatmsg *c = &n->hist.m[j];
+        const struct chatmsg *c = n->hist.m[j];
         if (!store_peer_lacks(m->sum, m->nsum, c))
             continue;
         struct proto_msg r = {.kind = P_MSG, .seq = c->seq, .lts = c->lts};
@@ -551,7 +650,7 @@ static void on_sum(struct node *n, const struct proto_msg *m, const struct socka
         sent++;
     }
     /* ...and ask for what we miss, at most every 100 ms. */
-    if (store_we_lack(&n->hist, m->sum, m->nsum) && now - n->last_sum_sent >= 100)
+    if (we_lack(n, m) && now - n->last_sum_sent >= 100)
         send_sum(n);
 }
 
@@ -651,6 +750,15 @@ static void tick_ra(struct node *n, int64_t now)
     bool retx;
     static char miss[PROTO_MAXLIST][PROTO_NAMELEN + 1];
     int nd = ra_tick(&n->ra, now, dead, &retx, miss, &nmiss);
+    int ghost[RA_MAXPEERS], ng = ra_ghosts(&n->ra, now, ghost);
+    for (int k = 0; k < ng; k++) {
+        evlog("lc=%" PRIu64 " ev=peer-ghost peer=%s req=%s.%" PRIu32 ".%" PRIu32
+              " waited_ms=%" PRId64,
+              n->ra.lc, n->ra.peer[ghost[k]].name, n->cfg->user, n->ra.boot, n->ra.my_req,
+              now - n->ra.requested_at);
+        human(n, "[peers] %s never took part in mutual exclusion: no longer waiting for it",
+              n->ra.peer[ghost[k]].name);
+    }
     for (int k = 0; k < nd; k++) {
         n->n_dead++;
         evlog("lc=%" PRIu64 " ev=peer-dead peer=%s silent_ms=%" PRId64, n->ra.lc,
@@ -724,6 +832,7 @@ static int64_t next_deadline(const struct node *n, int64_t now)
         d = n->held[i].due < d ? n->held[i].due : d;
     if (n->ra.state == RA_WANTED && n->ra.asked_at + n->ra.retx_ms < d)
         d = n->ra.asked_at + n->ra.retx_ms;
+    d = ra_ghost_deadline(&n->ra) < d ? ra_ghost_deadline(&n->ra) : d;
     for (int i = 0; i < n->ra.npeers; i++) /* +1: ra_tick wants "more than" dead_ms */
         if (n->ra.peer[i].alive && n->ra.peer[i].last_heard + n->ra.dead_ms + 1 < d)
             d = n->ra.peer[i].last_heard + n->ra.dead_ms + 1;
@@ -803,7 +912,10 @@ static int start(struct node *n, const struct node_cfg *cfg)
         return fail(cfg->dir);
     snprintf(n->ckpt_path, sizeof n->ckpt_path, "%s/%s.ckpt", cfg->dir, cfg->user);
     ra_init(&n->ra, cfg->user, 1, cfg->retx_ms, cfg->dead_ms);
+    n->ra.ghost_ms = cfg->ghost_ms;
     restore(n);
+    recover_own(n);
+    store_limit(&n->hist, (size_t)cfg->history_max, (size_t)cfg->author_max, cfg->user);
     if (open_group(n) < 0 || open_unicast(n) < 0)
         return -1;
     n->stdin_open = true;

@@ -23,6 +23,8 @@ struct node_cfg {
     int delay_ms;         /* artificial random delay before delivery, 0..delay_ms */
     int cs_ms;            /* how long we hold the section (the send) */
     int checkpoint_ms, check_ms, antientropy_ms, heartbeat_ms, dead_ms, retx_ms, join_ms;
+    int ghost_ms;                /* wait this long for a peer that never took part in RA */
+    int history_max, author_max; /* caps on others' messages kept (store_limit) */
     int sync_rounds, sync_round_ms;
     int expect;       /* group size to wait for before the first send (0: don't) */
     int ckpt_slow_ms; /* test-only: pause between fsync and rename */

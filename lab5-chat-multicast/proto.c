@@ -34,6 +34,7 @@ struct cur {
     const uint8_t *r; /* decode */
     size_t len, pos;
     int bad;
+    const char *why; /* set by get_name: a more precise reason than "truncated" */
 };
 
 static void put(struct cur *c, uint64_t v, int bytes)
@@ -76,11 +77,17 @@ static void get_name(struct cur *c, char *out)
         c->bad = 1;
         return;
     }
+    /* A NUL inside the length would make "al\0x" read as "al": check every byte sent, not
+     * just those up to the first NUL. */
+    if (memchr(c->r + c->pos, '\0', n)) {
+        c->bad = 1, c->why = "bad-name";
+        return;
+    }
     memcpy(out, c->r + c->pos, n);
     out[n] = '\0';
     c->pos += n;
     if (!proto_name_ok(out))
-        c->bad = 1;
+        c->bad = 1, c->why = "bad-name";
 }
 
 /* Header: 'R' 'A' version kind | boot u32 | from name | lc u64. */
@@ -177,11 +184,11 @@ int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, const char
     get_name(&c, m->from);
     m->lc = get(&c, 8);
     if (c.bad)
-        return *why = "bad-header", -1;
+        return *why = c.why ? c.why : "bad-header", -1;
     if (body(&c, m, why) < 0)
-        return -1;
+        return c.why ? (*why = c.why, -1) : -1;
     if (c.bad)
-        return *why = "truncated", -1;
+        return *why = c.why ? c.why : "truncated", -1;
     if (c.pos != len)
         return *why = "trailing-bytes", -1;
     return (int)len;

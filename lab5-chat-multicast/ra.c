@@ -60,12 +60,55 @@ bool ra_before(uint64_t ts_a, const char *a, uint64_t ts_b, const char *b)
     return ts_a < ts_b || (ts_a == ts_b && strcmp(a, b) < 0);
 }
 
+/* Must peer i answer our request? Alive, and not a ghost (see ra_ghosts). */
+static bool must_answer(const struct ra_peer *p)
+{
+    return p->alive && !p->ghost;
+}
+
 bool ra_all_replied(const struct ra *ra)
 {
     for (int i = 0; i < ra->npeers; i++)
-        if (ra->peer[i].alive && !ra->peer[i].replied)
+        if (must_answer(&ra->peer[i]) && !ra->peer[i].replied)
             return false;
     return true;
+}
+
+/* A member that only ever sent HELLOs (a "ghost": a forger, or a program that is not a chat
+ * member) would hold every section until it falls silent. A genuine member proves itself by
+ * the RA traffic it sends: whoever is inside the section, or wants it, has sent us its REQ (it
+ * could not enter without our REP), so waiting less for a peer we never had a REQ or REP from
+ * keeps safety among genuine members. What stays unprotected: README "Trust model". */
+int ra_ghosts(struct ra *ra, int64_t now, int *out)
+{
+    int n = 0;
+    if (ra->state != RA_WANTED || ra->ghost_ms <= 0 || now - ra->requested_at < ra->ghost_ms)
+        return 0;
+    for (int i = 0; i < ra->npeers; i++) {
+        struct ra_peer *p = &ra->peer[i];
+        if (must_answer(p) && !p->replied && !p->proven) {
+            p->ghost = true;
+            out[n++] = i;
+        }
+    }
+    return n;
+}
+
+int64_t ra_ghost_deadline(const struct ra *ra)
+{
+    if (ra->state != RA_WANTED || ra->ghost_ms <= 0)
+        return INT64_MAX;
+    for (int i = 0; i < ra->npeers; i++)
+        if (must_answer(&ra->peer[i]) && !ra->peer[i].replied && !ra->peer[i].proven)
+            return ra->requested_at + ra->ghost_ms;
+    return INT64_MAX;
+}
+
+/* A REQ or a REP: the peer takes part; from now on it is always waited for. */
+static void prove(struct ra_peer *p)
+{
+    p->proven = true;
+    p->ghost = false;
 }
 
 bool ra_request(struct ra *ra, int64_t now)
@@ -74,7 +117,7 @@ bool ra_request(struct ra *ra, int64_t now)
     ra->my_ts = ra->lc;
     ra->my_req++;
     ra->state = RA_WANTED;
-    ra->asked_at = now;
+    ra->asked_at = ra->requested_at = now;
     for (int i = 0; i < ra->npeers; i++)
         ra->peer[i].replied = false;
     return ra_all_replied(ra);
@@ -86,6 +129,7 @@ enum ra_action ra_on_request(struct ra *ra, int i, uint64_t ts, uint32_t boot, u
 {
     struct ra_peer *p = &ra->peer[i];
     bool dup = p->seen_boot == boot && p->seen_req == req;
+    prove(p);
     if (!dup && (boot < p->seen_boot || (boot == p->seen_boot && req < p->seen_req)))
         return RA_DUP; /* an old request overtaken by a newer one */
     if (dup) {
@@ -106,6 +150,7 @@ enum ra_action ra_on_request(struct ra *ra, int i, uint64_t ts, uint32_t boot, u
 
 bool ra_on_reply(struct ra *ra, int i, uint32_t boot, uint32_t req)
 {
+    prove(&ra->peer[i]);
     if (ra->state != RA_WANTED || boot != ra->boot || req != ra->my_req || ra->peer[i].replied)
         return false;
     ra->peer[i].replied = true;
@@ -147,7 +192,7 @@ int ra_tick(struct ra *ra, int64_t now, int *dead, bool *retx, char miss[][PROTO
     }
     if (ra->state == RA_WANTED && now - ra->asked_at >= ra->retx_ms) {
         for (int i = 0; i < ra->npeers; i++)
-            if (ra->peer[i].alive && !ra->peer[i].replied && *nmiss < PROTO_MAXLIST)
+            if (must_answer(&ra->peer[i]) && !ra->peer[i].replied && *nmiss < PROTO_MAXLIST)
                 strcpy(miss[(*nmiss)++], ra->peer[i].name);
         if (*nmiss > 0) {
             *retx = true;

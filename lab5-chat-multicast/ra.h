@@ -20,6 +20,9 @@ struct ra_peer {
     uint32_t boot; /* its incarnation, as last heard */
     int64_t last_heard;
     bool alive;    /* heard within dead_ms; only alive peers must answer our request */
+    bool proven;   /* it took part in mutual exclusion: we had a REQ or a REP from it */
+    bool ghost;    /* unproven, and it let a request of ours wait ghost_ms: not waited for
+                    * until it sends a REQ or a REP (README "Trust model") */
     bool replied;  /* answered our current request */
     bool deferred; /* we owe it a REP for (def_boot, def_req) once we release */
     uint32_t def_boot, def_req;
@@ -37,6 +40,8 @@ struct ra {
     int64_t asked_at; /* when the request (or its last retransmission) went out */
     int64_t retx_ms;  /* retransmit the REQ to silent peers after this long */
     int64_t dead_ms;  /* a peer silent this long no longer has to answer */
+    int64_t ghost_ms; /* an unproven peer is waited for this long per request; 0: forever */
+    int64_t requested_at; /* when the current request started */
     int npeers;
     struct ra_peer peer[RA_MAXPEERS];
 };
@@ -61,6 +66,11 @@ bool ra_request(struct ra *ra, int64_t now);
 enum ra_action ra_on_request(struct ra *ra, int i, uint64_t ts, uint32_t boot, uint32_t req);
 /* A REP from peer i for (boot, req). Returns true when this REP completes the grant. */
 bool ra_on_reply(struct ra *ra, int i, uint32_t boot, uint32_t req);
+/* Unproven peers that have let the current request wait ghost_ms: marked ghosts (no longer
+ * waited for) and listed in out[]; returns their count. Call from the timer. */
+int ra_ghosts(struct ra *ra, int64_t now, int *out);
+/* When ra_ghosts next has something to do (INT64_MAX: nothing pending). */
+int64_t ra_ghost_deadline(const struct ra *ra);
 /* Are all live peers' replies in? (Also true when a silent peer was just declared dead.) */
 bool ra_all_replied(const struct ra *ra);
 void ra_enter(struct ra *ra);

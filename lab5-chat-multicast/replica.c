@@ -96,7 +96,7 @@ static int rewrite(const char *path, const struct store *h)
     if (!f)
         return -1;
     for (size_t i = 0; i < h->n; i++) {
-        int n = format_line(line, sizeof line, &h->m[i]);
+        int n = format_line(line, sizeof line, h->m[i]);
         if (n < 0 || fputs(line, f) == EOF) {
             fclose(f);
             return -1;

@@ -206,6 +206,64 @@ START_TEST(dead_member_must_be_noticed)
 }
 END_TEST
 
+/* Issue 12: a member that shows a message in its own name it never sent fails; so does one
+ * that did not log the forgery as ev=bad. */
+START_TEST(own_name_forgery_shown_fails)
+{
+    two_members(20.5, 30, "ab");
+    add("node=0 ev=bad why=forged-author msg=u0:2 from=mallory t=5");
+    add("node=1 ev=bad why=forged-author msg=u1:2 from=mallory t=5");
+    struct verdict v = check("forged-author");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=1 ev=deliver msg=u0:2 lts=5 from=mallory t=6"); /* u1 cannot tell: allowed */
+    v = check("forged-author");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=0 ev=deliver msg=u0:2 lts=5 from=mallory t=6"); /* u0 knows it never sent it */
+    v = check("forged-author");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 0 showed a message in its own name"));
+    ck_assert_ptr_nonnull(strstr(v.msg, "msg=u0:2"));
+    two_members(20.5, 30, "ab");
+    add("node=0 ev=bad why=forged-author msg=u0:2 from=mallory t=5");
+    v = check("forged-author");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "only 1 of 2 members logged ev=bad"));
+}
+END_TEST
+
+START_TEST(huge_or_wrapped_seq_fails)
+{
+    two_members(20.5, 30, "ab");
+    struct verdict v = check("forged-huge-seq");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=1 ev=deliver msg=u1:4294967295 lts=5 from=mallory t=6");
+    v = check("forged-huge-seq");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 delivered a message with an absurd"));
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=send msg=u1:0 lts=9 t=31");
+    v = check("forged-huge-seq");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 sent a message with an absurd or wrapped"));
+}
+END_TEST
+
+START_TEST(ghost_test_needs_a_live_ghost)
+{
+    two_members(20.5, 30, "ab");
+    add("node=0 ev=peer-alive peer=ghost t=1");
+    struct verdict v = check("ghost-member");
+    ck_assert_int_eq(v.kind, V_HARNESS); /* node 1 never heard it: the run proves nothing */
+    add("node=1 ev=peer-alive peer=ghost t=1");
+    v = check("ghost-member");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=1 ev=request req=u1.1.2 t=50"); /* locked out by the ghost */
+    v = check("ghost-member");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_ptr_nonnull(strstr(v.msg, "req=u1.1.2"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lab5");
@@ -220,6 +278,9 @@ int main(void)
     tcase_add_test(tc, fresh_start_after_kill_fails);
     tcase_add_test(tc, silent_bad_input_fails);
     tcase_add_test(tc, dead_member_must_be_noticed);
+    tcase_add_test(tc, own_name_forgery_shown_fails);
+    tcase_add_test(tc, huge_or_wrapped_seq_fails);
+    tcase_add_test(tc, ghost_test_needs_a_live_ghost);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -170,6 +170,43 @@ START_TEST(valid_checksum_lying_fields)
 }
 END_TEST
 
+static void fix_crc(uint8_t *buf, size_t len)
+{
+    uint32_t crc = ckpt_crc32(buf + 16, len - 16);
+    for (int i = 0; i < 4; i++)
+        buf[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+}
+
+/* Issue 12: "al\0ce" (length 5) used to load as user "al"; a message author likewise. */
+START_TEST(names_with_nul_inside_are_refused)
+{
+    struct ckpt_state *st = state(1), *back = calloc(1, sizeof *back);
+    size_t len;
+    uint8_t *buf = ckpt_encode(st, &len);
+    const char *why;
+    store_init(&back->history);
+    ck_assert_int_eq(buf[16], 5); /* the user's name: length byte, then "alice" */
+    buf[18] = '\0';
+    fix_crc(buf, len);
+    ck_assert_int_lt(ckpt_decode(buf, len, back, &why), 0);
+    ck_assert_uint_eq(back->history.n, 0);
+    buf[18] = 'i';
+    fix_crc(buf, len);
+    ck_assert_int_eq(ckpt_decode(buf, len, back, &why), 0);
+    store_free(&back->history);
+    store_init(&back->history);
+    /* the last record is the one message: author "alice" sits 1+5+4+8+2+text bytes from the end */
+    size_t text = strlen(st->history.m[0]->text), at = len - (text + 2 + 8 + 4 + 5);
+    ck_assert_int_eq(buf[at - 1], 5);
+    buf[at + 2] = '\0';
+    fix_crc(buf, len);
+    ck_assert_int_lt(ckpt_decode(buf, len, back, &why), 0);
+    ck_assert_uint_eq(back->history.n, 0);
+    free(buf);
+    drop(st), drop(back);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ckpt");
@@ -182,6 +219,7 @@ int main(void)
     tcase_add_test(tc, truncated_and_corrupted);
     tcase_add_test(tc, reasons_are_clear);
     tcase_add_test(tc, valid_checksum_lying_fields);
+    tcase_add_test(tc, names_with_nul_inside_are_refused);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
+
 #ifndef CHAT_BIN
 #define CHAT_BIN "build/chat"
 #endif
@@ -94,10 +96,11 @@ static void start(struct proc *p, const char *user, const char *extra)
     p->in = in[1], p->out = out[0];
 }
 
-/* Read until a line contains every word of want (space-separated); copy it into line. */
-static bool wait_line(struct proc *p, const char *want, char *line, size_t cap)
+/* Read until a line contains every word of want (space-separated); copy it into line. Gives
+ * up after ms. */
+static bool wait_for(struct proc *p, const char *want, char *line, size_t cap, long long ms)
 {
-    long long end = now_ms() + WAIT_MS;
+    long long end = now_ms() + ms;
     for (;;) {
         char *nl;
         while ((nl = memchr(p->buf, '\n', p->len))) {
@@ -134,6 +137,11 @@ static bool wait_line(struct proc *p, const char *want, char *line, size_t cap)
             return false;
         p->len += (size_t)r;
     }
+}
+
+static bool wait_line(struct proc *p, const char *want, char *line, size_t cap)
+{
+    return wait_for(p, want, line, cap, WAIT_MS);
 }
 
 static void say(struct proc *p, const char *text)
@@ -294,6 +302,215 @@ START_TEST(garbage_is_logged)
 }
 END_TEST
 
+/* ---- issue 12: forged datagrams from a stranger, "eve", on the group ---- */
+
+static int eve_socket(struct sockaddr_in *to)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct in_addr lo = {htonl(INADDR_LOOPBACK)};
+    ck_assert(fd >= 0 && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo) == 0);
+    memset(to, 0, sizeof *to);
+    to->sin_family = AF_INET, to->sin_port = htons((uint16_t)group_port);
+    inet_pton(AF_INET, "239.255.77.2", &to->sin_addr);
+    return fd;
+}
+
+static void eve_send(int fd, const struct sockaddr_in *to, struct proto_msg *m)
+{
+    uint8_t buf[PROTO_MAXDGRAM];
+    m->boot = 1, m->lc = m->lc ? m->lc : 1;
+    strcpy(m->from, "eve");
+    size_t len = proto_encode(m, buf, sizeof buf);
+    ck_assert_uint_gt(len, 0);
+    ck_assert(sendto(fd, buf, len, 0, (const struct sockaddr *)to, sizeof *to) == (ssize_t)len);
+}
+
+/* The end of p's log, short enough for a failure message. */
+static const char *tail(const struct proc *p)
+{
+    return p->loglen > 1500 ? p->log + p->loglen - 1500 : p->log;
+}
+
+/* A datagram that is only garbage: once p logs it, everything eve sent before is processed. */
+static void eve_marker(int fd, const struct sockaddr_in *to, struct proc *p)
+{
+    ck_assert(sendto(fd, "marker", 6, 0, (const struct sockaddr *)to, sizeof *to) == 6);
+    ck_assert(wait_line(p, "ev=bad why=bad-magic", NULL, 0));
+}
+
+static void forged_msg(struct proto_msg *m, const char *author, uint32_t seq, const char *text)
+{
+    memset(m, 0, sizeof *m);
+    m->kind = P_MSG, m->seq = seq, m->lts = 3;
+    strcpy(m->author, author);
+    strcpy(m->text, text);
+    m->tlen = (uint16_t)strlen(text);
+}
+
+/* The issue's reproducer: alice:4294967295 wrapped alice's next seq to 0; she could not send
+ * and her checkpoint and .prev were both refused at restart. A summary claiming that max did
+ * the same. Now both are refused (absurd-seq); she sends, and her checkpoint loads. */
+START_TEST(forged_huge_seq_cannot_wrap)
+{
+    struct proc a, b;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    start(&a, "ana", "--ghost-ms 300"), start(&b, "bia", "--ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    forged_msg(&m, "ana", 4294967295u, "wrap");
+    eve_send(fd, &to, &m);
+    memset(&m, 0, sizeof m);
+    m.kind = P_SUM, m.nsum = 1;
+    strcpy(m.sum[0].name, "ana"), m.sum[0].prefix = 0, m.sum[0].max = 4294967295u;
+    eve_send(fd, &to, &m);
+    eve_marker(fd, &to, &a), eve_marker(fd, &to, &b);
+    close(fd);
+    say(&a, "still mine\n");
+    ck_assert_msg(wait_line(&a, "ev=send msg=ana:1 ", NULL, 0), "ana cannot send: ...%s", tail(&a));
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:1 ", NULL, 0));
+    ck_assert(wait_line(&a, "ev=checkpoint n=1 seq=1", NULL, 0));
+    ck_assert(strstr(a.log, "ev=bad why=absurd-seq msg=ana:4294967295"));
+    ck_assert(strstr(a.log, "ev=bad why=absurd-seq from=eve max=4294967295"));
+    ck_assert(strstr(b.log, "ev=bad why=absurd-seq msg=ana:4294967295"));
+    crash(&a);
+    start(&a, "ana", "");
+    ck_assert_msg(wait_line(&a, "ev=restored from=checkpoint", NULL, 0),
+                  "the checkpoint was refused: ...%s", tail(&a));
+    stop(&a), stop(&b);
+}
+END_TEST
+
+/* The issue: a stranger resent a message whose author is ana; every member, ana included,
+ * showed "ana: FORGED". ana never shows a message in her own name she did not write, and her
+ * next message does not collide with the forgery (bia, who cannot tell, holds ana:1). */
+START_TEST(forged_author_is_refused_by_its_owner)
+{
+    struct proc a, b;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    start(&a, "ana", "--ghost-ms 300"), start(&b, "bia", "--ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    forged_msg(&m, "ana", 1, "FORGED");
+    eve_send(fd, &to, &m);
+    eve_marker(fd, &to, &a), eve_marker(fd, &to, &b);
+    close(fd);
+    ck_assert_msg(!strstr(a.log, "ev=deliver msg=ana:1 "), "ana showed the forgery: ...%s",
+                  tail(&a));
+    ck_assert(strstr(a.log, "ev=bad why=forged-author msg=ana:1 from=eve"));
+    ck_assert(strstr(b.log, "ev=deliver msg=ana:1 "));
+    say(&a, "the real one\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:2 ", NULL, 0));
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:2 ", NULL, 0));
+    /* bia does not resend the forgery to ana round after round: ana's summary says she holds
+     * every message of hers (she skipped seq 1) */
+    say(&b, "sync\n");
+    ck_assert(wait_line(&b, "ev=history", NULL, 0));
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history", NULL, 0));
+    int resent = 0;
+    for (const char *q = a.log; (q = strstr(q, "why=forged-author msg=ana:1 from=bia")); q++)
+        resent++;
+    ck_assert_msg(resent <= 1, "bia resent the forgery %d times: ...%s", resent, tail(&a));
+    ck_assert(wait_line(&a, "ev=checkpoint", NULL, 0));
+    /* after a crash her own messages come back from her replicas, the forgery does not */
+    crash(&a);
+    start(&a, "ana", "");
+    ck_assert(wait_line(&a, "ev=restored", NULL, 0));
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history n=1", NULL, 0));
+    ck_assert_msg(!strstr(a.log, "ev=deliver msg=ana:1 "), "ana showed the forgery: ...%s",
+                  tail(&a));
+    stop(&a), stop(&b);
+}
+END_TEST
+
+/* Issue 12: 25,000 forged messages grew the history (and the replicas, and the checkpoint)
+ * without limit. Over the wire, with small caps: what others send is capped per author and in
+ * total (ev=bad why=history-full), and the member's own messages are still kept and sent. */
+START_TEST(history_caps_hold_over_the_wire)
+{
+    struct proc a;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    char line[512], v[32];
+    start(&a, "ana", "--history-max 20 --author-max 10 --ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    for (uint32_t k = 1; k <= 30; k++) { /* f: 30 messages, 10 kept (--author-max) */
+        forged_msg(&m, "f", k, "flood");
+        eve_send(fd, &to, &m);
+    }
+    for (int g = 0; g < 4; g++) /* 4 more authors x 5: 10 more kept (--history-max) */
+        for (uint32_t k = 1; k <= 5; k++) {
+            char au[8];
+            snprintf(au, sizeof au, "g%d", g);
+            forged_msg(&m, au, k, "flood");
+            eve_send(fd, &to, &m);
+        }
+    eve_marker(fd, &to, &a);
+    close(fd);
+    say(&a, "mine\nsync\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:1 ", NULL, 0));
+    ck_assert(wait_line(&a, "ev=history", line, sizeof line));
+    ck_assert_str_eq(field(line, " n=", v, sizeof v), "21"); /* 20 of others + her own */
+    ck_assert_ptr_nonnull(strstr(a.log, "ev=bad why=history-full msg=f:11 from=eve"));
+    ck_assert_ptr_nonnull(strstr(a.log, "ev=bad why=history-full msg=g2:1 from=eve"));
+    stop(&a);
+}
+END_TEST
+
+/* A member refuses messages in its own name it did not write, so it must know every message it
+ * did write, also those sent after its last checkpoint and before a kill -9: they are in its
+ * replicas (written before the send) and come back at restart, never refused as forgeries. */
+START_TEST(own_messages_survive_a_crash_before_the_checkpoint)
+{
+    struct proc a, b;
+    start(&a, "ana", "--checkpoint-ms 600000 --expect 2"), start(&b, "bia", "");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    say(&a, "before the crash\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:1 ", NULL, 0));
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:1 ", NULL, 0));
+    crash(&a); /* its only checkpoint is the one from start-up: no messages */
+    start(&a, "ana", "--checkpoint-ms 600000");
+    ck_assert(wait_line(&a, "ev=restored", NULL, 0));
+    ck_assert_msg(wait_line(&a, "ev=recovered-own n=1 seq=1", NULL, 0), "...%s", tail(&a));
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history n=1", NULL, 0));
+    say(&a, "after\n");
+    ck_assert(wait_line(&a, "ev=send msg=ana:2 ", NULL, 0));
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:2 ", NULL, 0));
+    ck_assert_msg(!strstr(a.log, "forged-author"), "ana refused her own message: ...%s", tail(&a));
+    stop(&a), stop(&b);
+}
+END_TEST
+
+/* A ghost: "eve" sends only HELLOs, every 100 ms. With --dead-ms 60000 it used to hold ana's
+ * request for a minute; now ana stops waiting for it after --ghost-ms and sends. */
+START_TEST(ghost_member_does_not_block)
+{
+    struct proc a;
+    struct sockaddr_in to;
+    struct proto_msg m = {.kind = P_HELLO};
+    start(&a, "ana", "--dead-ms 60000 --ghost-ms 300");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    eve_send(fd, &to, &m);
+    ck_assert(wait_line(&a, "ev=peer-alive peer=eve", NULL, 0));
+    say(&a, "anyone there?\n");
+    bool sent = false;
+    for (int k = 0; k < 200 && !sent; k++) { /* 200 x 100 ms: the ghost talks all along */
+        eve_send(fd, &to, &m);
+        sent = wait_for(&a, "ev=send msg=ana:1", NULL, 0, 100);
+    }
+    close(fd);
+    ck_assert_msg(sent, "a HELLO-only ghost blocked the section: ...%s", tail(&a));
+    ck_assert_ptr_nonnull(strstr(a.log, "ev=peer-ghost peer=eve"));
+    stop(&a);
+}
+END_TEST
+
 START_TEST(command_line)
 {
     ck_assert_int_eq(WEXITSTATUS(system(CHAT_BIN " --help >/dev/null")), 0);
@@ -317,6 +534,11 @@ int main(void)
     tcase_add_test(tc, corrupted_checkpoint_gives_clean_start);
     tcase_add_test(tc, garbage_is_logged);
     tcase_add_test(tc, command_line);
+    tcase_add_test(tc, forged_huge_seq_cannot_wrap);
+    tcase_add_test(tc, forged_author_is_refused_by_its_owner);
+    tcase_add_test(tc, ghost_member_does_not_block);
+    tcase_add_test(tc, own_messages_survive_a_crash_before_the_checkpoint);
+    tcase_add_test(tc, history_caps_hold_over_the_wire);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -123,6 +123,34 @@ START_TEST(text_and_names)
 }
 END_TEST
 
+/* Issue 12: a name with a NUL inside its length ("al\0ce", 5 bytes) used to decode as "al", a
+ * different and valid name. Every name field of every kind is refused with why=bad-name. */
+START_TEST(names_with_nul_inside_are_refused)
+{
+    static const int kinds[] = {P_HELLO, P_REQ, P_REP, P_MSG, P_SUM};
+    struct proto_msg m = sample(kinds[_i]), d;
+    uint8_t buf[PROTO_MAXDGRAM];
+    size_t len = proto_encode(&m, buf, sizeof buf);
+    const char *why = NULL;
+    ck_assert_uint_gt(len, 0);
+    /* header: 'R' 'A' ver kind | boot u32 | 5 "alice" | lc u64: the sender's name is at 9..13 */
+    ck_assert_int_eq(buf[8], 5);
+    buf[10] = '\0';
+    ck_assert_int_lt(proto_decode(buf, len, &d, &why), 0);
+    ck_assert_str_eq(why, "bad-name");
+    buf[10] = 'l';
+    ck_assert_int_eq(proto_decode(buf, len, &d, &why), (int)len);
+    /* the first name of the body: REQ's missing list, REP's to, MSG's author, SUM's entry */
+    size_t at = 22 + (kinds[_i] == P_REQ ? 5 : kinds[_i] == P_REP ? 8 : kinds[_i] == P_SUM);
+    if (kinds[_i] == P_HELLO)
+        return;
+    ck_assert_int_ge(buf[at], 2);
+    buf[at + 2] = '\0';
+    ck_assert_int_lt(proto_decode(buf, len, &d, &why), 0);
+    ck_assert_str_eq(why, "bad-name");
+}
+END_TEST
+
 START_TEST(lists_at_the_limit)
 {
     struct proto_msg m = sample(P_SUM), d;
@@ -154,6 +182,7 @@ int main(void)
     tcase_add_test(tc, malformed);
     tcase_add_test(tc, text_and_names);
     tcase_add_test(tc, lists_at_the_limit);
+    tcase_add_loop_test(tc, names_with_nul_inside_are_refused, 0, 5);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -131,6 +131,59 @@ START_TEST(dead_peer_is_dropped_and_readded)
 }
 END_TEST
 
+/* Issue 12: a ghost "g" that only sends HELLOs (heard every 100 ms, so never dead) used to hold
+ * b's request until --dead-ms. Now it is waited for ghost_ms, then b enters; a genuine peer "a"
+ * (one that sent a REQ or REP) is still waited for however long it takes. */
+START_TEST(ghost_does_not_block_but_members_do)
+{
+    struct ra ra;
+    int out[RA_MAXPEERS];
+    ra_init(&ra, "b", 1, 100, 1000000);
+    ra.ghost_ms = 500;
+    int a = ra_peer(&ra, "a"), g = ra_peer(&ra, "g");
+    ra_heard(&ra, a, 0), ra_heard(&ra, g, 0);
+    ck_assert_int_eq(ra_on_request(&ra, a, 1, 1, 1), RA_REPLY); /* a takes part */
+    ck_assert(!ra_request(&ra, 10));
+    ck_assert(!ra_on_reply(&ra, a, 1, ra.my_req)); /* a grants; g never will */
+    for (int64_t t = 10; t < 510; t += 100) {
+        ra_heard(&ra, g, t);
+        ck_assert_int_eq(ra_ghosts(&ra, t, out), 0);
+        ck_assert(!ra_all_replied(&ra));
+    }
+    ck_assert(ra_ghost_deadline(&ra) == 510);
+    ck_assert_int_eq(ra_ghosts(&ra, 510, out), 1);
+    ck_assert_int_eq(out[0], g);
+    ck_assert(ra_all_replied(&ra)); /* b may enter */
+    ck_assert(ra_ghost_deadline(&ra) == INT64_MAX);
+    ra_enter(&ra);
+    int owed[RA_MAXPEERS];
+    ra_release(&ra, owed);
+    /* the next request is not held by the ghost at all */
+    ck_assert(!ra_request(&ra, 600));
+    ck_assert(ra_on_reply(&ra, a, 1, ra.my_req));
+    ra_enter(&ra), ra_release(&ra, owed);
+    /* a genuine member that never granted yet is not a ghost once it has sent a REQ: waited
+     * for long after ghost_ms (safety: it may be in the section) */
+    ck_assert(!ra_request(&ra, 1000));
+    ck_assert_int_eq(ra_on_request(&ra, g, 100, 1, 1), RA_DEFER); /* g asks: it takes part */
+    ck_assert(!ra_all_replied(&ra));
+    ck_assert_int_eq(ra_ghosts(&ra, 5000, out), 0);
+    ck_assert(ra_on_reply(&ra, a, 1, ra.my_req) == false);
+    ck_assert(ra_on_reply(&ra, g, 1, ra.my_req)); /* granted only with g's REP */
+}
+END_TEST
+
+/* With ghost_ms 0 (ra_init's default) nobody is ever a ghost: plain Ricart-Agrawala. */
+START_TEST(no_ghost_rule_by_default)
+{
+    struct ra ra = setup();
+    int out[RA_MAXPEERS];
+    ck_assert(!ra_request(&ra, 0));
+    ck_assert_int_eq(ra_ghosts(&ra, 100000, out), 0);
+    ck_assert(!ra_all_replied(&ra));
+}
+END_TEST
+
 /* b asks; a grants, then restarts with an older clock and asks first: its grant is void. */
 START_TEST(restarted_peer_must_grant_again)
 {
@@ -182,6 +235,8 @@ int main(void)
     tcase_add_test(tc, restarted_peer_must_grant_again);
     tcase_add_test(tc, alone_is_granted_at_once);
     tcase_add_test(tc, clock_rule);
+    tcase_add_test(tc, ghost_does_not_block_but_members_do);
+    tcase_add_test(tc, no_ghost_rule_by_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
