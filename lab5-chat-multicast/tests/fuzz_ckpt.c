@@ -55,7 +55,7 @@ static void check_valid(const struct ckpt_state *st)
     for (int i = 0; i < st->npeers; i++)
         FUZZ_ASSERT(proto_name_ok(st->peer[i].name));
     for (size_t i = 0; i < st->history.n; i++) {
-        const struct chatmsg *m = &st->history.m[i];
+        const struct chatmsg *m = st->history.m[i];
         FUZZ_ASSERT(proto_name_ok(m->author) && m->seq != 0);
         FUZZ_ASSERT(proto_text_ok(m->text, strlen(m->text)));
     }
