@@ -1,7 +1,7 @@
 #!/bin/sh
 # check-copies.sh - each lab carries verbatim copies of the small helpers in common/ (so a lab
-# copied out of the kit still builds): evlog, cli, sha256, hmac, and the helpers' own tests in
-# common/tests/ (a lab's tests/ holds those). Fail if a copy has drifted from the canonical file.
+# copied out of the kit still builds): evlog, cli, sha256, hmac, fuzz.mk, and the helpers' own
+# tests in common/tests/ (a lab's tests/ holds those). Fail if a copy has drifted from common/.
 cd "$(dirname "$0")/.." || exit 2
 status=0
 checked=0
@@ -17,7 +17,7 @@ compare() {
         fi
     done
 }
-for canon in common/*.c common/*.h; do
+for canon in common/*.c common/*.h common/*.mk; do
     [ -f "$canon" ] && compare "$canon" ""
 done
 for canon in common/tests/*.c; do
