@@ -531,12 +531,15 @@ static uint64_t wall_us(void)
 }
 
 /* A signed frame from `sender` to `to` with a fresh stamp, tagged with key k. */
+static uint64_t age_us; /* how far back signed_frame sets its stamps */
+
 static size_t signed_frame(uint8_t *b, struct proto_msg m, int sender, int to,
                            const struct hmac_sha256 *k)
 {
     static uint64_t last;
     m.sender = (uint16_t)sender, m.to = (uint16_t)to;
     m.stamp = last = wall_us() > last ? wall_us() : last + 1;
+    m.stamp -= age_us;
     size_t n = proto_encode_signed(&m, k, b, PROTO_MAX_FRAME);
     ck_assert_uint_ne(n, 0);
     return n;
@@ -558,8 +561,9 @@ static void send_flood(int fd, const uint8_t *b, size_t len)
 /* Player 0 holds the key, 1 has not started. In 1's name, without the key: a plain HELLO; a
  * plain HELLO and a flood of coins; a HELLO and coins signed with another key. Each is one
  * ev=bad why=bad-mac and a closed connection, nothing is accepted, and the real player 1 joins.
- * With the key (the test holds it), the same HELLO twice is a replay, and one signed for player
- * 2 is not-for-us. */
+ * With the key (the test holds it), the same HELLO twice is a replay, one signed for player 2
+ * is not-for-us, one 40 s old is stale, and coins signed by player 2 on player 1's claim are
+ * wrong-sender. */
 START_TEST(key_strangers_refused)
 {
     static uint8_t b[2000 * PROTO_MAX_FRAME];
@@ -590,7 +594,16 @@ START_TEST(key_strangers_refused)
     send_all(fd[4] = dial(0), b, len);
     wait_for(0, "ev=bad why=replay from=?");
     wait_closed(fd[4]);
-    close(fd[3]);
+    len = signed_frame(b, xfer, 2, 0, &gk);
+    send_all(fd[3], b, len);
+    wait_for(0, "ev=bad why=wrong-sender from=1");
+    wait_closed(fd[3]);
+    age_us = 40 * 1000000ull;
+    len = signed_frame(b, hello, 1, 0, &gk);
+    age_us = 0;
+    send_all(fd[4] = dial(0), b, len);
+    wait_for(0, "ev=bad why=stale from=?");
+    wait_closed(fd[4]);
     len = signed_frame(b, hello, 1, 2, &gk);
     send_all(fd[4] = dial(0), b, len);
     wait_for(0, "ev=bad why=not-for-us from=?");
