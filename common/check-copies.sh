@@ -1,6 +1,6 @@
 #!/bin/sh
 # check-copies.sh - each lab carries verbatim copies of the small helpers in common/ (so a lab
-# copied out of the kit still builds): evlog, cli, sha256, hmac, fuzz.mk, and the helpers' own
+# copied out of the kit still builds): evlog, cli, sha256, hmac, auth, fuzz.mk, and the helpers' own
 # tests in common/tests/ (a lab's tests/ holds those). Fail if a copy has drifted from common/.
 cd "$(dirname "$0")/.." || exit 2
 status=0

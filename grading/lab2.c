@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grader.h"
@@ -761,10 +762,194 @@ static void check_flood(struct run *r, struct verdict *v)
     }
 }
 
+/* ---- --key: the group key keeps strangers out (README "Group key") ----
+ *
+ * Every player holds the key, except in key-wrong-key, where player OUTSIDER holds another one.
+ * The grader holds none: what it sends is what a stranger on the LAN can send. */
+
+#define KEY_LEN 32
+#define OUTSIDER 2  /* key-wrong-key: this player holds another key */
+#define NKEYFORGED 4 /* forged connections per attacked player in key-forged */
+#define NSIGNED 100 /* forged signed XFERs on one of them */
+
+/* One key file per player, in its own {dir}, so that a test can give one player another key
+ * (as grading/lab3.c does). */
+static int write_keys(struct run *r, int odd_one, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        uint8_t key[KEY_LEN];
+        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
+        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            key[k] = (uint8_t)(x >> 56);
+        char path[600];
+        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
+            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
+    }
+    return 0;
+}
+
+static int setup_group_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, -1, v);
+}
+
+static int setup_outsider_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, OUTSIDER, v);
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* lab2's signed frame (README "Group key"), written independently of the lab's code: the plain
+ * frame with version 2, then sender u16 | to u16 | stamp u64 | tag[32]. The grader has no key,
+ * so the tag is bytes of its own, and the stamp is fresh: only the tag can give it away. */
+static size_t signed_frame(uint8_t *b, int type, const uint8_t *payload, int len, int sender,
+                           int to)
+{
+    static uint64_t last;
+    uint64_t stamp = last = wall_us() > last ? wall_us() : last + 1;
+    size_t n = frame(b, 2, type, len, payload, len);
+    b[n] = 0, b[n + 1] = (uint8_t)sender, b[n + 2] = 0, b[n + 3] = (uint8_t)to;
+    for (int k = 0; k < 8; k++)
+        b[n + 4 + k] = (uint8_t)(stamp >> (56 - 8 * k));
+    for (int k = 0; k < 32; k++)
+        b[n + 12 + k] = (uint8_t)(stamp * 31 + (uint64_t)k * 131);
+    return n + 44;
+}
+
+/* F_CALL: NKEYFORGED connections to a keyed player, each in player LATE's name: a plain HELLO
+ * and a flood of plain XFERs (forged-xfer-flood's, which the keyless player refuses only by
+ * their numbers); a HELLO and NSIGNED fresh, plausible XFERs in the signed layout with a tag not
+ * made with the key; a plain HELLO alone; a signed HELLO alone. */
+static void inject_key_forged(struct run *r, int node, struct verdict *v)
+{
+    static uint8_t b[8 + 2 * NFLOOD * 14 + (NSIGNED + 1) * 80];
+    uint8_t hello[2] = {0, LATE};
+    hold_conn(r, node, b, forged(b, 0, 0, 5, NFLOOD), v);
+    size_t len = signed_frame(b, 1, hello, 2, LATE, node);
+    for (uint32_t seq = 1; seq <= NSIGNED; seq++) {
+        uint8_t x[8] = {0, 0, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0, 0, 5};
+        len += signed_frame(b + len, 2, x, 8, LATE, node);
+    }
+    hold_conn(r, node, b, len, v);
+    hold_conn(r, node, b, frame(b, 1, 1, 2, hello, 2), v);
+    hold_conn(r, node, b, signed_frame(b, 1, hello, 2, LATE, node), v);
+}
+
+/* Player i's first ev=accept from=who before time t, or NULL. */
+static const struct event *accepted_before(const struct run *r, int i, int who, double t)
+{
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        long long from = -1;
+        if (e->t >= 0 && e->t < t && !strcmp(e->ev, "accept") && event_int(e, "from", &from) &&
+            from == who)
+            return e;
+    }
+    return NULL;
+}
+
+static int count_why(const struct run *r, int node, const char *why)
+{
+    int n = 0;
+    for (int j = 0; j < r->node[node].n; j++) {
+        const char *w = event_get(&r->node[node].ev[j], "why");
+        n += !strcmp(r->node[node].ev[j].ev, "bad") && w && !strcmp(w, why);
+    }
+    return n;
+}
+
+/* key-forged: with the key, a forged HELLO is not even a claim: no player took a HELLO in LATE's
+ * name before the partition healed (the real LATE could not reach anyone until then), and each
+ * forged connection was one ev=bad why=bad-mac. Money, snapshots and the late join as in
+ * forged-xfer-flood (check_attack; a forged coin accepted fails check_pairs: never sent). */
+static void check_key_forged(struct run *r, struct verdict *v)
+{
+    char a[512];
+    const struct applied_fault *heal = run_fault(r, F_NET, 0);
+    if (!heal) {
+        verdict_fail(v, V_HARNESS, "the partition was never healed");
+        return;
+    }
+    check_attack(r, v);
+    for (int i = 0; i < r->n; i += 2) {
+        const struct event *e = accepted_before(r, i, LATE, heal->t);
+        int bad = count_why(r, i, "bad-mac");
+        if (e)
+            verdict_fail(v, V_SAFETY,
+                         "player %d took a HELLO in player %d's name from a stranger without the "
+                         "group key (a missing or wrong tag must be ev=bad why=bad-mac and the "
+                         "connection closed): %s",
+                         i, LATE, event_str(e, a, sizeof a));
+        if (bad < NKEYFORGED)
+            verdict_fail(v, V_SAFETY,
+                         "player %d logged %d ev=bad why=bad-mac for the %d forged connections "
+                         "without a good tag it was sent",
+                         i, bad, NKEYFORGED);
+    }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d forged connections per attacked player, each bad-mac", NKEYFORGED);
+}
+
+/* key-wrong-key ends when the group has played and has refused the outsider a few times. */
+static bool until_outsider_refused(struct run *r, char *why, size_t cap)
+{
+    for (int i = 0; i < r->n; i++) {
+        int bad = count_why(r, i, "bad-mac"), recv = i == OUTSIDER ? 20 : run_count(r, i, "recv");
+        if (bad < 3 || recv < 20) {
+            snprintf(why, cap, "player %d: %d ev=bad why=bad-mac (want 3), %d coins received", i,
+                     bad, recv);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* key-wrong-key: the outsider holds another key. Nobody in the group ever takes its HELLO or its
+ * WELCOME, or its coins; it takes none of theirs; every one of its tries is a bad-mac; the
+ * group's own coins all pair up and no balance exceeds the supply. */
+static void check_outsider(struct run *r, struct verdict *v)
+{
+    char a[512];
+    struct snaps *S = index_run(r, v);
+    if (!S)
+        return;
+    check_pairs(r, S, v);
+    check_balances(r, S, v);
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long peer = -1;
+            bool with_outsider = (!strcmp(e->ev, "accept") && event_int(e, "from", &peer)) ||
+                                 (!strcmp(e->ev, "connect") && event_int(e, "to", &peer));
+            if (with_outsider && (i == OUTSIDER || peer == OUTSIDER)) {
+                verdict_fail(v, V_SAFETY,
+                             "player %d and player %d hold different keys, yet one took the "
+                             "other's frame (it must be ev=bad why=bad-mac): %s",
+                             i, i == OUTSIDER ? (int)peer : OUTSIDER, event_str(e, a, sizeof a));
+                break;
+            }
+        }
+    snprintf(r->info, sizeof r->info,
+             "bad-mac lines: player 0 %d, player 1 %d, outsider %d %d; %d transfers (%d received)",
+             count_why(r, 0, "bad-mac"), count_why(r, 1, "bad-mac"), OUTSIDER,
+             count_why(r, OUTSIDER, "bad-mac"), S->sends, S->recvs);
+    snaps_free(S);
+}
+
 /* ---- the table ---- */
 
 #define BASE "--id {id} --nodes {nodes} --seed {seed} --gold 100 "
 #define SNAPS " --snapshot-every 100 --snapshots 10"
+#define KEY " --key {dir}/group.key"
 
 static const struct gtest tests[] = {
     {.name = "total-conserved",
@@ -891,6 +1076,33 @@ static const struct gtest tests[] = {
      .teardown = teardown_held,
      .timeout_ms = 45000,
      .what = "a silent HELLO in the name of a player not started yet does not shut it out"},
+    {.name = "key-forged",
+     .points = 5,
+     .nodes = 3,
+     .args = BASE "--interval 10 --initiators 0" SNAPS KEY,
+     .net = "partition 0,2 1",
+     .faults = {{100, F_CALL, 0, NULL}, {100, F_CALL, 2, NULL}, {500, F_NET, 0, ""}},
+     .nfaults = 3,
+     .until = until_attack_over,
+     .check = check_key_forged,
+     .inject = inject_key_forged,
+     .setup = setup_group_key,
+     .teardown = teardown_held,
+     .timeout_ms = 45000,
+     .what = "--key: HELLOs and XFERs in a late player's name without a good tag (plain, or a "
+             "tag not made with the key) are bad-mac and closed, never even a claim; money and "
+             "every snapshot total conserved; the real player joins"},
+    {.name = "key-wrong-key",
+     .points = 5,
+     .nodes = 3,
+     .args = BASE "--interval 10" KEY,
+     .net = "",
+     .until = until_outsider_refused,
+     .check = check_outsider,
+     .setup = setup_outsider_key,
+     .timeout_ms = 45000,
+     .what = "--key: player 2 holds another key: 0 and 1 never take its frames nor it theirs "
+             "(bad-mac both ways); 0 and 1 play on, every coin conserved"},
 };
 
 const struct lab lab2_snapshot = {"lab2-snapshot", "player", tests, sizeof tests / sizeof *tests};

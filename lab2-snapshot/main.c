@@ -22,7 +22,7 @@
 static const char usage[] =
     "usage: player --id I [--nodes H:P,H:P,...] [--gold N] [--interval MS]\n"
     "              [--initiators LIST] [--snapshot-every MS] [--snapshots K]\n"
-    "              [--delay-ms D] [--hello-ms MS] [--seed S] [--help]\n"
+    "              [--delay-ms D] [--hello-ms MS] [--seed S] [--key FILE] [--help]\n"
     "  --id I              this player's index in --nodes, 0..N-1 (required)\n"
     "  --nodes LIST        every player's IPv4:port, in id order, 2 to 16\n"
     "                      (default " DEFAULT_NODES ")\n"
@@ -41,6 +41,11 @@ static const char usage[] =
     "                      after MS ms (default 2000)\n"
     "  --seed S            seed of the player's random choices (default: from the\n"
     "                      time and pid; printed in the ev=ready line)\n"
+    "  --key FILE          sign every frame with this group key and drop any\n"
+    "                      connection whose frame has no good tag (ev=bad why=bad-mac)\n"
+    "                      or was seen before (why=replay); every player needs the same\n"
+    "                      file, at least 16 bytes: head -c 32 /dev/urandom > group.key\n"
+    "                      (default: off)\n"
     "  --help              print this help and exit\n"
     "Commands on stdin: snap | give <player> <gold> | state. SIGUSR1 starts a snapshot.\n"
     "Event lines go to stdout; SIGINT or SIGTERM prints ev=stats and exits 0.\n";
@@ -111,6 +116,19 @@ static bool set_seed(const char *flag, const char *s, struct node_config *cfg)
     return cli_u64(flag, s, 0, UINT64_MAX, &cfg->seed);
 }
 
+/* The key is read here, at start-up: a missing or short file stops us before we listen. */
+static bool set_key(const char *f, const char *s, struct node_config *c)
+{
+    char err[512];
+    (void)f;
+    if (auth_load_key(s, &c->key, err, sizeof err) != 0) {
+        cli_complain("%s", err);
+        return false;
+    }
+    c->keyed = true;
+    return true;
+}
+
 /* "0,2,5": a set of player ids */
 static bool set_initiators(const char *flag, const char *s, struct node_config *cfg)
 {
@@ -151,6 +169,7 @@ static const struct value_flag {
     {"--delay-ms", set_delay},
     {"--hello-ms", set_hello},
     {"--seed", set_seed},
+    {"--key", set_key},
 };
 
 static const struct value_flag *find_value_flag(const char *name)

@@ -64,6 +64,41 @@ int node_addr_str(const struct sockaddr_in *a, char *buf, size_t cap)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* ---- the wire: plain frames, or with --key signed ones (README "Group key") ---- */
+
+/* Encode m for player `to`: a plain frame, or with --key a signed one with our next stamp. */
+static size_t encode(struct node *nd, const struct proto_msg *m, int to, uint8_t *b, size_t cap)
+{
+    if (!nd->cfg->keyed)
+        return proto_encode(m, b, cap);
+    struct proto_msg s = *m;
+    s.sender = (uint16_t)nd->cfg->id, s.to = (uint16_t)to;
+    s.stamp = auth_next_stamp(&nd->stamp, auth_wall_us());
+    return proto_encode_signed(&s, &nd->cfg->key, b, cap);
+}
+
+/* With --key only signed frames with a good tag are decoded; without, only plain ones. */
+static int decode(const struct node *nd, const uint8_t *buf, size_t len, struct proto_msg *m)
+{
+    return nd->cfg->keyed ? proto_decode_signed(buf, len, &nd->cfg->key, m)
+                          : proto_decode(buf, len, m);
+}
+
+/* STEP 6 (--key): the tag was good, so a member wrote m. Was it written by the player this
+ * stream is from (sender), for us, and is it newer than the last one of its kind (g)? NULL if
+ * so; the why= token if not. Without a key there is nothing to check. */
+static const char *check_auth(struct node *nd, const struct proto_msg *m, int sender,
+                              struct auth_guard *g)
+{
+    if (!nd->cfg->keyed)
+        return NULL;
+    if (m->sender != sender)
+        return "wrong-sender"; /* signed by one member, in another's stream */
+    if (m->to != nd->cfg->id)
+        return "not-for-us"; /* signed for another player: replayed here */
+    return auth_check_fresh(g, m, auth_wall_us());
+}
+
 /* ---- the sending side: a queue per peer, kept in order ---- */
 
 static bool out_has_room(const struct peer_out *o, size_t len)
@@ -77,8 +112,11 @@ static bool queue_frame(struct node *nd, int j, const struct proto_msg *m)
 {
     struct peer_out *o = &nd->out[j];
     uint8_t b[PROTO_MAX_FRAME];
-    size_t len = proto_encode(m, b, sizeof b);
-    if (o->st == OUT_DEAD || len == 0)
+    if (o->st == OUT_DEAD)
+        return false;
+    /* Stamped now, in queue order: the channel is one connection, so they arrive in order. */
+    size_t len = encode(nd, m, j, b, sizeof b);
+    if (len == 0)
         return false;
     if (nd->cfg->delay_ms == 0) {
         if (!out_has_room(o, len))
@@ -144,10 +182,10 @@ static void connect_failed(struct node *nd, int j)
 
 /* Send one small frame right away on a fresh socket (its send buffer is empty, so a frame of a
  * few bytes always fits). Returns false if it could not be sent whole. */
-static bool send_now(int fd, const struct proto_msg *m)
+static bool send_now(struct node *nd, int fd, int to, const struct proto_msg *m)
 {
     uint8_t b[PROTO_MAX_FRAME];
-    size_t len = proto_encode(m, b, sizeof b);
+    size_t len = encode(nd, m, to, b, sizeof b);
     ssize_t w;
     do
         w = send(fd, b, len, MSG_NOSIGNAL);
@@ -162,7 +200,7 @@ static void connected(struct node *nd, int j)
 {
     struct peer_out *o = &nd->out[j];
     struct proto_msg hello = {.type = PROTO_HELLO, .from = (uint16_t)nd->cfg->id};
-    if (!send_now(o->fd, &hello)) {
+    if (!send_now(nd, o->fd, j, &hello)) {
         connect_failed(nd, j);
         return;
     }
@@ -182,12 +220,19 @@ static void welcome_readable(struct node *nd, int j)
         return;
     }
     o->wlen += (size_t)r;
-    int d = proto_decode(o->welcome, o->wlen, &m);
+    int d = decode(nd, o->welcome, o->wlen, &m);
     if (d == 0)
         return;
-    if (d != (int)o->wlen || m.type != PROTO_WELCOME || m.from != j) {
+    const char *why = NULL;
+    if (d == PROTO_EMAC || d == PROTO_ENOKEY)
+        why = proto_strerror(d); /* it does not hold our key */
+    else if (d != (int)o->wlen || m.type != PROTO_WELCOME || m.from != j)
+        why = "bad_welcome"; /* whoever answered is not player j */
+    else
+        why = check_auth(nd, &m, j, &nd->g_welcome);
+    if (why) {
         nd->n_bad++;
-        evlog("ev=bad why=bad_welcome to=%d", j); /* whoever answered is not player j */
+        evlog("ev=bad why=%s to=%d", why, j);
         connect_failed(nd, j);
         return;
     }
@@ -491,7 +536,7 @@ static bool on_hello(struct node *nd, struct conn *c, const struct proto_msg *m)
         conn_close(&nd->conns[victim]);
     }
     struct proto_msg welcome = {.type = PROTO_WELCOME, .from = (uint16_t)nd->cfg->id};
-    if (!send_now(c->fd, &welcome)) {
+    if (!send_now(nd, c->fd, m->from, &welcome)) {
         conn_close(c); /* it went away already; it will connect again */
         return false;
     }
@@ -513,10 +558,27 @@ static void spoke(struct node *nd, struct conn *c)
     }
 }
 
+/* With --key, a frame that is not its sender's own, for us and fresh closes its connection: a
+ * member never sends one, and dropping it alone could lose coins or a marker. Returns false
+ * then. A HELLO is checked against the id it claims, the rest against the channel's player. */
+static bool authentic(struct node *nd, struct conn *c, const struct proto_msg *m)
+{
+    const char *why = NULL;
+    if (c->peer >= 0)
+        why = check_auth(nd, m, c->peer, &nd->g_chan);
+    else if (m->type == PROTO_HELLO)
+        why = check_auth(nd, m, m->from, &nd->g_hello);
+    if (why)
+        drop_conn(nd, c, why);
+    return why == NULL;
+}
+
 /* Returns false if c was closed. */
 static bool on_msg(struct node *nd, struct conn *c, const struct proto_msg *m)
 {
     bool ok = false;
+    if (!authentic(nd, c, m))
+        return false;
     if (c->peer < 0)
         return on_hello(nd, c, m);
     switch (m->type) {
@@ -541,7 +603,7 @@ static bool decode_all(struct node *nd, struct conn *c)
     size_t off = 0;
     for (;;) {
         struct proto_msg m;
-        int r = proto_decode(c->buf + off, c->len - off, &m);
+        int r = decode(nd, c->buf + off, c->len - off, &m);
         if (r < 0) {
             drop_conn(nd, c, proto_strerror(r));
             return false;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "acct.h"
+#include "auth.h"
 #include "conntab.h"
 #include "proto.h"
 #include "snap.h"
@@ -29,6 +30,8 @@ struct node_config {
     uint32_t delay_ms;      /* hold every outgoing frame 0..delay_ms ms (order kept) */
     uint32_t hello_ms;      /* an inbound connection without a HELLO by then is closed */
     uint64_t seed;
+    bool keyed;             /* --key given: sign every frame, accept only signed ones */
+    struct hmac_sha256 key; /* --key, already keyed */
 };
 
 /* A frame waiting for its release time (--delay-ms). */
@@ -77,6 +80,13 @@ struct node {
     struct conn conns[NODE_MAX_CONNS];
     uint64_t rng;
     uint32_t seq;
+    /* --key: our last frame's stamp (auth_next_stamp), and per sender the latest stamp accepted,
+     * kept apart for the three kinds of stream a sender's frames reach us on, because frames on
+     * different connections may be read in another order than they were stamped: its HELLOs
+     * (one per connection attempt), its channel's frames (one connection, FIFO, stamped when
+     * queued) and its WELCOMEs (one per connection we open to it). */
+    uint64_t stamp;
+    struct auth_guard g_hello, g_chan, g_welcome;
     int64_t next_xfer_us, next_snap_us;
     uint32_t timed_left; /* timed snapshots still to start */
     bool done_logged;

@@ -1,4 +1,4 @@
-/* proto.c - encode and decode lab2 frames (see proto.h for the layout). */
+/* proto.c - encode and decode lab2 frames, plain or signed (see proto.h for the layout). */
 #include "proto.h"
 
 #include <string.h>
@@ -79,16 +79,30 @@ static int decode_payload(const uint8_t *p, struct proto_msg *m)
     return 0;
 }
 
-int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *out)
+static void put64(uint8_t *p, uint64_t v)
 {
-    /* Check each header byte as soon as it is there, so garbage is caught
-     * without waiting for bytes that may never come. */
+    put32(p, (uint32_t)(v >> 32)), put32(p + 4, (uint32_t)v);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* The header of a frame of version `want`: the frame's whole length (>0), 0 if more bytes
+ * are needed, or a proto_error. Each byte is checked as soon as it is there, so garbage is
+ * caught without waiting for bytes that may never come. */
+static int check_header(const uint8_t *buf, size_t len, int want, size_t extra)
+{
     if (len >= 1 && buf[0] != PROTO_MAGIC0)
         return PROTO_EMAGIC;
     if (len >= 2 && buf[1] != PROTO_MAGIC1)
         return PROTO_EMAGIC;
-    if (len >= 3 && buf[2] != PROTO_VERSION)
-        return PROTO_EVERSION;
+    if (len >= 3 && buf[2] != want) {
+        if (buf[2] == PROTO_VERSION_SIGNED)
+            return PROTO_ENOKEY; /* a group with a key: say so rather than "bad version" */
+        return buf[2] == PROTO_VERSION ? PROTO_EMAC : PROTO_EVERSION; /* no tag at all */
+    }
     if (len >= 4 && payload_len(buf[3]) == 0)
         return PROTO_ETYPE;
     if (len < PROTO_HDR_LEN)
@@ -96,12 +110,61 @@ int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *out)
     size_t plen = get16(buf + 4);
     if (plen != payload_len(buf[3]))
         return PROTO_ELEN;
-    if (len < PROTO_HDR_LEN + plen)
-        return 0;
+    return len < PROTO_HDR_LEN + plen + extra ? 0 : (int)(PROTO_HDR_LEN + plen + extra);
+}
+
+int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *out)
+{
+    int flen = check_header(buf, len, PROTO_VERSION, 0);
+    if (flen <= 0)
+        return flen;
     memset(out, 0, sizeof *out);
     out->type = buf[3];
     int err = decode_payload(buf + PROTO_HDR_LEN, out);
-    return err < 0 ? err : (int)(PROTO_HDR_LEN + plen);
+    return err < 0 ? err : flen;
+}
+
+/* The tag of the n bytes before it. */
+static void sign(const struct hmac_sha256 *key, const uint8_t *buf, size_t n,
+                 uint8_t tag[PROTO_TAG_LEN])
+{
+    struct hmac_sha256 h = *key; /* a copy: the caller's keyed context stays reusable */
+    hmac_sha256_update(&h, buf, n);
+    hmac_sha256_final(&h, tag);
+}
+
+size_t proto_encode_signed(const struct proto_msg *m, const struct hmac_sha256 *key, uint8_t *buf,
+                           size_t cap)
+{
+    size_t n = proto_encode(m, buf, cap);
+    if (n == 0 || cap < n + PROTO_SIGNED_EXTRA)
+        return 0;
+    buf[2] = PROTO_VERSION_SIGNED;
+    put16(buf + n, m->sender), put16(buf + n + 2, m->to), put64(buf + n + 4, m->stamp);
+    sign(key, buf, n + 12, buf + n + 12);
+    return n + PROTO_SIGNED_EXTRA;
+}
+
+int proto_decode_signed(const uint8_t *buf, size_t len, const struct hmac_sha256 *key,
+                        struct proto_msg *out)
+{
+    uint8_t tag[PROTO_TAG_LEN];
+    int flen = check_header(buf, len, PROTO_VERSION_SIGNED, PROTO_SIGNED_EXTRA);
+    if (flen <= 0)
+        return flen;
+    size_t signed_len = (size_t)flen - PROTO_TAG_LEN;
+    sign(key, buf, signed_len, tag);
+    if (!hmac_equal(tag, buf + signed_len, PROTO_TAG_LEN))
+        return PROTO_EMAC;
+    /* Authentic from here on, but a member's bug can still send a bad value. */
+    memset(out, 0, sizeof *out);
+    out->type = buf[3];
+    int err = decode_payload(buf + PROTO_HDR_LEN, out);
+    const uint8_t *t = buf + signed_len - 12;
+    out->sender = get16(t), out->to = get16(t + 2), out->stamp = get64(t + 4);
+    if (err == 0 && (out->sender >= PROTO_MAX_NODES || out->to >= PROTO_MAX_NODES))
+        err = PROTO_EVALUE;
+    return err < 0 ? err : flen;
 }
 
 const char *proto_strerror(int err)
@@ -112,6 +175,8 @@ const char *proto_strerror(int err)
     case PROTO_ETYPE: return "bad_type";
     case PROTO_ELEN: return "bad_length";
     case PROTO_EVALUE: return "bad_value";
+    case PROTO_ENOKEY: return "needs-key";
+    case PROTO_EMAC: return "bad-mac";
     default: return "bad_frame";
     }
 }

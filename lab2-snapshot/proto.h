@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hmac.h"
+
 /*
  * TCP is a byte stream, so every message is a frame with a fixed header that
  * says how long the rest is. Integers are unsigned, big-endian, packed byte by
@@ -31,13 +33,27 @@
  *                 score u32 | items u8 | chan_gold u32 | chan_msgs u32   (30 bytes)
  *         a player's recorded state and the sums of its recorded channel
  *         states, sent to the initiator; ok=0: it could not finish (a peer died)
+ *
+ * With --key (README "Group key"), every frame of every type is signed instead: version 2, the
+ * same header and payload, then a trailer of PROTO_SIGNED_EXTRA bytes:
+ *
+ *   6+plen  | sender u16 | to u16 | stamp u64 | tag: HMAC-SHA256(key, every byte before it) 32 |
+ *
+ * sender and to are the writer's and the reader's ids (a frame for one player is refused by
+ * the others); stamp is the sender's wall clock in microseconds, strictly increasing per sender
+ * (freshness, auth.c). The payload length in the header stays the type's length. The tag is
+ * checked before any field is believed; whether the stamp is fresh is the receiver's business.
  */
 #define PROTO_MAGIC0 'S'
 #define PROTO_MAGIC1 'N'
 #define PROTO_VERSION 1
+#define PROTO_VERSION_SIGNED 2
 #define PROTO_HDR_LEN 6
 #define PROTO_MAX_PAYLOAD 30
-#define PROTO_MAX_FRAME (PROTO_HDR_LEN + PROTO_MAX_PAYLOAD)
+#define PROTO_TAG_LEN HMAC_SHA256_LEN
+#define PROTO_SIGNED_EXTRA (12 + PROTO_TAG_LEN) /* sender, to, stamp, tag */
+/* The largest frame, signed or not: what every buffer of frames is sized by. */
+#define PROTO_MAX_FRAME (PROTO_HDR_LEN + PROTO_MAX_PAYLOAD + PROTO_SIGNED_EXTRA)
 #define PROTO_MAX_NODES 16
 
 enum proto_type {
@@ -60,6 +76,9 @@ struct proto_msg {
     uint32_t life, score;
     uint8_t items;
     uint32_t chan_gold, chan_msgs;
+    uint16_t sender; /* signed frames only: the writer's id ... */
+    uint16_t to;     /* ... the reader's id ... */
+    uint64_t stamp;  /* ... and the writer's clock, microseconds */
 };
 
 /* Negative results of proto_decode(); proto_strerror() names them as why= tokens. */
@@ -69,6 +88,8 @@ enum proto_error {
     PROTO_ETYPE = -3,    /* unknown type */
     PROTO_ELEN = -4,     /* payload length wrong for its type */
     PROTO_EVALUE = -5,   /* a field out of range (a node id >= PROTO_MAX_NODES, ok > 1) */
+    PROTO_ENOKEY = -6,   /* a signed frame, but we run without --key */
+    PROTO_EMAC = -7,     /* with --key: the tag is missing (a plain frame) or wrong */
 };
 
 /* Decode the frame at the start of buf[0..len). Returns the bytes it used (>0),
@@ -80,7 +101,18 @@ int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *out);
  * the type is unknown. */
 size_t proto_encode(const struct proto_msg *m, uint8_t *buf, size_t cap);
 
-/* "bad_magic", "bad_version", ... : a token for ev=bad why=. */
+/* With --key: write m (sender, to and stamp included) as a signed frame, tagged with key (a
+ * context from hmac_sha256_init, not changed). Returns the bytes written, or 0 as above. */
+size_t proto_encode_signed(const struct proto_msg *m, const struct hmac_sha256 *key, uint8_t *buf,
+                           size_t cap);
+
+/* With --key: decode the signed frame at the start of buf[0..len). Results as proto_decode's;
+ * a plain (version 1) frame is PROTO_EMAC as soon as its version byte is there, and so is a
+ * wrong tag, checked (in constant time) before any field is read. */
+int proto_decode_signed(const uint8_t *buf, size_t len, const struct hmac_sha256 *key,
+                        struct proto_msg *out);
+
+/* "bad_magic", "bad_version", ..., "needs-key", "bad-mac": a token for ev=bad why=. */
 const char *proto_strerror(int err);
 
 #endif

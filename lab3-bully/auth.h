@@ -1,5 +1,7 @@
 /* auth.h - the group key (--key FILE) and the replay guard of signed frames (README "Group key").
- */
+ * The canonical copy is the kit's common/auth.h; labs 2 and 3 carry it verbatim (drift-checked).
+ * It needs the lab's proto.h to define PROTO_MAX_NODES and a struct proto_msg with the fields
+ * sender (the member's id) and stamp (microseconds). */
 #ifndef AUTH_H
 #define AUTH_H
 

@@ -304,6 +304,66 @@ START_TEST(attack_checks)
 }
 END_TEST
 
+/* key-forged: the partition heals at 1.4; before it nobody may take a HELLO in player 1's name,
+ * and player 0 logs one bad-mac per forged connection (4). */
+static void key_forged_log(int bad_macs)
+{
+    good(CHAN, "200");
+    add("node=1 ev=connect to=0 t=1.5");
+    add("node=0 ev=accept from=1 t=1.45");
+    for (int k = 0; k < bad_macs; k++)
+        add("node=0 ev=bad why=bad-mac from=? t=1.2");
+    R.applied[R.napplied++] = (struct applied_fault){1.4, F_NET, 0};
+}
+
+START_TEST(key_forged_checks)
+{
+    key_forged_log(4);
+    expect_pass("key-forged");
+    key_forged_log(3); /* one forged connection ignored silently or under another reason */
+    expect_fail("key-forged", V_SAFETY, "player 0 logged 3 ev=bad why=bad-mac for the 4 forged");
+    key_forged_log(4);
+    add("node=0 ev=accept from=1 t=1.3"); /* a claim taken before the real player could come */
+    expect_fail("key-forged", V_SAFETY, "player 0 took a HELLO in player 1's name");
+    key_forged_log(4);
+    R.napplied = 0;
+    expect_fail("key-forged", V_HARNESS, "never healed");
+}
+END_TEST
+
+/* key-wrong-key: 0 and 1 play, 2 holds another key and is refused both ways. */
+static void wrong_key_log(void)
+{
+    run_reset(3);
+    for (int i = 0; i < 3; i++) {
+        char line[96];
+        snprintf(line, sizeof line, "node=%d ev=ready port=%d players=3 gold=100 t=1", i, i + 1);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=bad why=bad-mac from=? t=2", i);
+        add(line);
+    }
+    add("node=0 ev=connect to=1 t=2");
+    add("node=1 ev=accept from=0 t=2");
+    add("node=0 ev=send msg=0:1 to=1 gold=10 have=90 t=3");
+    add("node=1 ev=recv msg=0:1 from=0 gold=10 have=110 t=4");
+}
+
+START_TEST(key_wrong_key_checks)
+{
+    wrong_key_log();
+    expect_pass("key-wrong-key");
+    ck_assert_ptr_nonnull(strstr(R.info, "outsider 2 1"));
+    add("node=0 ev=accept from=2 t=5");
+    expect_fail("key-wrong-key", V_SAFETY, "player 0 and player 2 hold different keys");
+    wrong_key_log();
+    add("node=2 ev=connect to=1 t=5");
+    expect_fail("key-wrong-key", V_SAFETY, "player 2 and player 1 hold different keys");
+    wrong_key_log();
+    add("node=1 ev=recv msg=2:1 from=2 gold=10 have=120 t=5"); /* coins from the outsider */
+    expect_fail("key-wrong-key", V_SAFETY, "never sent");
+}
+END_TEST
+
 static Suite *lab2_suite(void)
 {
     Suite *s = suite_create("lab2");
@@ -324,6 +384,8 @@ static Suite *lab2_suite(void)
     tcase_add_test(tc, bad_input_checks);
     tcase_add_test(tc, balance_above_supply_fails);
     tcase_add_test(tc, attack_checks);
+    tcase_add_test(tc, key_forged_checks);
+    tcase_add_test(tc, key_wrong_key_checks);
     suite_add_tcase(s, tc);
     return s;
 }

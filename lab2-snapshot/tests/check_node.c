@@ -19,6 +19,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include "proto.h"
+
 #ifndef PLAYER_BIN
 #define PLAYER_BIN "build/player" /* the Makefile passes $(B)/player */
 #endif
@@ -39,6 +41,7 @@ static struct proc P[NP];
 static int ports[NP];
 static char nodes[128];
 static char *hello_ms = "2000"; /* --hello-ms of the players a test starts */
+static char *key_of[NP];        /* --key of each player a test starts; NULL: none */
 
 static int64_t now_ms(void)
 {
@@ -100,7 +103,10 @@ static void spawn_player(int id, const char *interval)
     snprintf(seed, sizeof seed, "%d", 40 + id); /* fixed seeds: a failure reruns the same way */
     char *argv[] = {"player",     "--id",           idstr,    "--nodes", nodes,
                     "--interval", (char *)interval, "--gold", "100",     "--seed",
-                    seed,         "--hello-ms",     hello_ms, NULL};
+                    seed,         "--hello-ms",     hello_ms, NULL,      NULL,
+                    NULL};
+    if (key_of[id])
+        argv[13] = "--key", argv[14] = key_of[id];
     spawn(&P[id], argv);
 }
 
@@ -485,6 +491,185 @@ START_TEST(forged_xfer_flood)
 }
 END_TEST
 
+/* ---- --key: strangers without the group key are not believed at all ---- */
+
+#define KEY_BYTES "0123456789abcdef-lab2-group-key!" /* 32 bytes */
+static char group_key[64], other_key[64];
+static struct hmac_sha256 gk, ok;
+
+static void write_key(char *path, size_t cap, const char *name, const char *bytes)
+{
+    snprintf(path, cap, "/tmp/check_node.%d.%s", (int)getpid(), name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, strlen(bytes), f), strlen(bytes));
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void keys(void)
+{
+    write_key(group_key, sizeof group_key, "group.key", KEY_BYTES);
+    write_key(other_key, sizeof other_key, "other.key", "another-key-of-32-bytes-00000000");
+    hmac_sha256_init(&gk, KEY_BYTES, strlen(KEY_BYTES));
+    hmac_sha256_init(&ok, "another-key-of-32-bytes-00000000", 32);
+    for (int i = 0; i < NP; i++)
+        key_of[i] = group_key;
+}
+
+static void unkeys(void)
+{
+    unlink(group_key), unlink(other_key);
+    for (int i = 0; i < NP; i++)
+        key_of[i] = NULL;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A signed frame from `sender` to `to` with a fresh stamp, tagged with key k. */
+static uint64_t age_us; /* how far back signed_frame sets its stamps */
+
+static size_t signed_frame(uint8_t *b, struct proto_msg m, int sender, int to,
+                           const struct hmac_sha256 *k)
+{
+    static uint64_t last;
+    m.sender = (uint16_t)sender, m.to = (uint16_t)to;
+    m.stamp = last = wall_us() > last ? wall_us() : last + 1;
+    m.stamp -= age_us;
+    size_t n = proto_encode_signed(&m, k, b, PROTO_MAX_FRAME);
+    ck_assert_uint_ne(n, 0);
+    return n;
+}
+
+static void send_all(int fd, const uint8_t *b, size_t len)
+{
+    ck_assert_int_eq(send(fd, b, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* A flood the player may cut short: it closes the connection at the first bad frame. */
+static void send_flood(int fd, const uint8_t *b, size_t len)
+{
+    ssize_t w = send(fd, b, len, MSG_NOSIGNAL);
+    ck_assert_msg(w == (ssize_t)len || (w < 0 && (errno == EPIPE || errno == ECONNRESET)),
+                  "send: %s", strerror(errno));
+}
+
+/* Player 0 holds the key, 1 has not started. In 1's name, without the key: a plain HELLO; a
+ * plain HELLO and a flood of coins; a HELLO and coins signed with another key. Each is one
+ * ev=bad why=bad-mac and a closed connection, nothing is accepted, and the real player 1 joins.
+ * With the key (the test holds it), the same HELLO twice is a replay, one signed for player 2
+ * is not-for-us, one 40 s old is stale, and coins signed by player 2 on player 1's claim are
+ * wrong-sender. */
+START_TEST(key_strangers_refused)
+{
+    static uint8_t b[2000 * PROTO_MAX_FRAME];
+    struct proto_msg hello = {.type = PROTO_HELLO, .from = 1}, m;
+    struct proto_msg xfer = {.type = PROTO_XFER, .seq = 1, .gold = 50};
+    keys();
+    start_alone(0, "0");
+    int fd[5];
+    size_t len = frame(b, 1, (const uint8_t[]){0, 1}, 2);
+    send_all(fd[0] = dial(0), b, len);
+    for (int k = 0; k < 2000; k++, xfer.seq++)
+        len += proto_encode(&xfer, b + len, PROTO_MAX_FRAME);
+    send_flood(fd[1] = dial(0), b, len);
+    len = signed_frame(b, hello, 1, 0, &ok);
+    for (int k = 0; k < 100; k++, xfer.seq++)
+        len += signed_frame(b + len, xfer, 1, 0, &ok);
+    send_flood(fd[2] = dial(0), b, len);
+    for (int k = 0; k < 3; k++)
+        wait_closed(fd[k]);
+    for (int64_t end = now_ms() + WAIT_MS; count(0, "ev=bad why=bad-mac from=?") < 3;) {
+        ck_assert_msg(now_ms() < end, "3 forged connections, %d bad-mac lines",
+                      count(0, "ev=bad why=bad-mac from=?"));
+        pump(1000);
+    }
+    len = signed_frame(b, hello, 1, 0, &gk); /* with the key: a member could send this */
+    send_all(fd[3] = dial(0), b, len);
+    wait_for(0, "ev=accept from=1");
+    send_all(fd[4] = dial(0), b, len);
+    wait_for(0, "ev=bad why=replay from=?");
+    wait_closed(fd[4]);
+    len = signed_frame(b, xfer, 2, 0, &gk);
+    send_all(fd[3], b, len);
+    wait_for(0, "ev=bad why=wrong-sender from=1");
+    wait_closed(fd[3]);
+    age_us = 40 * 1000000ull;
+    len = signed_frame(b, hello, 1, 0, &gk);
+    age_us = 0;
+    send_all(fd[4] = dial(0), b, len);
+    wait_for(0, "ev=bad why=stale from=?");
+    wait_closed(fd[4]);
+    len = signed_frame(b, hello, 1, 2, &gk);
+    send_all(fd[4] = dial(0), b, len);
+    wait_for(0, "ev=bad why=not-for-us from=?");
+    wait_closed(fd[4]);
+    ck_assert_int_eq(proto_decode_signed(b, len, &gk, &m), (int)len); /* it was well signed */
+    ck_assert_int_eq(count(0, "ev=accept"), 1);
+    ck_assert_ptr_null(strstr(P[0].log, "ev=recv"));
+    spawn_player(1, "0");
+    spawn_player(2, "0");
+    wait_for(1, "ev=connect to=0");
+    wait_for(1, "ev=connect to=2");
+    say(1, "give 0 30\n");
+    wait_for(0, "ev=recv msg=1:1 from=1 gold=30 have=130 ");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 states=130,70,100 ");
+    ck_assert_ptr_null(strstr(P[0].log, "peer_down"));
+    for (int i = 0; i < NP; i++)
+        stop(i);
+    unkeys();
+}
+END_TEST
+
+/* Player 2 holds another key, then none: 0 and 1 never take it for a player (bad-mac both
+ * ways; needs-key at the player without a key) and play on; with the group key it joins. */
+START_TEST(key_wrong_key_and_no_key)
+{
+    keys();
+    key_of[2] = other_key;
+    start_alone(0, "0");
+    spawn_player(1, "0");
+    spawn_player(2, "0");
+    wait_for(0, "ev=connect to=1");
+    wait_for(1, "ev=connect to=0");
+    wait_for(0, "ev=bad why=bad-mac from=?");
+    wait_for(1, "ev=bad why=bad-mac from=?");
+    wait_for(2, "ev=bad why=bad-mac from=?");
+    say(0, "give 1 30\n");
+    wait_for(1, "ev=recv msg=0:1 from=0 gold=30 have=130 ");
+    stop(2);
+    pump(100);
+    int before = count(0, "ev=bad why=bad-mac from=?");
+    key_of[2] = NULL;
+    spawn_player(2, "0");
+    wait_for(2, "ev=bad why=needs-key from=?");
+    for (int64_t end = now_ms() + WAIT_MS; count(0, "ev=bad why=bad-mac from=?") <= before;) {
+        ck_assert_msg(now_ms() < end, "player 0 took the HELLO of a player without the key");
+        pump(1000);
+    }
+    stop(2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_ptr_null(strstr(P[i].log, "ev=accept from=2"));
+        ck_assert_ptr_null(strstr(P[i].log, "ev=connect to=2"));
+    }
+    key_of[2] = group_key;
+    spawn_player(2, "0");
+    wait_for(0, "ev=connect to=2");
+    wait_for(2, "ev=connect to=0");
+    wait_for(2, "ev=connect to=1");
+    say(0, "snap\n");
+    wait_for(0, "ev=snapshot snap=0:1 complete=1 total=300 states=70,130,100 ");
+    for (int i = 0; i < NP; i++)
+        stop(i);
+    unkeys();
+}
+END_TEST
+
 static int run_args(char *const argv[], char *out, size_t cap)
 {
     int status;
@@ -514,7 +699,9 @@ START_TEST(command_line)
     char *unknown[] = {"player", "--id", "0", "--bogus", NULL};
     char *badinit[] = {"player", "--id", "0", "--initiators", "0,,1", NULL};
     char *badgold[] = {"player", "--id", "0", "--gold", "0", NULL};
-    char **bad[] = {noid, badid, one, unknown, badinit, badgold};
+    char *nokey[] = {"player", "--id", "0", "--key", "/nonexistent/group.key", NULL};
+    char *shortkey[] = {"player", "--id", "0", "--key", "/dev/null", NULL};
+    char **bad[] = {noid, badid, one, unknown, badinit, badgold, nokey, shortkey};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         ck_assert_int_eq(run_args(bad[k], out, sizeof out), 2);
         ck_assert_str_eq(out, ""); /* usage goes to stderr, never stdout */
@@ -536,6 +723,8 @@ static Suite *node_suite(void)
     tcase_add_test(tc, silent_connections);
     tcase_add_test(tc, forged_hello_before_player_starts);
     tcase_add_test(tc, forged_xfer_flood);
+    tcase_add_test(tc, key_strangers_refused);
+    tcase_add_test(tc, key_wrong_key_and_no_key);
     suite_add_tcase(s, tc);
     return s;
 }

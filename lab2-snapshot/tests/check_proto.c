@@ -136,8 +136,11 @@ START_TEST(malformed)
     ck_assert_int_eq(decode_bytes(b, 1), PROTO_EMAGIC); /* caught from the first byte */
     memcpy(b, ok, len), b[1] = 'n';
     ck_assert_int_eq(decode_bytes(b, len), PROTO_EMAGIC);
-    memcpy(b, ok, len), b[2] = 2;
+    memcpy(b, ok, len), b[2] = 7;
     ck_assert_int_eq(decode_bytes(b, 3), PROTO_EVERSION);
+    memcpy(b, ok, len), b[2] = PROTO_VERSION_SIGNED; /* a player with --key: say so */
+    ck_assert_int_eq(decode_bytes(b, 3), PROTO_ENOKEY);
+    ck_assert_str_eq(proto_strerror(PROTO_ENOKEY), "needs-key");
     memcpy(b, ok, len), b[3] = 0;
     ck_assert_int_eq(decode_bytes(b, 4), PROTO_ETYPE);
     memcpy(b, ok, len), b[3] = 6;
@@ -193,6 +196,121 @@ START_TEST(random_bytes)
 }
 END_TEST
 
+/* ---- signed frames (--key) ---- */
+
+#define KEY "0123456789abcdef-group-key"
+static struct hmac_sha256 key, other_key;
+
+static void keys(void)
+{
+    hmac_sha256_init(&key, KEY, strlen(KEY));
+    hmac_sha256_init(&other_key, "0123456789abcdef-other-key", 26);
+}
+
+static struct proto_msg signed_sample(int type)
+{
+    struct proto_msg m = sample(type);
+    m.sender = 2, m.to = 15, m.stamp = 0x0001020304050607ull;
+    return m;
+}
+
+/* The layout of proto.h: plain header and payload with version 2, then sender, to, stamp, and
+ * the tag = HMAC-SHA256 over every byte before it (computed here with the one-shot function). */
+START_TEST(signed_layout)
+{
+    static const uint8_t trailer[12] = {0, 2, 0, 15, 0, 1, 2, 3, 4, 5, 6, 7};
+    struct proto_msg m = signed_sample(PROTO_XFER);
+    uint8_t plain[PROTO_MAX_FRAME], b[PROTO_MAX_FRAME], tag[32];
+    keys();
+    size_t n = proto_encode(&m, plain, sizeof plain);
+    ck_assert_uint_eq(proto_encode_signed(&m, &key, b, n + PROTO_SIGNED_EXTRA - 1), 0);
+    ck_assert_uint_eq(proto_encode_signed(&m, &key, b, sizeof b), n + PROTO_SIGNED_EXTRA);
+    ck_assert_uint_eq(b[2], PROTO_VERSION_SIGNED);
+    plain[2] = PROTO_VERSION_SIGNED;
+    ck_assert_mem_eq(b, plain, n);
+    ck_assert_mem_eq(b + n, trailer, sizeof trailer);
+    hmac_sha256(KEY, strlen(KEY), b, n + 12, tag);
+    ck_assert_mem_eq(b + n + 12, tag, sizeof tag);
+}
+END_TEST
+
+/* Every type, every field back, twice (the keyed context is not used up), and frame after frame
+ * on one stream. */
+START_TEST(signed_round_trip)
+{
+    static const int types[] = {PROTO_HELLO, PROTO_XFER, PROTO_MARKER, PROTO_REPORT, PROTO_WELCOME};
+    uint8_t stream[5 * PROTO_MAX_FRAME];
+    size_t len = 0;
+    keys();
+    for (int k = 0; k < 10; k++) {
+        struct proto_msg in = signed_sample(types[k % 5]), out;
+        size_t n = proto_encode_signed(&in, &key, stream + len, sizeof stream - len);
+        ck_assert_uint_ne(n, 0);
+        ck_assert_int_eq(proto_decode_signed(stream + len, n, &key, &out), (int)n);
+        ck_assert(same(&in, &out));
+        ck_assert(out.sender == 2 && out.to == 15 && out.stamp == in.stamp);
+        if (k < 5)
+            len += n;
+    }
+    for (size_t off = 0, k = 0; k < 5; k++) {
+        struct proto_msg out;
+        int r = proto_decode_signed(stream + off, len - off, &key, &out);
+        ck_assert_int_gt(r, 0);
+        ck_assert_int_eq(out.type, types[k]);
+        off += (size_t)r;
+    }
+}
+END_TEST
+
+/* A flip of any bit after the header (payload, sender, to, stamp, tag) is bad-mac; in the
+ * header it is some error or "need more", never a frame. */
+START_TEST(signed_any_bit_flipped)
+{
+    struct proto_msg m = signed_sample(PROTO_REPORT), out;
+    uint8_t good[PROTO_MAX_FRAME], b[PROTO_MAX_FRAME];
+    keys();
+    size_t n = proto_encode_signed(&m, &key, good, sizeof good);
+    for (size_t bit = 0; bit < 8 * n; bit++) {
+        memcpy(b, good, n);
+        b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        int r = proto_decode_signed(b, n, &key, &out);
+        if (bit / 8 >= PROTO_HDR_LEN)
+            ck_assert_msg(r == PROTO_EMAC, "bit %zu: %d", bit, r);
+        else
+            ck_assert_msg(r <= 0, "bit %zu: %d", bit, r);
+    }
+}
+END_TEST
+
+/* What a player with --key refuses: no tag (a plain frame, known from its third byte), the
+ * wrong key, a signed id out of range; a frame cut short is only "need more". */
+START_TEST(signed_rejects)
+{
+    struct proto_msg m = signed_sample(PROTO_HELLO), out;
+    uint8_t b[PROTO_MAX_FRAME];
+    keys();
+    size_t n = proto_encode(&m, b, sizeof b);
+    ck_assert_int_eq(proto_decode_signed(b, n, &key, &out), PROTO_EMAC);
+    ck_assert_int_eq(proto_decode_signed(b, 3, &key, &out), PROTO_EMAC);
+    n = proto_encode_signed(&m, &other_key, b, sizeof b);
+    ck_assert_int_eq(proto_decode_signed(b, n, &key, &out), PROTO_EMAC);
+    n = proto_encode_signed(&m, &key, b, sizeof b);
+    for (size_t len = 0; len < n; len++) /* truncated: wait for the rest, believe nothing */
+        ck_assert_int_eq(proto_decode_signed(b, len, &key, &out), 0);
+    ck_assert_int_eq(proto_decode_signed(b, n + 1, &key, &out), (int)n); /* the next frame's */
+    ck_assert_int_eq(proto_decode(b, n, &out), PROTO_ENOKEY); /* a player without --key */
+    b[2] = 9;
+    ck_assert_int_eq(proto_decode_signed(b, n, &key, &out), PROTO_EVERSION);
+    m.sender = 16; /* a member's bug: signed, but no such player */
+    n = proto_encode_signed(&m, &key, b, sizeof b);
+    ck_assert_int_eq(proto_decode_signed(b, n, &key, &out), PROTO_EVALUE);
+    m.sender = 1, m.to = 16;
+    n = proto_encode_signed(&m, &key, b, sizeof b);
+    ck_assert_int_eq(proto_decode_signed(b, n, &key, &out), PROTO_EVALUE);
+    ck_assert_str_eq(proto_strerror(PROTO_EMAC), "bad-mac");
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
     Suite *s = suite_create("proto");
@@ -206,6 +324,10 @@ static Suite *proto_suite(void)
     tcase_add_test(tc, malformed);
     tcase_add_test(tc, boundary_values);
     tcase_add_test(tc, random_bytes);
+    tcase_add_test(tc, signed_layout);
+    tcase_add_test(tc, signed_round_trip);
+    tcase_add_test(tc, signed_any_bit_flipped);
+    tcase_add_test(tc, signed_rejects);
     suite_add_tcase(s, tc);
     return s;
 }
