@@ -167,8 +167,8 @@ static int guard_slot(struct auth_guard *g, uint32_t sender)
     return i;
 }
 
-const char *auth_check_fresh(struct auth_guard *g, uint32_t sender, unsigned topic,
-                             uint64_t stamp, uint64_t now_us, enum auth_kind kind)
+const char *auth_check_fresh(struct auth_guard *g, uint32_t sender, unsigned topic, uint64_t stamp,
+                             uint64_t now_us, enum auth_kind kind)
 {
     uint64_t gap = stamp > now_us ? stamp - now_us : now_us - stamp;
     if (topic >= AUTH_TOPICS || (kind == AUTH_LIVE && gap > (uint64_t)AUTH_WINDOW_US))

@@ -65,8 +65,8 @@ struct auth_guard {
 
 /* An authentic message from sender on topic (< AUTH_TOPICS) at our wall clock now_us: NULL if it
  * is fresh (its stamp is then remembered), else "stale" or "replay". */
-const char *auth_check_fresh(struct auth_guard *g, uint32_t sender, unsigned topic,
-                             uint64_t stamp, uint64_t now_us, enum auth_kind kind);
+const char *auth_check_fresh(struct auth_guard *g, uint32_t sender, unsigned topic, uint64_t stamp,
+                             uint64_t now_us, enum auth_kind kind);
 
 /* lab3's: the stamp for our next message, always above the last; *last is updated. */
 uint64_t auth_next_stamp(uint64_t *last, uint64_t now_us);

@@ -66,7 +66,8 @@ static struct hmac_sha256 key_of(const char *raw)
     return k;
 }
 
-static const char json[] = "{\"type\": \"leader\", \"node\": 2, \"epoch\": 1, \"value\": 7, \"tx\": 0}";
+static const char json[] =
+    "{\"type\": \"leader\", \"node\": 2, \"epoch\": 1, \"value\": 7, \"tx\": 0}";
 
 /* buf = json signed for topic at stamp; returns its length. */
 static size_t signed_payload(const char *raw, const char *topic, uint64_t stamp, char *buf,
@@ -113,9 +114,9 @@ START_TEST(verify_good_and_bad)
     ck_assert(auth_looks_signed(p, len));
     ck_assert_str_eq(auth_verify(&other, "system/leader", p, len, &jl, &stamp), "bad-mac");
     ck_assert_str_eq(auth_verify(&k, "system/result", p, len, &jl, &stamp), "bad-mac");
-    ck_assert_str_eq(auth_verify(&k, "system/leader", (const uint8_t *)json, strlen(json), &jl,
-                                 &stamp),
-                     "bad-mac"); /* missing */
+    ck_assert_str_eq(
+        auth_verify(&k, "system/leader", (const uint8_t *)json, strlen(json), &jl, &stamp),
+        "bad-mac"); /* missing */
     ck_assert(!auth_looks_signed((const uint8_t *)json, strlen(json)));
     for (size_t cut = 0; cut < len; cut++) /* truncated anywhere */
         ck_assert_str_eq(auth_verify(&k, "system/leader", p, cut, &jl, &stamp), "bad-mac");
@@ -123,8 +124,8 @@ START_TEST(verify_good_and_bad)
         char copy[512];
         memcpy(copy, buf, len);
         copy[i] ^= 1;
-        ck_assert_str_eq(
-            auth_verify(&k, "system/leader", (const uint8_t *)copy, len, &jl, &stamp), "bad-mac");
+        ck_assert_str_eq(auth_verify(&k, "system/leader", (const uint8_t *)copy, len, &jl, &stamp),
+                         "bad-mac");
     }
     /* a stamp of 21 digits, or above UINT64_MAX, is malformed rather than wrapped */
     const char *huge = "{}\n18446744073709551616 "
@@ -144,10 +145,8 @@ START_TEST(fresh_then_replay)
     ck_assert_str_eq(auth_check_fresh(&g, 3, 2, NOW, NOW + 5, AUTH_LIVE), "replay");
     ck_assert_ptr_null(auth_check_fresh(&g, 2, 2, NOW, NOW, AUTH_LIVE));     /* other sender */
     ck_assert_ptr_null(auth_check_fresh(&g, 3, 5, NOW - 9, NOW, AUTH_LIVE)); /* other topic */
-    ck_assert_str_eq(auth_check_fresh(&g, 1, 0, NOW - AUTH_WINDOW_US - 1, NOW, AUTH_LIVE),
-                     "stale");
-    ck_assert_str_eq(auth_check_fresh(&g, 1, 0, NOW + AUTH_WINDOW_US + 1, NOW, AUTH_LIVE),
-                     "stale");
+    ck_assert_str_eq(auth_check_fresh(&g, 1, 0, NOW - AUTH_WINDOW_US - 1, NOW, AUTH_LIVE), "stale");
+    ck_assert_str_eq(auth_check_fresh(&g, 1, 0, NOW + AUTH_WINDOW_US + 1, NOW, AUTH_LIVE), "stale");
     ck_assert_ptr_null(auth_check_fresh(&g, 1, 0, NOW - AUTH_WINDOW_US, NOW, AUTH_LIVE));
     ck_assert_str_eq(auth_check_fresh(&g, 1, AUTH_TOPICS, NOW, NOW, AUTH_LIVE), "stale");
 }

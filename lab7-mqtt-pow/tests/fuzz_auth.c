@@ -10,12 +10,12 @@
 #include "auth.h"
 #include "msg.h"
 
-#define FUZZ_ASSERT(c)                                                                         \
-    do {                                                                                       \
-        if (!(c)) {                                                                            \
-            fprintf(stderr, "fuzz_auth: property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-            abort();                                                                           \
-        }                                                                                      \
+#define FUZZ_ASSERT(c)                                                                             \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "fuzz_auth: property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__);   \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf[at] ^= 0x20;
     FUZZ_ASSERT(auth_verify(&key, TOPIC_RESULT, (const uint8_t *)buf, n, &jl, &stamp) != NULL);
     buf[at] ^= 0x20;
-    FUZZ_ASSERT(auth_verify(&key, TOPIC_RESULT, (const uint8_t *)buf, n - 1 - at % 8, &jl,
-                            &stamp) != NULL);
+    FUZZ_ASSERT(
+        auth_verify(&key, TOPIC_RESULT, (const uint8_t *)buf, n - 1 - at % 8, &jl, &stamp) != NULL);
     return 0;
 }
