@@ -1178,6 +1178,187 @@ static void check_auth(struct run *r, struct verdict *v)
         }
 }
 
+/* ---- --key: the group key (lab7 README "Group key") ---- */
+
+#define KEY_LEN 32
+#define OUTSIDER 0 /* key-wrong-key: node 0 (args0) holds another key */
+
+/* One key file per node, {dir}/group.key, so that a test can give one node another key; then
+ * the broker. */
+static int write_keys(struct run *r, int odd_one, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        uint8_t key[KEY_LEN];
+        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
+        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            key[k] = (uint8_t)(x >> 56);
+        char path[600];
+        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
+            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
+    }
+    return setup_broker(r, v);
+}
+
+static int setup_group_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, -1, v);
+}
+
+static int setup_outsider_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, OUTSIDER, v);
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Publish json as is (no tag) and with the signed trailer "\n<stamp> <64 hex>" (written here,
+ * independently of the lab's code) whose tag is bytes of our own: the grader has no key, so
+ * this is what a forger without it can send. Fresh stamps: only the tag can give them away. */
+static int publish_forged(int fd, const char *topic, const char *json)
+{
+    char buf[512];
+    uint64_t stamp = wall_us();
+    int n = snprintf(buf, sizeof buf, "%s\n%llu ", json, (unsigned long long)stamp);
+    for (int k = 0; k < 32 && n > 0 && (size_t)n + 2 < sizeof buf; k++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%02x", (unsigned)((stamp * 31 + k) & 255));
+    return mqtt_publish0(fd, topic, json) == 0 && mqtt_publish0(fd, topic, buf) == 0 ? 0 : -1;
+}
+
+/* F_CALL: what the README lists as "not protected without a key", each time the leader
+ * publishes a result for tx (inside its --pause): a challenge for tx+1 in its name (first
+ * wins), an announcement of node 1 as leader of the next epoch, the leader's leave, and a
+ * result for tx+1 with a proof at difficulty 1. Three times. */
+static void inject_key_forged(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = spy(r, v);
+    char topic[64], pay[1024], msg[512], data[64], hex[65];
+    bool retained;
+    s->attack_t = mono_ms();
+    while (fd >= 0 && s->forged < 3 &&
+           mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained, 10000) == 0) {
+        long long tx = json_num(pay, "tx"), ep = json_num(pay, "epoch"), ld = json_num(pay, "node");
+        if (retained || strcmp(topic, "system/result") != 0 || tx < 0 || strstr(pay, "forged-"))
+            continue;
+        snprintf(data, sizeof data, "forged-%lld", tx + 1);
+        unsigned long long nonce = 0;
+        while (pow_bits(data, nonce, hex) < 1)
+            nonce++;
+        int bad = 0;
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"challenge\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": 1, \"data\": \"%s\"}", ld, ep, tx + 1, data);
+        bad |= publish_forged(fd, "system/challenge", msg);
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"leader\", \"node\": 1, \"epoch\": %lld, \"value\": 4294967295, "
+                 "\"tx\": %lld}", ep + 1, tx);
+        bad |= publish_forged(fd, "system/leader", msg);
+        snprintf(msg, sizeof msg, "{\"type\": \"leave\", \"node\": %lld}", ld);
+        bad |= publish_forged(fd, "system/leave", msg);
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"result\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": 1, \"nonce\": %llu, \"winner\": 1, \"data\": \"%s\"}",
+                 ld, ep, tx + 1, nonce, data);
+        bad |= publish_forged(fd, "system/result", msg);
+        s->forged += bad == 0;
+    }
+    if (fd >= 0)
+        hang_up(fd);
+}
+
+/* How many ev=bad why=bad-mac node i logged. */
+static int bad_macs(struct run *r, int i)
+{
+    int k = 0;
+    for (int j = 0; j < r->node[i].n; j++) {
+        const char *why = event_get(&r->node[i].ev[j], "why");
+        k += !strcmp(r->node[i].ev[j].ev, "bad") && why && !strcmp(why, "bad-mac");
+    }
+    return k;
+}
+
+static void check_key_forged(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    check_results_issued(r, v);
+    for (int i = 0; i < r->n; i++) {
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *data = event_get(e, "data");
+            long long leader;
+            if ((!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != 0) ||
+                !strcmp(e->ev, "leave") ||
+                (!strcmp(e->ev, "challenge") && data && !strncmp(data, "forged-", 7)))
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d believed a message forged without the group key: "
+                                    "%s (with --key a message without a good tag must be "
+                                    "dropped, ev=bad why=bad-mac)",
+                                    i, event_str(e, a, sizeof a));
+        }
+        if (bad_macs(r, i) == 0)
+            return verdict_fail(v, V_SAFETY, "node %d never logged ev=bad why=bad-mac for the "
+                                             "%d rounds of forgeries", i,
+                                ((struct lab7_state *)r->lab_state)->forged);
+    }
+}
+
+/* key-wrong-key: the group (nodes 1..n-1) has finished; the outsider runs on. */
+static bool until_group_done(struct run *r, char *why, size_t cap)
+{
+    for (int i = 1; i < r->n; i++)
+        if (run_count(r, i, "done") == 0)
+            return snprintf(why, cap, "node %d has not printed ev=done", i), false;
+    return true;
+}
+
+/* Node 0 holds another key and leads itself: nodes 1..n-1 never hear of it, elect among
+ * themselves and keep one chain; node 0 published (it issued challenges) and heard them only
+ * as bad-mac too. */
+static void check_outsider(struct run *r, struct verdict *v)
+{
+    static struct run group; /* the run without node 0, for the chain checks */
+    char a[512];
+    group = *r;
+    group.n = r->n - 1;
+    memmove(group.node, r->node + 1, sizeof *r->node * (size_t)group.n);
+    check_chain(&group, v);
+    snprintf(r->info, sizeof r->info, "%s", group.info);
+    if (run_count(r, OUTSIDER, "challenge") == 0)
+        return verdict_fail(v, V_HARNESS, "node 0 (another key) never issued a challenge: the "
+                                          "test proved nothing");
+    for (int i = 1; i < r->n; i++) {
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long x;
+            if (((!strcmp(e->ev, "peer") && event_int(e, "peer", &x)) ||
+                 (!strcmp(e->ev, "leader") && event_int(e, "leader", &x)) ||
+                 (!strcmp(e->ev, "challenge") && event_int(e, "leader", &x))) &&
+                x == OUTSIDER)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d believed node 0, which holds another key: %s (its "
+                                    "every message must be dropped, why=bad-mac)",
+                                    i, event_str(e, a, sizeof a));
+        }
+        if (bad_macs(r, i) == 0)
+            return verdict_fail(v, V_SAFETY, "node %d never logged why=bad-mac for node 0's "
+                                             "messages", i);
+    }
+    if (bad_macs(r, OUTSIDER) == 0)
+        verdict_fail(v, V_SAFETY, "node 0 (another key) never logged why=bad-mac for the "
+                                  "group's messages");
+}
+
 /* ---- the table ---- */
 
 /* --participants is always the number of nodes the test starts: K is the contract of discovery
@@ -1189,10 +1370,11 @@ static void check_auth(struct run *r, struct verdict *v)
 /* The same at another difficulty (a later --difficulty wins over COMMON's). */
 #define ARGSD(rounds, pause, d) ARGS(rounds, pause) " --difficulty " #d
 #define LEADS "--vote 4294967295 " /* node 0 casts the highest vote possible: it leads */
+#define KEY " --key {dir}/group.key"
 
 static const struct gtest tests[] = {
     {.name = "one-leader",
-     .points = 10,
+     .points = 5,
      .nodes = 3,
      .args = ARGS(8, 30),
      .net = "",
@@ -1251,7 +1433,7 @@ static const struct gtest tests[] = {
      .timeout_ms = 120000,
      .what = "the leader is killed: its Will fires, the others elect a new one, the chain goes on"},
     {.name = "broker-restart",
-     .points = 10,
+     .points = 5,
      .nodes = 3,
      .args = ARGS(30, 100),
      .net = "",
@@ -1362,6 +1544,33 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "a broker with password_file and ACL: nodes log in; strangers are refused, a "
              "read-only account cannot publish"},
+    {.name = "key-forged",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(12, 100) KEY,
+     .net = "",
+     .args0 = LEADS ARGS(12, 100) KEY,
+     .faults = {{200, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_key_forged,
+     .check = check_key_forged,
+     .setup = setup_group_key,
+     .timeout_ms = 90000,
+     .what = "--key: a forged next challenge, leader announcement, leave and result (no tag, a "
+             "tag without the key) are all dropped (bad-mac): one leader, one chain"},
+    {.name = "key-wrong-key",
+     .points = 5,
+     .nodes = 4,
+     .args = ARGS(12, 50) KEY,
+     .net = "",
+     .args0 = "--id {id} --port {aux} --participants 1 --rounds 0 --pause 100 " COMMON KEY
+              " --init-timeout 300",
+     .until = until_group_done,
+     .check = check_outsider,
+     .setup = setup_outsider_key,
+     .timeout_ms = 90000,
+     .what = "--key: node 0 holds another key and leads itself: nodes 1-3 never believe it "
+             "(bad-mac), elect among themselves and keep one chain"},
     {.name = "tls",
      .points = 5,
      .nodes = 3,

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "evlog.h"
 #include "msg.h"
 #include "net.h"
@@ -18,7 +19,7 @@ static const char usage[] =
     "usage: pownode --id ID [--broker HOST] [--port N] [--participants K] [--threads T]\n"
     "               [--difficulty D] [--seed S] [--init-timeout MS] [--pause MS]\n"
     "               [--rounds N] [--keepalive S] [--cafile FILE] [--cheat invalid|stale]\n"
-    "               [--vote V] [--user NAME --password-file FILE] [--help]\n"
+    "               [--vote V] [--user NAME --password-file FILE] [--key FILE] [--help]\n"
     "  --id ID            this node's id, 0..1000000 (required)\n"
     "  --broker HOST      MQTT broker host (default 127.0.0.1)\n"
     "  --port N           broker port (default 1883; 8883 is the usual TLS port)\n"
@@ -38,6 +39,10 @@ static const char usage[] =
     "  --cheat KIND       misbehave on purpose, for the grader: 'invalid' sends random\n"
     "                     nonces, 'stale' re-sends old proofs; such a node must never win\n"
     "  --vote V           vote V (0..4294967295) instead of a random vote (for tests)\n"
+    "  --key FILE         sign every message with this group key and drop any without\n"
+    "                     a good tag (ev=bad why=bad-mac) or seen before (why=replay);\n"
+    "                     every node needs the same file, at least 16 bytes:\n"
+    "                     head -c 32 /dev/urandom > group.key (default: off)\n"
     "  --help             print this help and exit\n"
     "Event lines go to stdout; SIGINT or SIGTERM prints ev=stats and exits 0.\n";
 
@@ -78,6 +83,15 @@ static void read_password(const char *path, char *out, size_t cap)
     if (!out[0] || strlen(out) >= cap - 1)
         die_usage("--password-file: %s: the first line must hold a password of 1..%zu bytes",
                   path, cap - 2);
+}
+
+/* The key is read at start-up: a missing or short file stops us before we connect. */
+static void set_key(const char *path, struct node_cfg *c)
+{
+    char err[512];
+    if (auth_load_key(path, &c->key, err, sizeof err) != 0)
+        die_usage("%s", err);
+    c->keyed = true;
 }
 
 static void parse(int argc, char **argv, struct node_cfg *c)
@@ -128,6 +142,8 @@ static void parse(int argc, char **argv, struct node_cfg *c)
             c->user = v;
         else if (!strcmp(a, "--password-file"))
             read_password(v, c->password, sizeof c->password);
+        else if (!strcmp(a, "--key"))
+            set_key(v, c);
         else if (!strcmp(a, "--vote"))
             c->vote = number(a, v, 0, UINT32_MAX), c->fixed_vote = true;
         else if (!strcmp(a, "--cheat")) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "chain.h"
 #include "election.h"
 #include "evlog.h"
@@ -80,6 +81,8 @@ struct node {
     struct miner miner;
     int pipe[2];
     uint64_t rng;
+    struct auth_guard guard; /* --key: the last stamp accepted per sender and topic */
+    uint64_t stamp;          /* --key: the stamp of our last signed message */
     unsigned long long hashes, solutions, results, rejects, bad;
 };
 
@@ -99,10 +102,20 @@ static void bad(struct node *n, const char *why, const char *topic, long long fr
     evlog("ev=bad why=%s topic=%s from=%lld", why, topic, from);
 }
 
+/* m as a payload: its JSON and, with --key, the signed trailer (auth.h). 0 if it does not fit. */
+static size_t encode(struct node *n, const struct msg *m, char *buf, size_t cap)
+{
+    size_t len = msg_encode(m, buf, cap);
+    if (len == 0 || !n->cfg->keyed)
+        return len;
+    uint64_t stamp = auth_next_stamp(&n->stamp, auth_wall_us());
+    return auth_sign(&n->cfg->key, msg_topic(m->type), buf, len, cap, stamp);
+}
+
 static void publish(struct node *n, const struct msg *m, bool retain)
 {
     char buf[MSG_MAX_PAYLOAD];
-    size_t len = msg_encode(m, buf, sizeof buf);
+    size_t len = encode(n, m, buf, sizeof buf);
     if (len == 0 || mqtt_client_publish(&n->mq, msg_topic(m->type), buf, len, 1, retain) < 0)
         fprintf(stderr, "pownode: %s not sent (queue full or connection lost)\n",
                 msg_type_name(m->type));
@@ -395,9 +408,9 @@ static void heard_of(struct node *n, uint32_t id)
 static void send_init(struct node *n)
 {
     struct msg m = {.type = MSG_INIT, .node = n->cfg->id};
-    char buf[64];
-    size_t len = msg_encode(&m, buf, sizeof buf);
-    if (mqtt_client_connected(&n->mq))
+    char buf[MSG_MAX_PAYLOAD];
+    size_t len = encode(n, &m, buf, sizeof buf);
+    if (len && mqtt_client_connected(&n->mq))
         mqtt_client_publish(&n->mq, TOPIC_INIT, buf, len, 0, false);
 }
 
@@ -599,17 +612,29 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
                        bool retained)
 {
     struct node *n = ctx;
-    (void)retained;
     if (len == 0)
         return; /* a retained message being cleared */
     if (len > MSG_MAX_PAYLOAD) /* no message of ours is this long: do not even parse it */
         return bad(n, "oversized_payload", topic, -1);
+    uint64_t stamp = 0;
+    const char *why = NULL;
+    if (n->cfg->keyed) /* the tag first: nothing in the payload is believed before it */
+        why = auth_verify(&n->cfg->key, topic, payload, len, &len, &stamp);
+    else if (auth_looks_signed(payload, len))
+        why = "needs-key";
+    if (why)
+        return bad(n, why, topic, -1);
     struct msg m;
-    const char *why;
     if (msg_decode((const char *)payload, len, &m, &why) < 0)
         return bad(n, why, topic, -1);
     if (strcmp(topic, msg_topic(m.type)) != 0)
         return bad(n, "wrong_topic", topic, m.node);
+    if (n->cfg->keyed) {
+        enum auth_kind k = retained ? AUTH_RETAINED : m.type == MSG_LEAVE ? AUTH_WILL : AUTH_LIVE;
+        why = auth_check_fresh(&n->guard, m.node, (unsigned)m.type, stamp, auth_wall_us(), k);
+        if (why)
+            return bad(n, why, topic, m.node);
+    }
     if (m.node == n->cfg->id && (m.type == MSG_INIT || m.type == MSG_VOTE))
         return; /* our own, echoed back */
     if (m.type != MSG_LEAVE && m.type != MSG_SOLUTION && m.node != n->cfg->id)
@@ -691,6 +716,10 @@ static int try_connect(struct node *n)
 {
     char err[512];
     n->attempts++;
+    /* A new Will each time: signed now, so that it is newer than the last one anyone accepted. */
+    struct msg will = {.type = MSG_LEAVE, .node = n->cfg->id};
+    if (encode(n, &will, n->mq.will_msg, sizeof n->mq.will_msg) == 0)
+        return fprintf(stderr, "pownode: the Will does not fit\n"), -1;
     int rc = mqtt_client_connect(&n->mq, err, sizeof err);
     if (rc == 0)
         return 0;
@@ -802,9 +831,7 @@ static void setup(struct node *n, const struct node_cfg *cfg)
     c->keepalive = (uint16_t)cfg->keepalive;
     snprintf(c->client_id, sizeof c->client_id, "pownode-%u", cfg->id);
     /* 3.1.2.5 Will Flag: if we vanish without DISCONNECT the broker says so for us. */
-    c->will_topic = TOPIC_LEAVE;
-    struct msg will = {.type = MSG_LEAVE, .node = cfg->id};
-    msg_encode(&will, c->will_msg, sizeof c->will_msg);
+    c->will_topic = TOPIC_LEAVE; /* its payload is made in try_connect */
     static const char *const topics[] = {TOPIC_LEADER,   TOPIC_INIT,   TOPIC_VOTE, TOPIC_CHALLENGE,
                                          TOPIC_SOLUTION, TOPIC_RESULT, TOPIC_LEAVE};
     for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)

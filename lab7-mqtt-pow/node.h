@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hmac.h"
+
 enum cheat { CHEAT_NONE, CHEAT_INVALID, CHEAT_STALE };
 
 struct node_cfg {
@@ -25,6 +27,8 @@ struct node_cfg {
     enum cheat cheat;
     bool fixed_vote; /* --vote: a chosen vote instead of a random one (tests) */
     uint64_t vote;
+    bool keyed;             /* --key: sign every message, drop unsigned ones (README) */
+    struct hmac_sha256 key; /* the group key, set up once */
 };
 
 /* Run until *stop (set by a signal; wake_fd is written then) becomes nonzero. Returns 0 on a

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "auth.h"
 #include "broker.h"
+#include "msg.h"
 
 #ifndef POWNODE_BIN
 #define POWNODE_BIN "build/pownode"
@@ -16,6 +18,7 @@
 
 static struct broker broker;
 static struct proc node[N];
+static struct proc odd[2]; /* outsiders (key tests), stopped by teardown if a test fails */
 
 /* Start node i; extra is appended to the common arguments (space-separated). */
 static void start_node(int i, int rounds, const char *extra)
@@ -83,6 +86,9 @@ static void teardown(void)
     for (int i = 0; i < N; i++)
         if (node[i].pid > 0)
             proc_stop(&node[i], true);
+    for (int i = 0; i < 2; i++)
+        if (odd[i].pid > 0)
+            proc_stop(&odd[i], true);
     broker_cleanup(&broker);
 }
 
@@ -253,6 +259,134 @@ START_TEST(broker_login_and_acl)
 }
 END_TEST
 
+/* --key (README "Group key"): key files in the broker's temp dir; returns the path of name. */
+static const char *key_path(const char *name, int byte)
+{
+    static char path[2][512];
+    static int k;
+    char *p = path[k++ % 2];
+    snprintf(p, 512, "%s/%s", broker_dir(&broker), name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 32; i++)
+        fputc(byte + i, f);
+    ck_assert_int_eq(fclose(f), 0);
+    return p;
+}
+
+/* json signed with the bytes byte, byte+1, ... (as key_path writes them) at stamp, published. */
+static void publish_signed(int byte, const char *topic, const char *json, uint64_t stamp)
+{
+    uint8_t raw[32];
+    for (int i = 0; i < 32; i++)
+        raw[i] = (uint8_t)(byte + i);
+    struct hmac_sha256 k;
+    hmac_sha256_init(&k, raw, sizeof raw);
+    char buf[MSG_MAX_PAYLOAD];
+    snprintf(buf, sizeof buf, "%s", json);
+    size_t len = auth_sign(&k, topic, buf, strlen(buf), sizeof buf, stamp);
+    ck_assert_uint_gt(len, 0);
+    ck_assert_int_eq(broker_publish(&broker, topic, buf, len, false), 0);
+}
+
+static void publish_plain(const char *topic, const char *json)
+{
+    ck_assert_int_eq(broker_publish(&broker, topic, json, strlen(json), false), 0);
+}
+
+/* Nodes 0-2 hold the group key. Node 7 holds another key and node 8 none: both are real
+ * pownodes publishing on the same topics, and never heard. Forged messages without the key
+ * (a vote, a challenge and a result in the leader's name), one with a wrong key, a replayed
+ * and a stale one with the right key: all refused, with the reason. */
+START_TEST(key_group_ignores_outsiders)
+{
+    char arg[600];
+    snprintf(arg, sizeof arg, "--key %s", key_path("group.key", 'a'));
+    for (int i = 0; i < N; i++)
+        start_node(i, 8, arg);
+    char port[16], *wrong_key = (char *)key_path("wrong.key", 'A');
+    snprintf(port, sizeof port, "%d", broker.port);
+    char *argv7[] = {POWNODE_BIN, "--id", "7", "--port", port, "--participants", "1",
+                     "--difficulty", "8", "--pause", "50", "--key", wrong_key, NULL};
+    char *argv8[] = {POWNODE_BIN, "--id", "8", "--port", port, "--participants", "1",
+                     "--difficulty", "8", "--pause", "50", NULL};
+    ck_assert_int_eq(proc_start(&odd[0], argv7), 0);
+    ck_assert_int_eq(proc_start(&odd[1], argv8), 0);
+    ck_assert(proc_wait(&odd[0], "ev=challenge", 1)); /* both lead themselves and publish */
+    ck_assert(proc_wait(&odd[1], "ev=challenge", 1));
+    ck_assert(proc_wait(&node[0], "ev=leader", 1));
+    char lead[16];
+    snprintf(lead, sizeof lead, "%s", field(&node[0], "ev=leader", 0, "leader"));
+    char forged[3][256];
+    snprintf(forged[0], sizeof forged[0],
+             "{\"type\": \"vote\", \"node\": 666, \"epoch\": 2, \"value\": 4294967295}");
+    snprintf(forged[1], sizeof forged[1],
+             "{\"type\": \"challenge\", \"node\": %s, \"epoch\": 1, \"tx\": 900, "
+             "\"difficulty\": 1, \"data\": \"forged\"}", lead);
+    snprintf(forged[2], sizeof forged[2],
+             "{\"type\": \"result\", \"node\": %s, \"epoch\": 1, \"tx\": 1, \"difficulty\": 1, "
+             "\"nonce\": 1, \"winner\": 666, \"data\": \"forged\"}", lead);
+    publish_plain(TOPIC_VOTE, forged[0]);
+    publish_plain(TOPIC_CHALLENGE, forged[1]);
+    publish_plain(TOPIC_RESULT, forged[2]);
+    publish_signed('A', TOPIC_RESULT, forged[2], auth_wall_us()); /* another key */
+    const char *leave = "{\"type\": \"leave\", \"node\": 555}"; /* harmless: 555 is unknown */
+    uint64_t now = auth_wall_us();
+    publish_signed('a', TOPIC_LEAVE, leave, now);
+    publish_signed('a', TOPIC_LEAVE, leave, now); /* the same again: a replay */
+    publish_signed('a', TOPIC_RESULT, forged[2], now - AUTH_WINDOW_US - 1000000); /* stale */
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(proc_wait(&node[i], "ev=done", 1), "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "why=replay topic=system/leave from=555", 1),
+                      "node %d:\n%s", i, tail(&node[i]));
+        ck_assert_msg(proc_wait(&node[i], "why=stale topic=system/result", 1), "node %d:\n%s",
+                      i, tail(&node[i]));
+        ck_assert_int_ge(proc_count(&node[i], "why=bad-mac topic=system/vote"), 2);
+        ck_assert_int_ge(proc_count(&node[i], "why=bad-mac topic=system/challenge"), 3);
+        ck_assert_int_ge(proc_count(&node[i], "why=bad-mac topic=system/result"), 2);
+        ck_assert_msg(!strstr(node[i].buf, "=666") && !strstr(node[i].buf, "peer=7 ") &&
+                          !strstr(node[i].buf, "peer=8 ") && !strstr(node[i].buf, "leader=7 ") &&
+                          !strstr(node[i].buf, "leader=8 ") && !strstr(node[i].buf, "ev=leave"),
+                      "node %d believed an outsider:\n%s", i, tail(&node[i]));
+        ck_assert_str_eq(field(&node[i], "ev=leader", 0, "leader"), lead);
+        ck_assert_int_eq(proc_count(&node[i], "ev=leader"), 1);
+    }
+    ck_assert(proc_wait(&odd[0], "why=bad-mac", 1));   /* it cannot read the group either */
+    ck_assert(proc_wait(&odd[1], "why=needs-key", 1)); /* the group's messages are signed */
+    for (int k = 0; k < 2; k++) {
+        int st = proc_stop(&odd[k], false);
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    stop_all();
+}
+END_TEST
+
+/* With --key, a late joiner still learns the leader and the open challenge from the retained
+ * messages (any age: they are authentic), and a killed leader's Will (signed when it connected)
+ * still starts a new election. */
+START_TEST(key_retained_and_will)
+{
+    char arg[600];
+    snprintf(arg, sizeof arg, "--participants 2 --key %s --vote 4294967295",
+             key_path("group.key", 'a'));
+    start_node(0, 0, arg); /* node 0 leads epoch 1 */
+    snprintf(arg, sizeof arg, "--participants 2 --key %s", key_path("group.key", 'a'));
+    start_node(1, 0, arg);
+    ck_assert(proc_wait(&node[1], "ev=result tx=2 ", 1));
+    start_node(2, 0, arg); /* late: the retained announcement tells it the leader */
+    ck_assert_msg(proc_wait(&node[2], "ev=leader leader=0 epoch=1", 1), "%s", tail(&node[2]));
+    ck_assert_msg(proc_wait(&node[2], "ev=result", 1), "%s", tail(&node[2]));
+    proc_stop(&node[0], true); /* the Last Will fires */
+    for (int i = 1; i < N; i++)
+        ck_assert_msg(proc_wait(&node[i], "ev=leave peer=0", 1), "node %d:\n%s", i,
+                      tail(&node[i]));
+    ck_assert_msg(proc_wait(&node[1], "epoch=2 vote=", 1), "%s", tail(&node[1]));
+    ck_assert_int_eq(proc_count(&node[1], "why=bad-mac") + proc_count(&node[2], "why=bad-mac"),
+                     0);
+    stop_all();
+}
+END_TEST
+
 START_TEST(command_line)
 {
     char out[8192], err[8192];
@@ -275,6 +409,14 @@ START_TEST(command_line)
     char *cheat[] = {POWNODE_BIN, "--id", "1", "--cheat", "lots", NULL};
     st = run_collect(cheat, out, sizeof out, err, sizeof err);
     ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    char *nokey[] = {POWNODE_BIN, "--id", "1", "--key", "/nonexistent/group.key", NULL};
+    st = run_collect(nokey, out, sizeof out, err, sizeof err);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    ck_assert_ptr_nonnull(strstr(err, "No such file"));
+    char *shortkey[] = {POWNODE_BIN, "--id", "1", "--key", "/dev/null", NULL};
+    st = run_collect(shortkey, out, sizeof out, err, sizeof err);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+    ck_assert_ptr_nonnull(strstr(err, "too short"));
 }
 END_TEST
 
@@ -291,6 +433,8 @@ int main(void)
     tcase_add_test(tc, oversized_payload_dropped);
     tcase_add_test(tc, oversized_retained_skipped);
     tcase_add_test(tc, broker_login_and_acl);
+    tcase_add_test(tc, key_group_ignores_outsiders);
+    tcase_add_test(tc, key_retained_and_will);
     suite_add_tcase(s, tc);
     tc = tcase_create("usage");
     tcase_set_timeout(tc, 60);
