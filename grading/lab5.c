@@ -741,6 +741,8 @@ static void check_huge_seq(struct run *r, struct verdict *v)
 
 /* One key file per member, in its own {dir} (as lab3's grading does), so that a test can give
  * one member another key. */
+static int count_why(const struct run *r, int node, const char *why);
+
 static int write_keys(struct run *r, int odd_one, struct verdict *v)
 {
     for (int i = 0; i < r->n; i++) {
@@ -755,6 +757,40 @@ static int write_keys(struct run *r, int odd_one, struct verdict *v)
             return verdict_fail(v, V_HARNESS, "cannot write %s: %m", path), -1;
     }
     return 0;
+}
+
+static int setup_group_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, -1, v);
+}
+
+/* --key under delay, reordering and duplicates: the replay window must not cost the lab its
+ * properties; the numbers say how many copies were refused and how many overtaken datagrams
+ * fell below the window. */
+static void check_key_reordered(struct run *r, struct verdict *v)
+{
+    int replay = 0, stale = 0, badmac = 0;
+    check_chat(r, v);
+    for (int i = 0; i < r->n; i++)
+        replay += count_why(r, i, "replay"), stale += count_why(r, i, "stale"),
+            badmac += count_why(r, i, "bad-mac");
+    if (badmac > 0)
+        verdict_fail(v, V_SAFETY, "%d ev=bad why=bad-mac among members that share the key: an "
+                     "honest datagram was refused", badmac);
+    /* Honest members never reuse a stamp, so every replay is a copy the fault library made:
+     * one duplicated datagram reaches at most every member once more. More replays than that
+     * are honest reordered datagrams refused (a "stamp must increase" rule does that). */
+    long long sum[NS_N];
+    if (net_stats(r->dir, sum) > 0 && replay > r->n * sum[NS_DUPLICATED])
+        verdict_fail(v, V_LIVENESS,
+                     "%d datagrams refused as replays, but the network duplicated only %lld "
+                     "(at most %lld copies reach the members): honest reordered datagrams were "
+                     "refused; the replay window must accept a stamp below the highest seen if "
+                     "it is new",
+                     replay, sum[NS_DUPLICATED], r->n * sum[NS_DUPLICATED]);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d copies refused (replay), %d overtaken below the window (stale)", replay, stale);
 }
 
 static int setup_key_forger(struct run *r, struct verdict *v)
@@ -1164,6 +1200,18 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "--key: u3 holds another key: u0-u2 never believe it (bad-mac) and converge, "
              "u3 reads nothing of the group"},
+    {.name = "key-reordered",
+     .points = 5,
+     .nodes = 4,
+     .args = KEYARGS " --delay 60 --expect 4",
+     .net = "delay 0 20\nreorder 0.3 30\ndup 0.1",
+     .input = IN8 "sync\n",
+     .setup = setup_group_key,
+     .until = until_converged,
+     .check = check_key_reordered,
+     .timeout_ms = 90000,
+     .what = "--key with delayed, reordered and duplicated datagrams (as sync-replicas): the "
+             "replay window refuses copies, no honest datagram is bad-mac, " CHAT},
 };
 
 const struct lab lab5_chat = {"lab5-chat-multicast", "chat", tests, sizeof tests / sizeof *tests};
