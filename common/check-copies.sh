@@ -5,9 +5,10 @@
 cd "$(dirname "$0")/.." || exit 2
 status=0
 checked=0
-# Files that share a name with a common/ helper but are a lab's own module, not a copy: lab7's
-# auth.c signs MQTT payloads (topic + JSON) and reuses only the key-file and stamp rules.
-OWN="lab7-mqtt-pow/auth.c lab7-mqtt-pow/auth.h"
+# Files that share a name with a common/ helper but are a lab's own module, not a copy: lab5's
+# auth.c keeps a replay window per sender name (multicast reorders), lab7's signs MQTT payloads
+# (topic + JSON); both reuse only the key-file and stamp rules of common/auth.c.
+OWN="lab5-chat-multicast/auth.c lab5-chat-multicast/auth.h lab7-mqtt-pow/auth.c lab7-mqtt-pow/auth.h"
 # compare CANON WHERE: every lab*/WHERE<name of CANON> must be the same bytes as CANON
 compare() {
     name=$(basename "$1")

@@ -1,6 +1,7 @@
 /* lab5.c - lab5-chat-multicast's grading tests: mutual exclusion, liveness, message count,
  * convergence after sync, checkpoints across kill -9, loss, a dead member, bad input, and the
- * attacks of issue 12 (a ghost member, a forged author, a forged huge seq). */
+ * attacks of issue 12 (a ghost member, a forged author, a forged huge seq; with --key, forged
+ * and wrong-key datagrams). */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grader.h"
@@ -163,12 +165,13 @@ static int count_sent(struct run *r)
     return n;
 }
 
-/* Writes what is still missing into why; alive(i) tells which members must have converged. */
-static bool converged(struct run *r, bool running, char *why, size_t cap)
+/* Writes what is still missing into why. Members 0..upto-1 that are alive (running: now; else
+ * at the end) must have converged. */
+static bool converged_among(struct run *r, int upto, bool running, char *why, size_t cap)
 {
     int want = count_sent(r);
     const char *digest = NULL;
-    for (int i = 0; i < r->n; i++) {
+    for (int i = 0; i < upto; i++) {
         const struct nodelog *nl = &r->node[i];
         if (running ? !nl->pid : ended_dead(r, i))
             continue;
@@ -203,6 +206,11 @@ static bool converged(struct run *r, bool running, char *why, size_t cap)
     }
     snprintf(why, cap, "%d messages", want);
     return true;
+}
+
+static bool converged(struct run *r, bool running, char *why, size_t cap)
+{
+    return converged_among(r, r->n, running, why, cap);
 }
 
 static bool until_converged(struct run *r, char *why, size_t cap)
@@ -722,6 +730,253 @@ static void check_huge_seq(struct run *r, struct verdict *v)
              v->kind == V_PASS ? ", every member still sends" : "");
 }
 
+/* ---- --key: the group key keeps strangers out (README "Group key") ---- */
+
+#define KEY_LEN 32
+#define OUTSIDER 3           /* key-wrong-key: u3 holds another key */
+#define GROUP_ADDR 0xEFFF4D01u /* 239.255.77.1, BASE's --group */
+#define FORGED_PER_CALL 8    /* datagrams each member gets per injection of key-forged */
+#define MARKER_LEN 6         /* and then one of this length (see inject_key_forged) */
+#define KEY_CALLS 5          /* injections in key-forged */
+
+/* One key file per member, in its own {dir} (as lab3's grading does), so that a test can give
+ * one member another key. */
+static int count_why(const struct run *r, int node, const char *why);
+
+static int write_keys(struct run *r, int odd_one, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        uint8_t key[KEY_LEN];
+        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
+        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            key[k] = (uint8_t)(x >> 56);
+        char path[600];
+        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
+            return verdict_fail(v, V_HARNESS, "cannot write %s: %m", path), -1;
+    }
+    return 0;
+}
+
+static int setup_group_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, -1, v);
+}
+
+/* --key under delay, reordering and duplicates: the replay window must not cost the lab its
+ * properties; the numbers say how many copies were refused and how many overtaken datagrams
+ * fell below the window. */
+static void check_key_reordered(struct run *r, struct verdict *v)
+{
+    int replay = 0, stale = 0, badmac = 0;
+    check_chat(r, v);
+    for (int i = 0; i < r->n; i++)
+        replay += count_why(r, i, "replay"), stale += count_why(r, i, "stale"),
+            badmac += count_why(r, i, "bad-mac");
+    if (badmac > 0)
+        verdict_fail(v, V_SAFETY, "%d ev=bad why=bad-mac among members that share the key: an "
+                     "honest datagram was refused", badmac);
+    /* Honest members never reuse a stamp, so every replay is a copy the fault library made:
+     * one duplicated datagram reaches at most every member once more. More replays than that
+     * are honest reordered datagrams refused (a "stamp must increase" rule does that). */
+    long long sum[NS_N];
+    if (net_stats(r->dir, sum) > 0 && replay > r->n * sum[NS_DUPLICATED])
+        verdict_fail(v, V_LIVENESS,
+                     "%d datagrams refused as replays, but the network duplicated only %lld "
+                     "(at most %lld copies reach the members): honest reordered datagrams were "
+                     "refused; the replay window must accept a stamp below the highest seen if "
+                     "it is new",
+                     replay, sum[NS_DUPLICATED], r->n * sum[NS_DUPLICATED]);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d copies refused (replay), %d overtaken below the window (stale)", replay, stale);
+}
+
+static int setup_key_forger(struct run *r, struct verdict *v)
+{
+    return write_keys(r, -1, v) < 0 ? -1 : forger_setup(r, v);
+}
+
+static int setup_outsider_key(struct run *r, struct verdict *v)
+{
+    return write_keys(r, OUTSIDER, v);
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* lab5's signed datagram (README "Group key"), written independently of the lab's code: the
+ * plain datagram b[0..len) with version 2, then group u32 | port u16 | stamp u64 | tag[32].
+ * The group and a fresh stamp are right; the grader has no key, so the tag is bytes of its own:
+ * what a forger without the key can send. Returns the new length. */
+static size_t fake_signed(struct run *r, uint8_t *b, size_t len, uint64_t stamp)
+{
+    b[2] = 2;
+    len = put_u32(b, len, GROUP_ADDR);
+    b[len++] = (uint8_t)(r->aux_port >> 8), b[len++] = (uint8_t)r->aux_port;
+    len = put_u32(b, len, (uint32_t)(stamp >> 32));
+    len = put_u32(b, len, (uint32_t)stamp);
+    for (int k = 0; k < 32; k++)
+        b[len++] = (uint8_t)(stamp * 31 + (uint64_t)k * 131);
+    return len;
+}
+
+/* The attacks that work without a key, each plain (no tag) and signed with a tag not made with
+ * the group key: a HELLO as member u<node+1> with boot 0xFFFFFFFF (the incarnation lock-out), a
+ * MSG by the stranger, a REQ by the stranger (a peer that takes part must be waited for). */
+static void inject_key_forged(struct run *r, int node, struct verdict *v)
+{
+    uint8_t b[4][320];
+    size_t len[4];
+    char victim[16];
+    snprintf(victim, sizeof victim, "u%d", (node + 1) % r->n);
+    len[0] = hdr(b[0], 1, 1, victim, 5);
+    memset(b[0] + 4, 0xFF, 4); /* boot 4294967295 */
+    len[1] = msg_as(b[1], STRANGER, STRANGER, 1, FORGED_TEXT);
+    len[2] = put_u32(b[2], hdr(b[2], 1, 2, STRANGER, 1), 1), b[2][len[2]++] = 0; /* REQ 1 */
+    len[3] = msg_as(b[3], STRANGER, victim, 100, FORGED_TEXT);
+    uint64_t stamp = wall_us();
+    for (int k = 0; k < 4; k++)
+        to_everyone(r, b[k], len[k], v);
+    for (int k = 0; k < 4; k++)
+        to_everyone(r, b[k], fake_signed(r, b[k], len[k], stamp++), v);
+    /* Last, a marker (too short to be signed): once a member logs it, it has processed the
+     * forgeries before it (one socket to one socket on loopback keeps the order). */
+    to_everyone(r, (const uint8_t *)"marker", MARKER_LEN, v);
+}
+
+/* ev=bad lines of node with this why (and, if markers is false, not for a marker). */
+static int count_bad(const struct run *r, int node, const char *why, bool markers)
+{
+    int n = 0;
+    for (int j = 0; j < r->node[node].n; j++) {
+        const struct event *e = &r->node[node].ev[j];
+        const char *w = event_get(e, "why");
+        long long len = -1;
+        bool marker = event_int(e, "len", &len) && len == MARKER_LEN;
+        n += !strcmp(e->ev, "bad") && w && !strcmp(w, why) && marker == markers;
+    }
+    return n;
+}
+
+static int count_why(const struct run *r, int node, const char *why)
+{
+    return count_bad(r, node, why, false) + count_bad(r, node, why, true);
+}
+
+/* Converged, and every member has processed every injection (logged its marker). */
+static bool until_forgeries_seen(struct run *r, char *why, size_t cap)
+{
+    for (int i = 0; i < r->n; i++) {
+        int seen = count_bad(r, i, "bad-mac", true);
+        if (seen < KEY_CALLS) {
+            snprintf(why, cap, "node %d has processed %d of the %d injections", i, seen,
+                     KEY_CALLS);
+            return false;
+        }
+    }
+    return converged(r, true, why, cap);
+}
+
+/* Node i's first line that shows it believed a forgery: a message by the stranger or with the
+ * forged text delivered, the stranger heard as a peer, or a member's boot taken as 4294967295. */
+static const struct event *believed_forgery(const struct run *r, int i)
+{
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        const char *id = event_get(e, "msg"), *p = event_get(e, "peer"), *b = event_get(e, "boot");
+        if (!strcmp(e->ev, "deliver") && id &&
+            (!strncmp(id, STRANGER ":", strlen(STRANGER) + 1) || strstr(id, ":100")))
+            return e;
+        if (p && !strcmp(p, STRANGER))
+            return e;
+        if (!strcmp(e->ev, "peer-restarted") && b && !strcmp(b, "4294967295"))
+            return e;
+    }
+    return NULL;
+}
+
+static void check_key_forged(struct run *r, struct verdict *v)
+{
+    char a[512];
+    int calls = 0, least = -1;
+    check_chat(r, v);
+    for (int k = 0; k < r->napplied; k++)
+        calls += r->applied[k].kind == F_CALL;
+    if (!calls)
+        verdict_fail(v, V_HARNESS, "the forgeries were not sent");
+    for (int i = 0; i < r->n; i++) {
+        const struct event *e = believed_forgery(r, i);
+        if (e)
+            verdict_fail(v, V_SAFETY,
+                         "node %d believed a datagram without the group key: %s\n      with "
+                         "--key a missing or wrong tag must be dropped (ev=bad why=bad-mac) "
+                         "before any field is used",
+                         i, event_str(e, a, sizeof a));
+        int bad = count_bad(r, i, "bad-mac", false);
+        if (bad < FORGED_PER_CALL * calls)
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad why=bad-mac for the %d datagrams without a "
+                         "good tag it was sent",
+                         i, bad, FORGED_PER_CALL * calls);
+        least = least < 0 || bad < least ? bad : least;
+    }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d forged datagrams sent to each member, each logged at least %d bad-mac", 
+             FORGED_PER_CALL * calls, least);
+}
+
+/* The group 0..OUTSIDER-1 converges and never hears u3, who holds another key; u3, hearing
+ * nobody, never reaches --expect and reads nothing of the group. */
+static bool until_group_converged(struct run *r, char *why, size_t cap)
+{
+    return count_sent(r) == OUTSIDER * SENDS_PER_NODE &&
+           converged_among(r, OUTSIDER, true, why, cap);
+}
+
+static void check_outsider(struct run *r, struct verdict *v)
+{
+    char a[512], why[600], out[16];
+    check_mutex(r, v);
+    check_granted(r, v);
+    if (!converged_among(r, OUTSIDER, false, why, sizeof why))
+        verdict_fail(v, V_LIVENESS, "after sync the group's members disagree: %s", why);
+    snprintf(out, sizeof out, "u%d", OUTSIDER);
+    int bad = 0;
+    for (int i = 0; i < r->n; i++) {
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *p = event_get(e, "peer"), *id = event_get(e, "msg");
+            bool heard = i < OUTSIDER ? (p && !strcmp(p, out)) ||
+                                            (id && !strncmp(id, "u3:", 3) &&
+                                             !strcmp(e->ev, "deliver"))
+                                      : !strcmp(e->ev, "peer-alive") || !strcmp(e->ev, "deliver");
+            if (heard) {
+                verdict_fail(v, V_SAFETY,
+                             "node %d believed %s, which holds another key: %s\n      every "
+                             "datagram signed with another key must be dropped (why=bad-mac)",
+                             i, i < OUTSIDER ? out : "the group", event_str(e, a, sizeof a));
+                break;
+            }
+        }
+        int b = count_why(r, i, "bad-mac");
+        if (b == 0)
+            verdict_fail(v, V_SAFETY, "node %d logged no ev=bad why=bad-mac for the other key's "
+                         "datagrams", i);
+        bad += i < OUTSIDER ? b : 0;
+    }
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; the group logged %d ev=bad why=bad-mac for u%d's datagrams (another key): %s", bad,
+             OUTSIDER, why);
+}
+
 /* ---- the table ---- */
 
 /* {aux} is a free port per run, so runs never hear each other; 239.255/16 is admin-scoped. */
@@ -730,6 +985,7 @@ static void check_huge_seq(struct run *r, struct verdict *v)
     "--seed {seed} --join-ms 800 --heartbeat-ms 200 --dead-ms 3000 --retx-ms 400 "                 \
     "--checkpoint-ms 500 --check-ms 1000 --antientropy-ms 500 --sync-round-ms 150 "
 #define ARGS BASE "--cs-ms 20"
+#define KEYARGS ARGS " --key {dir}/group.key"
 #define IN3 "hello from {id}\nsecond from {id}\nthird from {id}\n"
 #define IN8 IN3 "four {id}\nfive {id}\nsix {id}\nseven {id}\neight {id}\n"
 #define IN20 IN8 IN8 "n17 {id}\nn18 {id}\nn19 {id}\nn20 {id}\n"
@@ -912,6 +1168,50 @@ static const struct gtest tests[] = {
      .timeout_ms = 90000,
      .what = "forged u<i>:4294967295 (and a summary claiming it) cannot wrap a member's seq: "
              "every member still sends, " CHAT},
+    {.name = "key-forged",
+     .points = 5,
+     .nodes = 3,
+     .args = KEYARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .faults = {{0, F_CALL, 0, NULL},
+                {300, F_CALL, 1, NULL},
+                {600, F_CALL, 2, NULL},
+                {1200, F_CALL, 0, NULL},
+                {2400, F_CALL, 1, NULL}},
+     .nfaults = KEY_CALLS,
+     .inject = inject_key_forged,
+     .setup = setup_key_forger,
+     .teardown = forger_teardown,
+     .until = until_forgeries_seen,
+     .check = check_key_forged,
+     .timeout_ms = 90000,
+     .what = "--key: a stranger's HELLO (boot 4294967295 in a member's name), MSG and REQ, "
+             "without a tag and with a tag not made with the key: all dropped (bad-mac), " CHAT},
+    {.name = "key-wrong-key",
+     .points = 5,
+     .nodes = 4,
+     .args = KEYARGS " --expect 3",
+     .net = "",
+     .input = IN8 "sync\n",
+     .setup = setup_outsider_key,
+     .until = until_group_converged,
+     .check = check_outsider,
+     .timeout_ms = 90000,
+     .what = "--key: u3 holds another key: u0-u2 never believe it (bad-mac) and converge, "
+             "u3 reads nothing of the group"},
+    {.name = "key-reordered",
+     .points = 5,
+     .nodes = 4,
+     .args = KEYARGS " --delay 60 --expect 4",
+     .net = "delay 0 20\nreorder 0.3 30\ndup 0.1",
+     .input = IN8 "sync\n",
+     .setup = setup_group_key,
+     .until = until_converged,
+     .check = check_key_reordered,
+     .timeout_ms = 90000,
+     .what = "--key with delayed, reordered and duplicated datagrams (as sync-replicas): the "
+             "replay window refuses copies, no honest datagram is bad-mac, " CHAT},
 };
 
 const struct lab lab5_chat = {"lab5-chat-multicast", "chat", tests, sizeof tests / sizeof *tests};

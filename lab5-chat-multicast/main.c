@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "evlog.h"
 #include "node.h"
 
@@ -44,6 +45,9 @@ static const char usage[] =
     "  --sync-round-ms MS  time between them (default 250)\n"
     "  --ckpt-slow-ms MS   TEST ONLY: pause between writing a checkpoint and renaming it\n"
     "  --seed S            seed of the artificial delays\n"
+    "  --key FILE          sign every datagram with this group key and drop any without a\n"
+    "                      good tag (ev=bad why=bad-mac); every member needs the same file,\n"
+    "                      16..4096 bytes: head -c 32 /dev/urandom > group.key (default: off)\n"
     "  --verbose           show requests, deferrals and grants (the `verbose` command too)\n"
     "  --help              this help\n"
     "Commands (stdin): a line of text sends it; peers, sync, verbose, quit (or sair).\n"
@@ -78,6 +82,15 @@ static struct in_addr to_addr(const char *opt, const char *s)
     if (inet_pton(AF_INET, s, &a) != 1)
         bad_usage("%s wants an IPv4 address", opt);
     return a;
+}
+
+/* The key is read here, at start-up: a missing or short file stops us before we bind. */
+static void set_key(const char *path, struct node_cfg *c)
+{
+    char err[512];
+    if (auth_load_key(path, &c->key, err, sizeof err) != 0)
+        bad_usage("%s", err);
+    c->keyed = true;
 }
 
 struct intopt {
@@ -161,6 +174,8 @@ static void parse(int argc, char **argv, struct node_cfg *c)
             c->group = to_addr(a, v);
         else if (!strcmp(a, "--iface"))
             c->iface = to_addr(a, v);
+        else if (!strcmp(a, "--key"))
+            set_key(v, c);
         else if (!strcmp(a, "--seed"))
             c->seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--dir")) {

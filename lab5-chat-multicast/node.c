@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "ckpt.h"
 #include "evlog.h"
 #include "node.h"
@@ -60,6 +61,8 @@ struct node {
     bool synced;     /* a `sync` ran: report history changes from now on */
     bool hist_dirty; /* changed since the last ev=history */
     uint64_t rng;
+    struct auth_guard guard; /* --key: per sender, the stamps it used lately */
+    uint64_t last_stamp;     /* --key: of our latest datagram */
     long long n_sent, n_delivered, n_cs, n_bad, n_retx, n_dead, n_ckpt;
 };
 
@@ -110,7 +113,14 @@ static void send_to(struct node *n, struct proto_msg *m, const struct sockaddr_i
      * let two members each think the other's request is older: a deadlock). */
     if (m->kind != P_MSG && m->kind != P_REQ)
         m->lc = n->ra.lc;
-    size_t len = proto_encode(m, buf, sizeof buf);
+    size_t len;
+    if (n->cfg->keyed) {
+        m->group = ntohl(n->cfg->group.s_addr), m->gport = (uint16_t)n->cfg->port;
+        m->stamp = auth_next_stamp(&n->last_stamp, auth_wall_us());
+        len = proto_encode_signed(m, &n->cfg->key, buf, sizeof buf);
+    } else {
+        len = proto_encode(m, buf, sizeof buf);
+    }
     if (len == 0) {
         fprintf(stderr, "chat: cannot encode a kind %d datagram\n", m->kind);
         return;
@@ -681,6 +691,22 @@ static int identify(struct node *n, const struct proto_msg *m, const struct sock
     return i;
 }
 
+/* --key: the tag was good, so these fields are the sender's own. Is the datagram for our group
+ * (not one of another group sharing the key), and not a copy of one we already took? */
+static bool authentic_is_fresh(struct node *n, const struct proto_msg *m)
+{
+    char d[96];
+    snprintf(d, sizeof d, "from=%s stamp=%" PRIu64, m->from, m->stamp);
+    if (m->group != ntohl(n->cfg->group.s_addr) || m->gport != n->cfg->port) {
+        bad(n, "not-for-us", d);
+        return false;
+    }
+    const char *why = auth_check_fresh(&n->guard, m, auth_wall_us());
+    if (why)
+        bad(n, why, d);
+    return why == NULL;
+}
+
 static void on_datagram(struct node *n, const uint8_t *buf, ssize_t len,
                         const struct sockaddr_in *src, int64_t now)
 {
@@ -692,11 +718,16 @@ static void on_datagram(struct node *n, const uint8_t *buf, ssize_t len,
         bad(n, "oversize", d);
         return;
     }
-    if (proto_decode(buf, (size_t)len, &m, &why) < 0) {
-        snprintf(d, sizeof d, "len=%zd", len);
+    int rc = n->cfg->keyed ? proto_decode_signed(buf, (size_t)len, &n->cfg->key, &m, &why)
+                           : proto_decode(buf, (size_t)len, &m, &why);
+    if (rc < 0) {
+        snprintf(d, sizeof d, "len=%zd addr=%s:%d", len, inet_ntoa(src->sin_addr),
+                 ntohs(src->sin_port));
         bad(n, why, d);
         return;
     }
+    if (n->cfg->keyed && !authentic_is_fresh(n, &m))
+        return;
     if (m.lc > n->ra.lc + LTS_JUMP) {
         snprintf(d, sizeof d, "from=%s ts=%" PRIu64, m.from, m.lc);
         bad(n, "absurd-ts", d);

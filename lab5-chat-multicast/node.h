@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hmac.h"
 #include "ra.h"
 #include "store.h"
 
@@ -30,6 +31,8 @@ struct node_cfg {
     int ckpt_slow_ms; /* test-only: pause between fsync and rename */
     uint64_t seed;
     bool verbose;
+    bool keyed;             /* --key: sign every datagram, refuse any without a good tag */
+    struct hmac_sha256 key; /* its HMAC context, set up once (auth_load_key) */
 };
 
 /* Run until SIGINT/SIGTERM (*stop set) or `quit`. Returns the exit status. The caller's signal

@@ -176,6 +176,8 @@ int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, const char
         return -1;
     if (buf[0] != 'R' || buf[1] != 'A')
         return *why = "bad-magic", -1;
+    if (buf[2] == PROTO_VERSION_SIGNED)
+        return *why = "needs-key", -1; /* a group with a key: we were started without it */
     if (buf[2] != PROTO_VERSION)
         return *why = "bad-version", -1;
     c.pos = 3;
@@ -191,5 +193,68 @@ int proto_decode(const uint8_t *buf, size_t len, struct proto_msg *m, const char
         return *why = c.why ? c.why : "truncated", -1;
     if (c.pos != len)
         return *why = "trailing-bytes", -1;
+    return (int)len;
+}
+
+/* ---- signed datagrams (--key) ---- */
+
+static void put_be(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        *p++ = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_be(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void tag(const struct hmac_sha256 *key, const uint8_t *buf, size_t len, uint8_t *out)
+{
+    struct hmac_sha256 h = *key; /* a copy: key stays ready for the next datagram */
+    hmac_sha256_update(&h, buf, len);
+    hmac_sha256_final(&h, out);
+}
+
+size_t proto_encode_signed(const struct proto_msg *m, const struct hmac_sha256 *key, uint8_t *buf,
+                           size_t cap)
+{
+    size_t lim = cap < PROTO_MAXDGRAM ? cap : PROTO_MAXDGRAM;
+    if (lim < PROTO_TRAILER)
+        return 0;
+    size_t n = proto_encode(m, buf, lim - PROTO_TRAILER);
+    if (n == 0)
+        return 0;
+    buf[2] = PROTO_VERSION_SIGNED;
+    put_be(buf + n, m->group, 4), put_be(buf + n + 4, m->gport, 2);
+    put_be(buf + n + 6, m->stamp, 8);
+    tag(key, buf, n + 14, buf + n + 14);
+    return n + PROTO_TRAILER;
+}
+
+int proto_decode_signed(const uint8_t *buf, size_t len, const struct hmac_sha256 *key,
+                        struct proto_msg *m, const char **why)
+{
+    static uint8_t plain[PROTO_MAXDGRAM]; /* single-threaded callers (the node's loop) */
+    uint8_t want[PROTO_TAG_LEN];
+    memset(m, 0, sizeof *m);
+    if (len > PROTO_MAXDGRAM)
+        return *why = "oversize", -1;
+    /* A plain datagram, or one too short to hold a tag, has none: refused unread. */
+    if (len < 4 + PROTO_TRAILER || buf[2] != PROTO_VERSION_SIGNED)
+        return *why = "bad-mac", -1;
+    size_t n = len - PROTO_TRAILER;
+    tag(key, buf, n + 14, want);
+    if (!hmac_equal(want, buf + n + 14, PROTO_TAG_LEN))
+        return *why = "bad-mac", -1;
+    memcpy(plain, buf, n); /* authentic: now decode the fields as a plain datagram */
+    plain[2] = PROTO_VERSION;
+    if (proto_decode(plain, n, m, why) < 0)
+        return -1;
+    m->group = (uint32_t)get_be(buf + n, 4), m->gport = (uint16_t)get_be(buf + n + 4, 2);
+    m->stamp = get_be(buf + n + 6, 8);
     return (int)len;
 }

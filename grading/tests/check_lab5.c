@@ -264,6 +264,82 @@ START_TEST(ghost_test_needs_a_live_ghost)
 }
 END_TEST
 
+/* key-forged: two_members, one injection (8 forged datagrams and a marker per member). */
+static void key_forged_log(int missing)
+{
+    char line[160];
+    two_members(20.5, 30, "ab");
+    for (int i = 0; i < 2; i++)
+        for (int k = i == missing; k < 9; k++) {
+            snprintf(line, sizeof line, "node=%d ev=bad why=bad-mac len=%d addr=127.0.0.1:9 t=5",
+                     i, k == 8 ? 6 : 40 + k);
+            add(line);
+        }
+    R.applied[R.napplied++] = (struct applied_fault){0, F_CALL, 0};
+}
+
+START_TEST(key_forged_believed_fails)
+{
+    key_forged_log(-1);
+    struct verdict v = check("key-forged");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "8 forged datagrams sent to each member, each logged "
+                                         "at least 8 bad-mac"));
+    key_forged_log(1); /* one forgery not refused (the marker does not count) */
+    v = check("key-forged");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 logged 7 ev=bad why=bad-mac for the 8"));
+    static const char *const believed[] = {
+        "node=1 ev=peer-alive peer=mallory t=6",
+        "node=0 ev=peer-restarted peer=u1 boot=4294967295 t=6",
+        "node=1 ev=deliver msg=u0:100 lts=5 from=mallory t=6",
+    };
+    for (size_t k = 0; k < sizeof believed / sizeof *believed; k++) {
+        key_forged_log(-1);
+        add(believed[k]);
+        v = check("key-forged");
+        ck_assert_int_eq(v.kind, V_SAFETY);
+        ck_assert_msg(strstr(v.msg, "believed a datagram without the group key"), "%s", v.msg);
+    }
+}
+END_TEST
+
+/* key-wrong-key: u0, u1 are the group (two_members), u3 of 4 holds another key. */
+static void wrong_key_log(void)
+{
+    two_members(20.5, 30, "ab");
+    R.n = 4;
+    add("node=0 ev=bad why=bad-mac len=40 addr=127.0.0.1:9 t=5");
+    add("node=1 ev=bad why=bad-mac len=40 addr=127.0.0.1:9 t=5");
+    add("node=2 ev=bad why=bad-mac len=40 addr=127.0.0.1:9 t=5");
+    add("node=3 ev=bad why=bad-mac len=40 addr=127.0.0.1:8 t=5");
+}
+
+START_TEST(key_wrong_key_believed_fails)
+{
+    wrong_key_log();
+    add("node=2 ev=replicas agree=1 n=2 digest=ab t=40");
+    add("node=2 ev=history n=2 digest=ab t=40");
+    struct verdict v = check("key-wrong-key");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_ptr_nonnull(strstr(R.info, "the group logged 3 ev=bad why=bad-mac for u3's"));
+    add("node=1 ev=peer-alive peer=u3 t=6");
+    v = check("key-wrong-key");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 believed u3, which holds another key"));
+    wrong_key_log();
+    add("node=2 ev=replicas agree=1 n=2 digest=ab t=40");
+    add("node=2 ev=history n=2 digest=ab t=40");
+    add("node=3 ev=deliver msg=u0:1 lts=3 t=21");
+    v = check("key-wrong-key");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 3 believed the group"));
+    wrong_key_log(); /* node 2 of the group never converged */
+    v = check("key-wrong-key");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lab5");
@@ -281,6 +357,8 @@ int main(void)
     tcase_add_test(tc, own_name_forgery_shown_fails);
     tcase_add_test(tc, huge_or_wrapped_seq_fails);
     tcase_add_test(tc, ghost_test_needs_a_live_ghost);
+    tcase_add_test(tc, key_forged_believed_fails);
+    tcase_add_test(tc, key_wrong_key_believed_fails);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hmac.h"
 #include "proto.h"
 
 #ifndef CHAT_BIN
@@ -426,6 +427,88 @@ START_TEST(forged_author_is_refused_by_its_owner)
 }
 END_TEST
 
+/* ---- --key: a stranger without the key, and a member with another key ---- */
+
+static void write_key(const char *name, const char *bytes)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert(fputs(bytes, f) >= 0 && fclose(f) == 0);
+}
+
+/* eve as a key holder of another group would: signed, but with her own key. */
+static void eve_send_signed(int fd, const struct sockaddr_in *to, struct proto_msg *m,
+                            const char *key)
+{
+    uint8_t buf[PROTO_MAXDGRAM];
+    struct hmac_sha256 k;
+    hmac_sha256_init(&k, key, strlen(key));
+    m->lc = m->lc ? m->lc : 1;
+    m->group = ntohl(to->sin_addr.s_addr), m->gport = ntohs(to->sin_port);
+    m->stamp = (uint64_t)time(NULL) * 1000000u;
+    size_t len = proto_encode_signed(m, &k, buf, sizeof buf);
+    ck_assert_uint_gt(len, 0);
+    ck_assert(sendto(fd, buf, len, 0, (const struct sockaddr *)to, sizeof *to) == (ssize_t)len);
+}
+
+/* With --key, the attacks that work without it do nothing: the boot lock-out (a HELLO as bob
+ * with boot 0xFFFFFFFF before bob starts), a message in bia's name, the same signed with a wrong
+ * key; and a real member started with another key is never heard (nor hears the group). */
+START_TEST(key_refuses_strangers_and_wrong_key)
+{
+    struct proc a, b, c, w;
+    struct sockaddr_in to;
+    struct proto_msg m;
+    char opt[256], wrong[256];
+    write_key("group.key", "the group's key: 32 bytes long..");
+    write_key("other.key", "not the group's key, as long....");
+    snprintf(opt, sizeof opt, "--key %s/group.key --ghost-ms 300", dir);
+    snprintf(wrong, sizeof wrong, "--key %s/other.key --ghost-ms 300", dir);
+    start(&a, "ana", opt), start(&b, "bia", opt);
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0) && wait_line(&b, "ev=ready", NULL, 0));
+    int fd = eve_socket(&to);
+    memset(&m, 0, sizeof m);
+    m.kind = P_HELLO, m.boot = 0xFFFFFFFFu, strcpy(m.from, "bob");
+    uint8_t buf[PROTO_MAXDGRAM];
+    size_t len = proto_encode(&m, buf, sizeof buf); /* plain, as a stranger sends it */
+    ck_assert(sendto(fd, buf, len, 0, (const struct sockaddr *)&to, sizeof to) == (ssize_t)len);
+    forged_msg(&m, "bia", 1, "FORGED");
+    eve_send(fd, &to, &m);
+    forged_msg(&m, "bia", 2, "FORGED");
+    m.boot = 1, strcpy(m.from, "bia");
+    eve_send_signed(fd, &to, &m, "not the group's key, as long....");
+    ck_assert(sendto(fd, "marker", 6, 0, (const struct sockaddr *)&to, sizeof to) == 6);
+    ck_assert(wait_line(&a, "ev=bad why=bad-mac len=6 ", NULL, 0));
+    ck_assert(wait_line(&b, "ev=bad why=bad-mac len=6 ", NULL, 0));
+    close(fd);
+    int refused = 0;
+    for (const char *q = a.log; (q = strstr(q, "ev=bad why=bad-mac")); q++)
+        refused++;
+    ck_assert_msg(refused == 4, "ana refused %d of 4: ...%s", refused, tail(&a));
+    start(&c, "bob", opt), start(&w, "carl", wrong);
+    ck_assert(wait_line(&c, "ev=ready", NULL, 0) && wait_line(&w, "ev=ready", NULL, 0));
+    /* bob is not locked out: his message is delivered; carl's HELLOs are refused */
+    say(&c, "bob here\n");
+    ck_assert_msg(wait_line(&a, "ev=deliver msg=bob:1 ", NULL, 0), "bob locked out: ...%s",
+                  tail(&a));
+    ck_assert(wait_line(&a, "ev=bad why=bad-mac", NULL, 0));
+    say(&a, "for the group\n");
+    ck_assert(wait_line(&b, "ev=deliver msg=ana:1 ", NULL, 0));
+    ck_assert(wait_line(&w, "ev=bad why=bad-mac", NULL, 0));
+    say(&w, "carl speaks\n"); /* carl hears nobody, so he sends alone */
+    ck_assert(wait_line(&w, "ev=send msg=carl:1 ", NULL, 0));
+    say(&a, "sync\n");
+    ck_assert(wait_line(&a, "ev=history", NULL, 0));
+    ck_assert_msg(!strstr(a.log, "ev=deliver msg=bia:1 ") && !strstr(a.log, "FORGED") &&
+                      !strstr(a.log, "msg=carl:") && !strstr(a.log, "peer-alive peer=carl"),
+                  "ana believed a stranger: ...%s", tail(&a));
+    ck_assert_msg(!strstr(w.log, "ev=deliver"), "carl read the group: ...%s", tail(&w));
+    stop(&a), stop(&b), stop(&c), stop(&w);
+}
+END_TEST
+
 /* Issue 12: 25,000 forged messages grew the history (and the replicas, and the checkpoint)
  * without limit. Over the wire, with small caps: what others send is capped per author and in
  * total (ev=bad why=history-full), and the member's own messages are still kept and sent. */
@@ -539,6 +622,7 @@ int main(void)
     tcase_add_test(tc, ghost_member_does_not_block);
     tcase_add_test(tc, own_messages_survive_a_crash_before_the_checkpoint);
     tcase_add_test(tc, history_caps_hold_over_the_wire);
+    tcase_add_test(tc, key_refuses_strangers_and_wrong_key);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
