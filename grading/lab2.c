@@ -674,11 +674,13 @@ static void inject_silent(struct run *r, int node, struct verdict *v)
 static int count_closed(struct held_conns *h)
 {
     for (int k = 0; k < h->n; k++) {
+        if (h->fd[k] < 0)
+            continue;
         char c[256];
         ssize_t got;
-        while (h->fd[k] >= 0 && (got = recv(h->fd[k], c, sizeof c, MSG_DONTWAIT)) > 0) {
+        while ((got = recv(h->fd[k], c, sizeof c, MSG_DONTWAIT)) > 0) {
         } /* WELCOMEs */
-        if (h->fd[k] >= 0 && (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)))
+        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             close(h->fd[k]), h->fd[k] = -1, h->closed++;
     }
     return h->closed;
