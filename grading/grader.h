@@ -189,6 +189,13 @@ int harness_spawn(struct run *r, char *const argv[], const char *logname);
 void harness_stop_aux(struct run *r, int slot, int wait_ms);
 /* Write text to node id's stdin; -1 if the node is not running or the pipe is full. */
 int harness_input(struct run *r, int id, const char *text);
+/* The labs' --key: one group-key file per node, {dir}/group.key (HARNESS_KEY_LEN bytes made from
+ * the seed), every node the same key except odd_one (-1: none), which gets another. Returns 0, or
+ * -1 with a harness verdict. */
+#define HARNESS_KEY_LEN 32
+int harness_write_keys(struct run *r, int odd_one, struct verdict *v);
+/* CLOCK_REALTIME in microseconds: the clock of the labs' --key freshness stamps. */
+uint64_t harness_wall_us(void);
 /* Expand {id} {nodes} {port} {seed} {dir} {aux} for node id. */
 void harness_expand(struct run *r, int id, const char *tpl, char *out, size_t cap);
 

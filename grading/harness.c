@@ -108,6 +108,33 @@ static int try_port(int port)
     return got;
 }
 
+int harness_write_keys(struct run *r, int odd_one, struct verdict *v)
+{
+    for (int i = 0; i < r->n; i++) {
+        uint8_t key[HARNESS_KEY_LEN];
+        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
+        for (int k = 0; k < HARNESS_KEY_LEN;
+             k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            key[k] = (uint8_t)(x >> 56);
+        char path[600];
+        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
+        FILE *f = fopen(path, "wb");
+        if (!f)
+            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
+        int ok = fwrite(key, 1, sizeof key, f) == sizeof key;
+        if (fclose(f) != 0 || !ok)
+            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
+    }
+    return 0;
+}
+
+uint64_t harness_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
  * Taken below the ephemeral range: a port the kernel hands out itself can be grabbed by any
  * process's next outgoing connection before the node binds it (seen on a busy machine). The

@@ -769,44 +769,18 @@ static void check_flood(struct run *r, struct verdict *v)
  * Every player holds the key, except in key-wrong-key, where player OUTSIDER holds another one.
  * The grader holds none: what it sends is what a stranger on the LAN can send. */
 
-#define KEY_LEN 32
 #define OUTSIDER 2  /* key-wrong-key: this player holds another key */
 #define NKEYFORGED 4 /* forged connections per attacked player in key-forged */
 #define NSIGNED 100 /* forged signed XFERs on one of them */
 
-/* One key file per player, in its own {dir}, so that a test can give one player another key
- * (as grading/lab3.c does). */
-static int write_keys(struct run *r, int odd_one, struct verdict *v)
-{
-    for (int i = 0; i < r->n; i++) {
-        uint8_t key[KEY_LEN];
-        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
-        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-            key[k] = (uint8_t)(x >> 56);
-        char path[600];
-        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
-            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
-    }
-    return 0;
-}
-
 static int setup_group_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, -1, v);
+    return harness_write_keys(r, -1, v);
 }
 
 static int setup_outsider_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, OUTSIDER, v);
-}
-
-static uint64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return harness_write_keys(r, OUTSIDER, v);
 }
 
 /* lab2's signed frame (README "Group key"), written independently of the lab's code: the plain
@@ -816,7 +790,7 @@ static size_t signed_frame(uint8_t *b, int type, const uint8_t *payload, int len
                            int to)
 {
     static uint64_t last;
-    uint64_t stamp = last = wall_us() > last ? wall_us() : last + 1;
+    uint64_t stamp = last = harness_wall_us() > last ? harness_wall_us() : last + 1;
     size_t n = frame(b, 2, type, len, payload, len);
     b[n] = 0, b[n + 1] = (uint8_t)sender, b[n + 2] = 0, b[n + 3] = (uint8_t)to;
     for (int k = 0; k < 8; k++)

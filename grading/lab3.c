@@ -407,34 +407,16 @@ static void check_bad(struct run *r, struct verdict *v)
 
 /* ---- --key: the group key keeps strangers out (README "Group key") ---- */
 
-#define KEY_LEN 32
 #define OUTSIDER 4 /* key-wrong-key: the highest id holds another key */
-
-/* One key file per node, in its own {dir}, so that a test can give one node another key. */
-static int write_keys(struct run *r, int odd_one, struct verdict *v)
-{
-    for (int i = 0; i < r->n; i++) {
-        uint8_t key[KEY_LEN];
-        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
-        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-            key[k] = (uint8_t)(x >> 56);
-        char path[600];
-        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
-            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
-    }
-    return 0;
-}
 
 static int setup_group_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, -1, v);
+    return harness_write_keys(r, -1, v);
 }
 
 static int setup_outsider_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, OUTSIDER, v);
+    return harness_write_keys(r, OUTSIDER, v);
 }
 
 /* lab3's signed frame (README "Group key"), written independently of the lab's code:
@@ -451,13 +433,6 @@ static size_t signed_frame(uint8_t *b, int type, int sender, int to, uint64_t st
     return 56;
 }
 
-static uint64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 #define FORGED_PER_CALL 4 /* frames each alive node gets per injection below */
 
 /* The leader (4) is dead; from its port, to every other node: a plain HEARTBEAT and
@@ -469,7 +444,7 @@ static void inject_forged_leader(struct run *r, int unused, struct verdict *v)
     (void)unused;
     int fd = udp_socket(r, 4, v);
     uint8_t b[56];
-    uint64_t stamp = wall_us();
+    uint64_t stamp = harness_wall_us();
     for (int k = 0; k < 4 && fd >= 0; k++) {
         send_to(fd, r, k, b, frame(b, 1, 4, 4, 1), v);
         send_to(fd, r, k, b, frame(b, 1, 3, 4, 1), v);

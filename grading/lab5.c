@@ -732,7 +732,6 @@ static void check_huge_seq(struct run *r, struct verdict *v)
 
 /* ---- --key: the group key keeps strangers out (README "Group key") ---- */
 
-#define KEY_LEN 32
 #define OUTSIDER 3           /* key-wrong-key: u3 holds another key */
 #define GROUP_ADDR 0xEFFF4D01u /* 239.255.77.1, BASE's --group */
 #define FORGED_PER_CALL 8    /* datagrams each member gets per injection of key-forged */
@@ -743,25 +742,9 @@ static void check_huge_seq(struct run *r, struct verdict *v)
  * one member another key. */
 static int count_why(const struct run *r, int node, const char *why);
 
-static int write_keys(struct run *r, int odd_one, struct verdict *v)
-{
-    for (int i = 0; i < r->n; i++) {
-        uint8_t key[KEY_LEN];
-        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
-        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-            key[k] = (uint8_t)(x >> 56);
-        char path[600];
-        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
-            return verdict_fail(v, V_HARNESS, "cannot write %s: %m", path), -1;
-    }
-    return 0;
-}
-
 static int setup_group_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, -1, v);
+    return harness_write_keys(r, -1, v);
 }
 
 /* --key under delay, reordering and duplicates: the replay window must not cost the lab its
@@ -795,19 +778,12 @@ static void check_key_reordered(struct run *r, struct verdict *v)
 
 static int setup_key_forger(struct run *r, struct verdict *v)
 {
-    return write_keys(r, -1, v) < 0 ? -1 : forger_setup(r, v);
+    return harness_write_keys(r, -1, v) < 0 ? -1 : forger_setup(r, v);
 }
 
 static int setup_outsider_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, OUTSIDER, v);
-}
-
-static uint64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return harness_write_keys(r, OUTSIDER, v);
 }
 
 /* lab5's signed datagram (README "Group key"), written independently of the lab's code: the
@@ -840,7 +816,7 @@ static void inject_key_forged(struct run *r, int node, struct verdict *v)
     len[1] = msg_as(b[1], STRANGER, STRANGER, 1, FORGED_TEXT);
     len[2] = put_u32(b[2], hdr(b[2], 1, 2, STRANGER, 1), 1), b[2][len[2]++] = 0; /* REQ 1 */
     len[3] = msg_as(b[3], STRANGER, victim, 100, FORGED_TEXT);
-    uint64_t stamp = wall_us();
+    uint64_t stamp = harness_wall_us();
     for (int k = 0; k < 4; k++)
         to_everyone(r, b[k], len[k], v);
     for (int k = 0; k < 4; k++)

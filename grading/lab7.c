@@ -1180,42 +1180,16 @@ static void check_auth(struct run *r, struct verdict *v)
 
 /* ---- --key: the group key (lab7 README "Group key") ---- */
 
-#define KEY_LEN 32
 #define OUTSIDER 0 /* key-wrong-key: node 0 (args0) holds another key */
-
-/* One key file per node, {dir}/group.key, so that a test can give one node another key; then
- * the broker. */
-static int write_keys(struct run *r, int odd_one, struct verdict *v)
-{
-    for (int i = 0; i < r->n; i++) {
-        uint8_t key[KEY_LEN];
-        uint64_t x = r->seed * 0x9e3779b97f4a7c15ull + (i == odd_one ? 7 : 1);
-        for (int k = 0; k < KEY_LEN; k++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-            key[k] = (uint8_t)(x >> 56);
-        char path[600];
-        snprintf(path, sizeof path, "%s/node%d/group.key", r->dir, i);
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(key, 1, sizeof key, f) != sizeof key || fclose(f) != 0)
-            return verdict_fail(v, V_HARNESS, "cannot write %s: %s", path, strerror(errno)), -1;
-    }
-    return setup_broker(r, v);
-}
 
 static int setup_group_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, -1, v);
+    return harness_write_keys(r, -1, v) < 0 ? -1 : setup_broker(r, v);
 }
 
 static int setup_outsider_key(struct run *r, struct verdict *v)
 {
-    return write_keys(r, OUTSIDER, v);
-}
-
-static uint64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return harness_write_keys(r, OUTSIDER, v) < 0 ? -1 : setup_broker(r, v);
 }
 
 /* Publish json as is (no tag) and with the signed trailer "\n<stamp> <64 hex>" (written here,
@@ -1224,7 +1198,7 @@ static uint64_t wall_us(void)
 static int publish_forged(int fd, const char *topic, const char *json)
 {
     char buf[512];
-    uint64_t stamp = wall_us();
+    uint64_t stamp = harness_wall_us();
     int n = snprintf(buf, sizeof buf, "%s\n%llu ", json, (unsigned long long)stamp);
     for (int k = 0; k < 32 && n > 0 && (size_t)n + 2 < sizeof buf; k++)
         n += snprintf(buf + n, sizeof buf - (size_t)n, "%02x", (unsigned)((stamp * 31 + k) & 255));
