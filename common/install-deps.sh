@@ -22,10 +22,14 @@ fuzz_ok() {
 }
 # Debian 12 has libFuzzer in libclang-rt-dev; where that package does not exist, clang has it.
 rt_pkg() { apt-cache show libclang-rt-dev >/dev/null 2>&1 && echo " libclang-rt-dev"; }
+# Without package lists yet, apt-cache knows no package: then take Debian's name, or (clang itself
+# missing too) look again once clang is in, below.
 if ! command -v clang >/dev/null 2>&1; then
     need="$need clang$(rt_pkg)"
+    fuzz_again=1
 elif ! fuzz_ok; then
-    need="$need$(rt_pkg)"
+    rt=$(rt_pkg)
+    need="$need${rt:- libclang-rt-dev}"
 fi
 [ -z "$need" ] && exit 0
 
@@ -49,3 +53,11 @@ $SUDO apt-get install -y -q $need || { $SUDO apt-get update -q && $SUDO apt-get 
     echo "install-deps: apt-get failed; run:  sudo apt-get update && sudo apt-get install -y$need" >&2
     exit 1
 }
+# clang came with this run; if the lists were empty when rt_pkg looked, libFuzzer may be missing.
+if [ -n "${fuzz_again:-}" ] && ! fuzz_ok; then
+    rt=$(rt_pkg)
+    [ -z "$rt" ] || $SUDO apt-get install -y -q $rt || {
+        echo "install-deps: apt-get failed; run:  sudo apt-get install -y$rt" >&2
+        exit 1
+    }
+fi
