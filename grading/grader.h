@@ -139,7 +139,7 @@ struct nodelog {
 };
 
 struct applied_fault {
-    double t; /* monotonic ms when applied */
+    double t; /* monotonic ms when applied (a resume: just before SIGCONT was sent) */
     enum fault_kind kind;
     int node;
 };

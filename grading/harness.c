@@ -632,6 +632,10 @@ static void poll_once(struct run *r, double timeout, bool stopping, struct verdi
 static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
 {
     struct nodelog *nl = &r->node[f->node];
+    /* A resume is recorded before SIGCONT is sent: the woken node may run (and log dozens of
+     * events) before this process is scheduled again, so a clock read afterwards would put them
+     * inside the pause. Every other fault is recorded once it has been applied. */
+    double before = now_ms();
     switch (f->kind) {
     case F_CRASH:
         if (nl->pid > 0) {
@@ -682,7 +686,8 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
     }
     }
     if (r->napplied < G_MAXFAULTS)
-        r->applied[r->napplied++] = (struct applied_fault){now_ms(), f->kind, f->node};
+        r->applied[r->napplied++] =
+            (struct applied_fault){f->kind == F_RESUME ? before : now_ms(), f->kind, f->node};
 }
 
 /* ---- the phases of a run ---- */
