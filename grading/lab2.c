@@ -689,11 +689,29 @@ static int count_closed(struct held_conns *h)
 /* The end of an attack run: the initiators are done and every lying connection was closed by
  * the player it lied to (a silent one after its HELLO timeout, a forged claim when the real
  * player spoke): a player that keeps them holds slots and can be locked up. */
+/* Has player i received coins from the late player? (Its join is only shown by them.) */
+static bool heard_late(struct run *r, int i)
+{
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        const char *from = event_get(e, "from");
+        if (!strcmp(e->ev, "recv") && from && atoi(from) == LATE)
+            return true;
+    }
+    return false;
+}
+
 static bool until_attack_over(struct run *r, char *why, size_t cap)
 {
     struct held_conns *h = r->lab_state;
     if (!until_initiators_done(r, why, cap))
         return false;
+    for (int i = 0; i < r->n; i++)
+        if (i != LATE && !heard_late(r, i)) {
+            snprintf(why, cap, "player %d has not received coins from the late player %d", i,
+                     LATE);
+            return false;
+        }
     if (h && count_closed(h) < h->n) {
         snprintf(why, cap,
                  "%d of the grader's %d lying connections are still open: the player "
@@ -716,11 +734,7 @@ static void check_joined(struct run *r, struct verdict *v)
             const char *to = event_get(e, "to");
             connected |= !strcmp(e->ev, "connect") && to && !strcmp(to, want);
         }
-        for (int j = 0; i != LATE && j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
-            const char *from = event_get(e, "from");
-            got |= !strcmp(e->ev, "recv") && from && atoi(from) == LATE;
-        }
+        got = i != LATE && heard_late(r, i);
         if (i != LATE && !connected)
             verdict_fail(v, V_LIVENESS,
                          "player %d never joined player %d (no ev=connect to=%d at player %d): "
