@@ -180,6 +180,10 @@ int copy_build(const char *dir, const char *build, const char *log, char *msg, s
         unsetenv("MFLAGS");
         unsetenv("MAKELEVEL");
         unsetenv("MAKEOVERRIDES");
+        /* make exports its command line's variables: `make -C grading test SAN=asan` would
+         * otherwise build the copy's plain build into build-asan (and B= elsewhere). */
+        unsetenv("SAN");
+        unsetenv("B");
         int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int null = open("/dev/null", O_RDONLY);
         if (fd < 0 || null < 0)

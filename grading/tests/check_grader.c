@@ -665,15 +665,30 @@ START_TEST(copy_build_verdicts)
     ck_assert_int_eq(copy_build(d, "build", log, msg, sizeof msg), -1);
     ck_assert_msg(strstr(msg, "x.c:3:1: error: expected ; before }") && strstr(msg, "exited 2"),
                   "%s", msg);
-    /* The sanitizer builds are the lab Makefiles' SAN=; make grade's own variables (here a
-     * DIR= in MAKEFLAGS) are not passed down to the copy's build. */
-    d = scratch_dir("san", "all:\n\ttest '$(SAN)' = asan && test -z '$(DIR)'\n");
+    /* The sanitizer builds are the lab Makefiles' SAN=; make grade's own variables (a DIR= in
+     * MAKEFLAGS, a SAN= or B= make exported) are not passed down to the copy's build. */
+    d = scratch_dir("san", "all:\n\t@echo 'SAN=$(SAN) DIR=$(DIR) B=$(B)' >got\n");
     snprintf(log, sizeof log, "%s/build.log", d);
+    char got[700];
+    snprintf(got, sizeof got, "%s/got", d);
     setenv("MAKEFLAGS", "DIR=/somewhere", 1);
-    ck_assert_msg(copy_build(d, "build-asan", log, msg, sizeof msg) == 0, "%s", msg);
-    ck_assert_int_eq(copy_build(d, "build", log, msg, sizeof msg), -1);
+    setenv("SAN", "tsan", 1);
+    setenv("B", "elsewhere", 1);
+    static const char *const builds[][2] = {{"build-asan", "SAN=asan DIR= B=\n"},
+                                            {"build", "SAN= DIR= B=\n"},
+                                            {"build-tsan", "SAN=tsan DIR= B=\n"}};
+    for (size_t i = 0; i < sizeof builds / sizeof *builds; i++) {
+        ck_assert_msg(copy_build(d, builds[i][0], log, msg, sizeof msg) == 0, "%s", msg);
+        FILE *f = fopen(got, "r");
+        char line[100] = "";
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        fclose(f);
+        ck_assert_str_eq(line, builds[i][1]);
+    }
     unsetenv("MAKEFLAGS");
-    ck_assert_int_eq(copy_build(d, "build-tsan", log, msg, sizeof msg), -1);
+    unsetenv("SAN");
+    unsetenv("B");
     ck_assert_int_eq(copy_build(d, "elsewhere", log, msg, sizeof msg), 1); /* not built */
 }
 END_TEST
