@@ -5,7 +5,9 @@ LABS := $(patsubst %/,%,$(sort $(wildcard lab*/)))
 SEL := $(if $(LAB),$(LAB),$(LABS))
 # DIR=path: grade, valgrind, asan and tsan grade that copy of a lab instead (a student's), which
 # the grader builds itself. A relative DIR is taken from the directory make was started in: that
-# is $(PWD) after `make -C kit`, else where the Makefile is.
+# is $(PWD) after `make -C kit`, else where the Makefile is. Only DIR= on make's command line
+# counts: an environment variable DIR (a common name in scripts) must not pick what is graded.
+DIR := $(if $(filter command line,$(origin DIR)),$(DIR))
 DIR_ABS = $(if $(filter /%,$(DIR)),$(DIR),$(if $(wildcard $(PWD)/$(DIR)),$(abspath $(PWD)/$(DIR)),$(abspath $(DIR))))
 GRADE_ARGS = $(if $(LAB),--lab $(LAB)) $(if $(DIR),--dir '$(DIR_ABS)') $(if $(TEST),--test $(TEST)) \
              $(if $(SEED),--seed $(SEED)) $(if $(REPEAT),--repeat $(REPEAT)) \

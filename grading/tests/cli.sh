@@ -65,6 +65,8 @@ grep -q "Score: 10/10" "$out" || fail "grade run from $tmp: no full marks"
 (cd "$tmp" && make -s -C "$ROOT" grade LAB=lab1-lamport DIR=broken TEST=clock-condition) \
     >"$out" 2>&1 && fail "make grade DIR=broken: exit 0 for a broken copy"
 grep -q "Score: 0/10" "$out" || fail "make grade DIR=broken did not lose the points"
+(DIR=$tmp/broken make -s -C "$ROOT" grade LAB=lab1-lamport TEST=clock-condition) >"$out" 2>&1 ||
+    fail "make grade with DIR only in the environment did not grade the kit's lab"
 (cd "$tmp/a" && make -s -C "$ROOT" grade DIR=lab1-lamport TEST=clock-condition) >"$out" 2>&1 ||
     fail "make grade DIR=lab1-lamport (good copy, lab inferred) failed"
 grep -q "Score: 10/10" "$out" || fail "make grade DIR= of a good copy: no full marks"
