@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Cut the last path component off p in place; false when there is none left. */
@@ -162,7 +165,37 @@ static void log_tail(const char *log, int lines, char *out, size_t cap)
     free(text);
 }
 
-int copy_build(const char *dir, const char *build, const char *log, char *msg, size_t cap)
+/* Wait for the build, at most secs; then SIGKILL its process group. 1 on timeout, -1 on error.
+ * SIGCHLD is blocked by the caller, so sigtimedwait sleeps until the build ends: no polling. */
+static int wait_build(pid_t pid, int secs, int *status)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += secs;
+    for (;;) {
+        pid_t w = waitpid(pid, status, WNOHANG);
+        if (w == pid)
+            return 0;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left_ns = (end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
+        if (left_ns <= 0) {
+            kill(-pid, SIGKILL); /* make and the compilers it started */
+            while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+            }
+            return 1;
+        }
+        struct timespec left = {(time_t)(left_ns / 1000000000LL), (long)(left_ns % 1000000000LL)};
+        sigtimedwait(&chld, NULL, &left);
+    }
+}
+
+int copy_build(const char *dir, const char *build, const char *log, int timeout_s, char *msg,
+               size_t cap)
 {
     const char *san = strcmp(build, "build") == 0        ? NULL
                       : strcmp(build, "build-asan") == 0 ? "SAN=asan"
@@ -170,10 +203,19 @@ int copy_build(const char *dir, const char *build, const char *log, char *msg, s
                                                          : "";
     if (san && !*san)
         return 1;
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
         return snprintf(msg, cap, "fork: %s", strerror(errno)), -1;
+    }
     if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        setpgid(0, 0); /* its own group, so a timeout can stop the compilers too */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* The copy is built as its student builds it: not with `make grade`'s variables
          * (LAB=, DIR=, -s, a jobserver) that MAKEFLAGS would pass down. */
         unsetenv("MAKEFLAGS");
@@ -195,16 +237,20 @@ int copy_build(const char *dir, const char *build, const char *log, char *msg, s
         fprintf(stderr, "exec make: %s\n", strerror(errno));
         _exit(127);
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return snprintf(msg, cap, "waitpid: %s", strerror(errno)), -1;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    setpgid(pid, pid); /* also here: whichever runs first, the group exists before a kill */
+    int status = 0;
+    int w = wait_build(pid, timeout_s, &status);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (w < 0)
+        return snprintf(msg, cap, "waitpid: %s", strerror(errno)), -1;
+    if (w == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     char tail[2048];
     log_tail(log, 12, tail, sizeof tail);
     char how[64];
-    if (WIFEXITED(status))
+    if (w == 1)
+        snprintf(how, sizeof how, "was stopped after %d s", timeout_s);
+    else if (WIFEXITED(status))
         snprintf(how, sizeof how, "exited %d", WEXITSTATUS(status));
     else
         snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(status));

@@ -21,9 +21,12 @@ const struct lab *copy_infer_lab(const char *dir, char *why, size_t cap);
  * absolute path>, so two copies (or two students' copies both named lab1-lamport) never share. */
 void copy_logs_dir(const char *root, const char *dir, char *out, size_t cap);
 
-/* `make -C dir` (with SAN=asan / SAN=tsan for build-asan / build-tsan), output to log. Returns 0
- * when it built, 1 when --build names no build the lab Makefiles know (nothing is built), -1 when
- * make failed: msg then says how and quotes the tail of the compiler's output. */
-int copy_build(const char *dir, const char *build, const char *log, char *msg, size_t cap);
+/* `make -C dir` (with SAN=asan / SAN=tsan for build-asan / build-tsan), output to log, stopped
+ * after timeout_s. Returns 0 when it built, 1 when --build names no build the lab Makefiles know
+ * (nothing is built), -1 when make failed or timed out: msg then says how and quotes the tail of
+ * the compiler's output. */
+#define COPY_BUILD_TIMEOUT_S 600 /* a lab builds in seconds; generous for a loaded machine */
+int copy_build(const char *dir, const char *build, const char *log, int timeout_s, char *msg,
+               size_t cap);
 
 #endif

@@ -313,7 +313,7 @@ static int build_copy(const struct options *o, const char *lab, char *msg, size_
         return snprintf(msg, cap, "mkdir %s: %s", log, strerror(errno)), -1;
     snprintf(log + strlen(log), lcap - strlen(log), "/build.log");
     double t0 = report_now();
-    int rc = copy_build(o->labdir, o->build, log, msg, cap);
+    int rc = copy_build(o->labdir, o->build, log, COPY_BUILD_TIMEOUT_S, msg, cap);
     if (rc == 1)
         printf("build: not built (only --build build, build-asan and build-tsan are)\n");
     else

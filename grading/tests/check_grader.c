@@ -662,7 +662,7 @@ START_TEST(copy_build_verdicts)
                                           "\t@echo 'x.c:3:1: error: expected ; before }' >&2\n"
                                           "\t@exit 1\n");
     snprintf(log, sizeof log, "%s/build.log", d);
-    ck_assert_int_eq(copy_build(d, "build", log, msg, sizeof msg), -1);
+    ck_assert_int_eq(copy_build(d, "build", log, 30, msg, sizeof msg), -1);
     ck_assert_msg(strstr(msg, "x.c:3:1: error: expected ; before }") && strstr(msg, "exited 2"),
                   "%s", msg);
     /* The sanitizer builds are the lab Makefiles' SAN=; make grade's own variables (a DIR= in
@@ -678,7 +678,7 @@ START_TEST(copy_build_verdicts)
                                             {"build", "SAN= DIR= B=\n"},
                                             {"build-tsan", "SAN=tsan DIR= B=\n"}};
     for (size_t i = 0; i < sizeof builds / sizeof *builds; i++) {
-        ck_assert_msg(copy_build(d, builds[i][0], log, msg, sizeof msg) == 0, "%s", msg);
+        ck_assert_msg(copy_build(d, builds[i][0], log, 30, msg, sizeof msg) == 0, "%s", msg);
         FILE *f = fopen(got, "r");
         char line[100] = "";
         ck_assert_ptr_nonnull(f);
@@ -689,7 +689,12 @@ START_TEST(copy_build_verdicts)
     unsetenv("MAKEFLAGS");
     unsetenv("SAN");
     unsetenv("B");
-    ck_assert_int_eq(copy_build(d, "elsewhere", log, msg, sizeof msg), 1); /* not built */
+    ck_assert_int_eq(copy_build(d, "elsewhere", log, 30, msg, sizeof msg), 1); /* not built */
+    /* A build that hangs is stopped, compilers and all (the sleep is make's child). */
+    d = scratch_dir("hang", "all:\n\t@echo started; sleep 100\n");
+    snprintf(log, sizeof log, "%s/build.log", d);
+    ck_assert_int_eq(copy_build(d, "build", log, 1, msg, sizeof msg), -1);
+    ck_assert_msg(strstr(msg, "was stopped after 1 s") && strstr(msg, "started"), "%s", msg);
 }
 END_TEST
 
