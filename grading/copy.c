@@ -1,6 +1,6 @@
 /* copy.c - grading a student's copy: where the kit is, which lab a directory holds, building it,
  * and where its logs go. */
-#define _GNU_SOURCE /* unsetenv, readlink */
+#define _GNU_SOURCE /* readlink, sigtimedwait, unsetenv */
 #include "copy.h"
 
 #include <errno.h>
@@ -16,7 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Cut the last path component off p in place; false when there is none left. */
+/* Cut the last path component off p in place, if it starts with want_prefix (NULL: any); false
+ * when it does not or there is none left. */
 static bool cut_last(char *p, const char *want_prefix)
 {
     char *slash = strrchr(p, '/');
@@ -39,7 +40,7 @@ int copy_find_root(char *out, size_t cap)
             strlen(exe) < cap) {
             char probe[PATH_MAX + 32];
             struct stat st;
-            snprintf(probe, sizeof probe, "%s/grading", exe);
+            snprintf(probe, sizeof probe, "%s/common", exe);
             if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
                 snprintf(out, cap, "%s", exe);
                 return 0;
