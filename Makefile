@@ -3,9 +3,19 @@
 LABS := $(patsubst %/,%,$(sort $(wildcard lab*/)))
 # LAB=lab1-lamport restricts test, grade, valgrind, asan and tsan to one lab.
 SEL := $(if $(LAB),$(LAB),$(LABS))
-GRADE_ARGS = $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) \
-             $(if $(REPEAT),--repeat $(REPEAT)) $(if $(JSON),--json $(JSON)) $(if $(V),-v)
+# DIR=path: grade, valgrind, asan and tsan grade that copy of a lab instead (a student's), which
+# the grader builds itself. A relative DIR is taken from the directory make was started in: that
+# is $(PWD) after `make -C kit`, else where the Makefile is. Only DIR= on make's command line
+# counts: an environment variable DIR (a common name in scripts) must not pick what is graded.
+DIR := $(if $(filter command line,$(origin DIR)),$(DIR))
+DIR_ABS = $(if $(filter /%,$(DIR)),$(DIR),$(if $(wildcard $(PWD)/$(DIR)),$(abspath $(PWD)/$(DIR)),$(abspath $(DIR))))
+GRADE_ARGS = $(if $(LAB),--lab $(LAB)) $(if $(DIR),--dir '$(DIR_ABS)') $(if $(TEST),--test $(TEST)) \
+             $(if $(SEED),--seed $(SEED)) $(if $(REPEAT),--repeat $(REPEAT)) \
+             $(if $(JSON),--json $(JSON)) $(if $(V),-v) $(if $(filter-out 0,$(FAIL_FAST)),--fail-fast)
 GRADER := grading/build/grade
+# With DIR, only the kit's tooling is built here (the copy is the grader's to build) and the
+# kit's own unit tests are not run: the grade is the copy's.
+GRADE_DEPS := $(if $(DIR),kit,all)
 
 all: kit
 	@set -e; for d in $(LABS); do $(MAKE) -s -C $$d; done
@@ -21,18 +31,18 @@ deps:
 test: deps all
 	@sh common/run-all.sh test "$(SEL)"
 
-grade: deps all
+grade: deps $(GRADE_DEPS)
 	@$(GRADER) $(GRADE_ARGS)
 
 # Unit tests under memcheck, then every node of every grading run under memcheck.
-valgrind: deps all
-	@sh common/run-all.sh valgrind "$(SEL)"
+valgrind: deps $(GRADE_DEPS)
+	@$(if $(DIR),,sh common/run-all.sh valgrind "$(SEL)")
 	@$(GRADER) --valgrind $(GRADE_ARGS)
 
 # ASan+UBSan (and TSan) builds of each lab: unit tests, then grading runs of those builds.
 asan tsan: deps kit
-	@set -e; for d in $(SEL); do $(MAKE) -s -C $$d SAN=$@; done
-	@sh common/run-all.sh $@ "$(SEL)"
+	@$(if $(DIR),,set -e; for d in $(SEL); do $(MAKE) -s -C $$d SAN=$@; done)
+	@$(if $(DIR),,sh common/run-all.sh $@ "$(SEL)")
 	@$(GRADER) --build build-$@ $(GRADE_ARGS)
 
 # The judge tests itself: grade every mutant in grading/mutants/<lab>/ (a realistic student bug
@@ -62,6 +72,8 @@ help:
 	@echo "make test       unit tests of every lab and of the kit (LAB=... for one lab)"
 	@echo "make grade      grade every lab: LAB=lab1-lamport TEST=loss-30 SEED=7 REPEAT=10"
 	@echo "                JSON=results.json (Gradescope) V=1 (numbers for passing tests too)"
+	@echo "                DIR=path/to/copy (grade a student's copy; it is built first)"
+	@echo "                FAIL_FAST=1 (stop a lab at its first failing test)"
 	@echo "make valgrind   unit tests and grading runs under valgrind memcheck"
 	@echo "make asan       the same with AddressSanitizer+UBSan builds; make tsan: ThreadSanitizer"
 	@echo "make mutants    grade every student-bug mutant of grading/mutants (LAB=..., MUTANT=...)"

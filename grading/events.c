@@ -143,15 +143,15 @@ const char *event_str(const struct event *e, char *buf, size_t cap)
 
 const char *verdict_name(enum verdict_kind k)
 {
-    static const char *names[] = {"pass", "liveness/timeout", "safety violation",
-                                  "crash", "harness error"};
+    static const char *names[] = {"pass",          "liveness/timeout", "safety violation", "crash",
+                                  "harness error", "build failed",     "not run"};
     return names[k];
 }
 
 static int severity(enum verdict_kind k)
 {
     /* A harness error means the run says nothing about the lab: report it first. */
-    static const int s[] = {0, 1, 2, 3, 4};
+    static const int s[] = {0, 1, 2, 3, 4, 5, 6};
     return s[k];
 }
 

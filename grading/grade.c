@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "grader.h"
 #include "report.h"
 
@@ -18,16 +20,20 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: grade [options]\n"
             "  --lab NAME      grade only this lab (repeatable); default: every lab\n"
-            "  --dir PATH      grade the lab in PATH instead (a student's copy; needs one --lab)\n"
-            "  --test NAMES    run only these tests (a name, or a comma-separated list)\n"
+            "  --dir PATH      grade the copy of a lab in PATH (a student's): built first with\n"
+            "                  make -C PATH; its lab is --lab, or inferred from PATH's name\n"
+            "                  (labN-...) or Makefile\n"
+            "  --test NAMES    only these tests (a name or a comma-separated list; repeatable)\n"
+            "  --fail-fast     stop grading a lab at its first failing test (the rest: not run)\n"
             "  --seed N        seed of the first run (default 1); faults and nodes derive theirs\n"
             "  --repeat N      run each test N times with seeds SEED, SEED+1, ...; print the pass rate\n"
             "  --json FILE     also write Gradescope's results.json\n"
             "  --valgrind      run every node under valgrind memcheck\n"
             "  --build DIR     the lab's build directory to run from (build, build-asan, ...)\n"
             "  --slow X        multiply every timeout by X (fault times stay)\n"
-            "  --root DIR      top of the kit (default .)\n"
-            "  --logs DIR      where node logs go (default ROOT/grading/logs)\n"
+            "  --root DIR      top of the kit (default: found from this program's own path)\n"
+            "  --logs DIR      where node logs go (default ROOT/grading/logs; with --dir\n"
+            "                  ROOT/grading/logs/<name of PATH>-<hash of PATH>)\n"
             "  --list          list the labs and their tests, then exit\n"
             "  -v, --verbose   print each test's numbers even when it passes\n"
             "  --help          this text\n");
@@ -84,6 +90,14 @@ static const char *rerun_target(const struct options *o)
     return "make grade";
 }
 
+/* One command that reruns exactly this test and seed (a copy: with DIR=, which make passes on). */
+static void rerun_line(const struct options *o, const struct lab *lab, const char *test,
+                       uint64_t seed, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s LAB=%s%s%s TEST=%s SEED=%llu", rerun_target(o), lab->dir,
+             o->labdir ? " DIR=" : "", o->labdir ? o->labdir : "", test, (unsigned long long)seed);
+}
+
 /* Run one test once; fill res. Returns -1 when interrupted. */
 static int run_one(const struct options *o, const struct lab *lab, const struct gtest *t,
                    uint64_t seed, struct result *res)
@@ -105,14 +119,7 @@ static int run_one(const struct options *o, const struct lab *lab, const struct 
     res->seed = seed;
     snprintf(res->info, sizeof res->info, "%s", r.info);
     report_faultnet(r.dir, res->net, sizeof res->net);
-    if (o->labdir) /* a student's copy: make grade would grade the kit's own lab */
-        snprintf(res->rerun, sizeof res->rerun, "grading/build/grade --lab %s --dir %s%s%s%s "
-                 "--test %s --seed %llu", lab->dir, o->labdir, o->valgrind ? " --valgrind" : "",
-                 strcmp(o->build, "build") ? " --build " : "",
-                 strcmp(o->build, "build") ? o->build : "", t->name, (unsigned long long)seed);
-    else
-        snprintf(res->rerun, sizeof res->rerun, "%s LAB=%s TEST=%s SEED=%llu", rerun_target(o),
-                 lab->dir, t->name, (unsigned long long)seed);
+    rerun_line(o, lab, t->name, seed, res->rerun, sizeof res->rerun);
     snprintf(res->logs, sizeof res->logs, "%s", r.dir);
     run_free(&r);
     return rc;
@@ -145,11 +152,24 @@ static bool selected(const char *name, char *const *list, int n)
 struct plan {
     char *labs[16];
     int nlabs;
-    const char *test;
+    const char *test; /* every --test, joined with commas; NULL: all */
     uint64_t seed;
     int repeat;
     const char *json;
+    bool fail_fast;
 };
+
+/* --test a --test b,c: one list "a,b,c". */
+static int add_tests(struct plan *p, const char *names)
+{
+    static char buf[4096];
+    size_t len = p->test ? strlen(buf) : 0;
+    int n = snprintf(buf + len, sizeof buf - len, "%s%s", len ? "," : "", names);
+    if (n < 0 || (size_t)n >= sizeof buf - len)
+        return -1;
+    p->test = buf;
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
 {
@@ -158,7 +178,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
         {"seed", 1, 0, 's'},  {"repeat", 1, 0, 'r'},   {"json", 1, 0, 'j'},
         {"valgrind", 0, 0, 'V'}, {"build", 1, 0, 'b'}, {"slow", 1, 0, 'S'},
         {"root", 1, 0, 'R'},  {"logs", 1, 0, 'L'},     {"list", 0, 0, 'T'},
-        {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+        {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {"fail-fast", 0, 0, 'F'},
+        {0, 0, 0, 0}};
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
@@ -169,7 +190,11 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
             p->labs[p->nlabs++] = optarg;
             break;
         case 'd': o->labdir = optarg; break;
-        case 't': p->test = optarg; break;
+        case 't':
+            if (add_tests(p, optarg) < 0)
+                return -1;
+            break;
+        case 'F': p->fail_fast = true; break;
         case 's':
             p->seed = strtoull(optarg, &end, 10);
             if (*end || !*optarg)
@@ -196,7 +221,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
         default: return -1;
         }
     }
-    if (optind != argc || (o->labdir && p->nlabs != 1))
+    if (optind != argc || (o->labdir && p->nlabs > 1))
         return -1;
     return 0;
 }
@@ -232,22 +257,108 @@ static int known(const struct plan *p)
     return 0;
 }
 
+/* The top of the kit: --root, or found from this program's own path (any cwd works). */
+static int find_root(struct options *o, char *root)
+{
+    if (o->root ? !realpath(o->root, root) : copy_find_root(root, PATH_MAX) < 0) {
+        fprintf(stderr, "grade: %s: %s\n", o->root ? o->root : "/proc/self/exe", strerror(errno));
+        return -1;
+    }
+    o->root = root;
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/common/faultnet", root);
+    if (access(probe, F_OK) != 0) {
+        fprintf(stderr, "grade: %s is not the top of the kit (it has no common/faultnet)\n", root);
+        return -1;
+    }
+    return 0;
+}
+
+/* --dir: absolute (against the caller's cwd), its lab (inferred without --lab), its own logs. */
+static int setup_copy(struct options *o, struct plan *p, char *dir, char *logs, size_t lcap)
+{
+    struct stat st;
+    int err = !realpath(o->labdir, dir) || stat(dir, &st) < 0 ? errno
+              : S_ISDIR(st.st_mode)                           ? 0
+                                                              : ENOTDIR;
+    if (err) {
+        fprintf(stderr, "grade: --dir %s: %s\n", o->labdir, strerror(err));
+        return -1;
+    }
+    o->labdir = dir;
+    if (p->nlabs == 0) {
+        char why[1024];
+        const struct lab *lab = copy_infer_lab(dir, why, sizeof why);
+        if (!lab) {
+            fprintf(stderr, "grade: which lab is in %s? %s; give --lab NAME (try --list)\n", dir,
+                    why);
+            return -1;
+        }
+        p->labs[p->nlabs++] = (char *)lab->dir;
+        printf("grade: %s holds %s\n", dir, lab->dir);
+    }
+    if (!o->logs) {
+        copy_logs_dir(o->root, dir, logs, lcap);
+        o->logs = logs;
+    }
+    return 0;
+}
+
+/* --dir: build the copy as its student would; -1 with msg (then every test is "build failed"). */
+static int build_copy(const struct options *o, const char *lab, char *msg, size_t cap, char *log,
+                      size_t lcap)
+{
+    snprintf(log, lcap, "%s/%s", o->logs, lab);
+    if (make_dirs(log) < 0)
+        return snprintf(msg, cap, "mkdir %s: %s", log, strerror(errno)), -1;
+    snprintf(log + strlen(log), lcap - strlen(log), "/build.log");
+    double t0 = report_now();
+    int rc = copy_build(o->labdir, o->build, log, COPY_BUILD_TIMEOUT_S, msg, cap);
+    if (rc == 1)
+        printf("build: not built (only --build build, build-asan and build-tsan are)\n");
+    else
+        printf("build: make -C %s%s%s: %s (%.1fs)\n", o->labdir,
+               strcmp(o->build, "build") ? " SAN=" : "",
+               strcmp(o->build, "build") ? o->build + 6 : "", rc == 0 ? "OK" : "FAILED",
+               (report_now() - t0) / 1e3);
+    return rc < 0 ? -1 : 0;
+}
+
+/* A test that did not run (its copy did not build; --fail-fast): reported and scored, 0 points,
+ * like one that ran, so the score line counts it. */
+static void report_unrun(struct report *rep, const struct options *o, const struct lab *lab,
+                         const struct gtest *g, uint64_t seed, enum verdict_kind k, const char *msg,
+                         const char *logs)
+{
+    static struct result res;
+    memset(&res, 0, sizeof res);
+    res.v.kind = k;
+    snprintf(res.v.msg, sizeof res.v.msg, "%s", msg);
+    res.seed = seed;
+    rerun_line(o, lab, g->name, seed, res.rerun, sizeof res.rerun);
+    snprintf(res.logs, sizeof res.logs, "%s", logs);
+    report_line(o, lab, g, &res, 0);
+    report_add(rep, lab, g, 0, 1, &res);
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = {.root = ".", .build = "build", .slow = 1, .grace_ms = 10000};
+    struct options o = {.build = "build", .slow = 1, .grace_ms = 10000};
     struct plan p = {.seed = 1, .repeat = 1};
     if (parse_args(argc, argv, &o, &p) < 0) {
         usage(stderr);
         return 2;
     }
+    static char root[PATH_MAX], dir[PATH_MAX], logs[PATH_MAX + 64];
+    if (find_root(&o, root) < 0 || (o.labdir && setup_copy(&o, &p, dir, logs, sizeof logs) < 0))
+        return 2;
     if (known(&p) < 0)
         return 2;
-    char root[4096], logs[4200];
-    if (!realpath(o.root, root)) {
-        fprintf(stderr, "grade: %s: %s\n", o.root, strerror(errno));
-        return 2;
-    }
-    o.root = root;
+    char build_msg[3072], build_log[PATH_MAX + 64];
+    int built = o.labdir ? build_copy(&o, p.labs[0], build_msg, sizeof build_msg, build_log,
+                                      sizeof build_log)
+                         : 0;
+    int nbuild_failed = 0;
     if (!o.logs) {
         snprintf(logs, sizeof logs, "%s/grading/logs", root);
         o.logs = logs;
@@ -263,11 +374,26 @@ int main(int argc, char **argv)
         const struct lab *lab = g_labs[l];
         if (!selected(lab->dir, p.labs, p.nlabs))
             continue;
+        const char *failed = NULL; /* --fail-fast: this lab's first failing test */
         for (int t = 0; t < lab->ntests && !rep.interrupted; t++) {
             const struct gtest *g = &lab->tests[t];
             if (p.test && !in_list(g->name, p.test))
                 continue;
             any = true;
+            if (built < 0) { /* with --dir, the only lab selected is the copy's */
+                report_unrun(&rep, &o, lab, g, p.seed, V_BUILD,
+                             nbuild_failed++ ? "the copy did not build (the first test of the "
+                                               "lab quotes make's output)"
+                                             : build_msg,
+                             build_log);
+                continue;
+            }
+            if (failed) {
+                char why[256];
+                snprintf(why, sizeof why, "--fail-fast: %s failed first", failed);
+                report_unrun(&rep, &o, lab, g, p.seed, V_NOTRUN, why, "");
+                continue;
+            }
             struct result one, shown;
             int passes = 0, runs = 0;
             for (int k = 0; k < p.repeat && !rep.interrupted; k++) {
@@ -278,8 +404,12 @@ int main(int argc, char **argv)
                 passes += one.v.kind == V_PASS;
                 if (runs == 1 || (one.v.kind != V_PASS && shown.v.kind == V_PASS))
                     shown = one; /* the JSON shows the first failure, if any */
+                if (p.fail_fast && one.v.kind != V_PASS)
+                    break;
             }
             report_add(&rep, lab, g, passes, runs, &shown);
+            if (p.fail_fast && passes != runs)
+                failed = g->name;
         }
     }
     if (!any) {

@@ -39,7 +39,9 @@ const char *event_str(const struct event *e, char *buf, size_t cap);
 
 /* ---- verdicts: a timeout is never a pass ---- */
 
-enum verdict_kind { V_PASS, V_LIVENESS, V_SAFETY, V_CRASH, V_HARNESS };
+/* V_BUILD and V_NOTRUN are never found by a run: the grader gives them to every test of a copy
+ * that does not build, and (--fail-fast) to the tests after a lab's first failure. */
+enum verdict_kind { V_PASS, V_LIVENESS, V_SAFETY, V_CRASH, V_HARNESS, V_BUILD, V_NOTRUN };
 
 struct verdict {
     enum verdict_kind kind;

@@ -41,6 +41,11 @@ void report_line(const struct options *o, const struct lab *lab, const struct gt
                (unsigned long long)res->seed);
     else
         printf("== %s: %s (%d pts) == ", lab->dir, t->name, t->points);
+    if (res->v.kind == V_NOTRUN) { /* nothing ran: no numbers, seed or logs to show */
+        printf("NOT RUN\n    %s\n", res->v.msg);
+        fflush(stdout);
+        return;
+    }
     printf("%s (%.1fs)\n", res->v.kind == V_PASS ? "OK" : "FAIL", res->secs);
     if (res->info[0] && (o->verbose || res->v.kind != V_PASS || !run_no))
         printf("    %s\n", res->info);
@@ -81,7 +86,9 @@ void report_add(struct report *rep, const struct lab *lab, const struct gtest *t
     rep->max += t->points;
     if (runs > 1)
         printf("    pass rate %s: %d/%d\n", t->name, passes, runs);
-    if (passes != runs && rep->ff)
+    if (shown->v.kind == V_NOTRUN)
+        rep->notrun++, rep->notrun_pts += t->points;
+    else if (passes != runs && rep->ff)
         fprintf(rep->ff, "  %s: %s (%d pts, %d/%d runs passed): %s: %s\n    rerun: %s\n", lab->dir,
                 t->name, t->points, passes, runs, verdict_name(shown->v.kind), shown->v.msg,
                 shown->rerun);
@@ -91,6 +98,8 @@ void report_add(struct report *rep, const struct lab *lab, const struct gtest *t
     snprintf(name, sizeof name, "%s: %s", lab->dir, t->name);
     if (shown->v.kind == V_PASS)
         snprintf(out, sizeof out, "OK (%d/%d runs). %s\n%s", passes, runs, t->what, shown->info);
+    else if (shown->v.kind == V_NOTRUN)
+        snprintf(out, sizeof out, "NOT RUN. %s\nproperty: %s", shown->v.msg, t->what);
     else
         snprintf(out, sizeof out, "FAIL (%d/%d runs passed). %s: %s\nproperty: %s\n%s\nrerun: %s",
                  passes, runs, verdict_name(shown->v.kind), shown->v.msg, t->what, shown->info,
@@ -111,6 +120,9 @@ void report_finish(struct report *rep, const char *json)
             printf("Failed:\n%s", rep->fails);
         free(rep->fails);
     }
+    if (rep->notrun)
+        printf("Not run: %d test(s), %d pts, after their lab's first failure (--fail-fast)\n",
+               rep->notrun, rep->notrun_pts);
     if (rep->interrupted)
         printf("Interrupted: every node was stopped; score of the tests run so far: ");
     printf("Score: %d/%d\n", rep->score, rep->max);

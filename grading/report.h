@@ -19,6 +19,7 @@ struct result {
 struct report {
     int score, max;
     int ntests;
+    int notrun, notrun_pts; /* tests given V_NOTRUN (--fail-fast): 0 points, counted apart */
     bool interrupted;
     char *json;  /* the tests[] array being built (open_memstream) */
     size_t jlen;

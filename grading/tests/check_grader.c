@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "grader.h"
 #include "report.h"
 #include "tests/testlog.h"
@@ -563,6 +564,140 @@ START_TEST(report_no_recap_when_all_pass)
 }
 END_TEST
 
+/* ---- grading a copy (copy.c) ---- */
+
+/* A fresh directory under the test's scratch place, with an optional Makefile. */
+static const char *scratch_dir(const char *name, const char *makefile)
+{
+    static char path[600];
+    char cwd[400];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    snprintf(path, sizeof path, "%s/copy-tests", cwd);
+    ck_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
+    snprintf(path, sizeof path, "%s/copy-tests/%s", cwd, name);
+    ck_assert(mkdir(path, 0755) == 0 || errno == EEXIST);
+    if (makefile) {
+        char mk[700];
+        snprintf(mk, sizeof mk, "%s/Makefile", path);
+        FILE *f = fopen(mk, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(makefile, f);
+        ck_assert_int_eq(fclose(f), 0);
+    }
+    return path;
+}
+
+START_TEST(copy_root_from_own_path)
+{
+    /* The kit is found from the program's path, whatever the cwd (this test runs in
+     * ROOT/grading/build*; the grader is its sibling). */
+    char want[4096], got[4096], cwd[4096];
+    ck_assert_ptr_nonnull(realpath("../..", want));
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir("/"), 0);
+    int rc = copy_find_root(got, sizeof got);
+    ck_assert_int_eq(chdir(cwd), 0); /* CK_FORK=no (valgrind) runs every test in this process */
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(got, want);
+}
+END_TEST
+
+START_TEST(copy_infers_lab_from_name)
+{
+    char why[512];
+    static const char *const names[][2] = {{"lab3-mine", "lab3-bully"},
+                                           {"lab1", "lab1-lamport"},
+                                           {"lab7-mqtt-pow", "lab7-mqtt-pow"},
+                                           {"lab5-alice-v2/", "lab5-chat-multicast"}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        const struct lab *l = copy_infer_lab(scratch_dir(names[i][0], NULL), why, sizeof why);
+        ck_assert_msg(l && strcmp(l->dir, names[i][1]) == 0, "%s: %s", names[i][0],
+                      l ? l->dir : why);
+    }
+    /* lab10 is not lab1; no Makefile: nothing to go by, and the reason says so */
+    ck_assert_ptr_null(copy_infer_lab(scratch_dir("lab10-x", NULL), why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "no Makefile"));
+    ck_assert_ptr_null(copy_infer_lab(scratch_dir("lab3bully", NULL), why, sizeof why));
+}
+END_TEST
+
+START_TEST(copy_infers_lab_from_makefile)
+{
+    char why[512];
+    const struct lab *l =
+        copy_infer_lab(scratch_dir("alice", "all: $(B)/heartbeat\n"), why, sizeof why);
+    ck_assert_msg(l && strcmp(l->dir, "lab4-heartbeat") == 0, "%s", l ? l->dir : why);
+    l = copy_infer_lab(scratch_dir("bob", "all: build/wallet-server build/wallet-client\n"), why,
+                       sizeof why);
+    ck_assert_msg(l && strcmp(l->dir, "lab6-wallet") == 0, "%s", l ? l->dir : why);
+    /* chatter is not chat; two labs' programs: ambiguous. Both say which programs it looked for. */
+    ck_assert_ptr_null(
+        copy_infer_lab(scratch_dir("carol", "all: $(B)/chatter\n"), why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "none"));
+    ck_assert_ptr_nonnull(strstr(why, "lamport (lab1-lamport)"));
+    ck_assert_ptr_null(
+        copy_infer_lab(scratch_dir("dave", "all: $(B)/bully $(B)/chat\n"), why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "several"));
+}
+END_TEST
+
+START_TEST(copy_logs_apart)
+{
+    char a[700], b[700], c[700];
+    copy_logs_dir("/kit", "/home/alice/lab1-lamport", a, sizeof a);
+    copy_logs_dir("/kit", "/home/bob/lab1-lamport", b, sizeof b);
+    copy_logs_dir("/kit", "/home/alice/lab1-lamport", c, sizeof c);
+    ck_assert_str_ne(a, b); /* same name, different copies */
+    ck_assert_str_eq(a, c); /* stable: a rerun finds its logs */
+    ck_assert_int_eq(strncmp(a, "/kit/grading/logs/lab1-lamport-", 31), 0);
+    ck_assert_int_eq(strlen(a), 31 + 8);
+}
+END_TEST
+
+START_TEST(copy_build_verdicts)
+{
+    char msg[3072], log[700];
+    /* A failing build: the message quotes the end of the compiler's output. */
+    const char *d = scratch_dir("broken", "all:\n\t@echo compiling x.c\n"
+                                          "\t@echo 'x.c:3:1: error: expected ; before }' >&2\n"
+                                          "\t@exit 1\n");
+    snprintf(log, sizeof log, "%s/build.log", d);
+    ck_assert_int_eq(copy_build(d, "build", log, 30, msg, sizeof msg), -1);
+    ck_assert_msg(strstr(msg, "x.c:3:1: error: expected ; before }") && strstr(msg, "exited 2"),
+                  "%s", msg);
+    /* The sanitizer builds are the lab Makefiles' SAN=; make grade's own variables (a DIR= in
+     * MAKEFLAGS, a SAN= or B= make exported) are not passed down to the copy's build. */
+    d = scratch_dir("san", "all:\n\t@echo 'SAN=$(SAN) DIR=$(DIR) B=$(B)' >got\n");
+    snprintf(log, sizeof log, "%s/build.log", d);
+    char got[700];
+    snprintf(got, sizeof got, "%s/got", d);
+    setenv("MAKEFLAGS", "DIR=/somewhere", 1);
+    setenv("SAN", "tsan", 1);
+    setenv("B", "elsewhere", 1);
+    static const char *const builds[][2] = {{"build-asan", "SAN=asan DIR= B=\n"},
+                                            {"build", "SAN= DIR= B=\n"},
+                                            {"build-tsan", "SAN=tsan DIR= B=\n"}};
+    for (size_t i = 0; i < sizeof builds / sizeof *builds; i++) {
+        ck_assert_msg(copy_build(d, builds[i][0], log, 30, msg, sizeof msg) == 0, "%s", msg);
+        FILE *f = fopen(got, "r");
+        char line[100] = "";
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        fclose(f);
+        ck_assert_str_eq(line, builds[i][1]);
+    }
+    unsetenv("MAKEFLAGS");
+    unsetenv("SAN");
+    unsetenv("B");
+    ck_assert_int_eq(copy_build(d, "elsewhere", log, 30, msg, sizeof msg), 1); /* not built */
+    /* A build that hangs is stopped, compilers and all (the sleep is make's child). */
+    d = scratch_dir("hang", "all:\n\t@echo started; sleep 100\n");
+    snprintf(log, sizeof log, "%s/build.log", d);
+    ck_assert_int_eq(copy_build(d, "build", log, 1, msg, sizeof msg), -1);
+    ck_assert_msg(strstr(msg, "was stopped after 1 s") && strstr(msg, "started"), "%s", msg);
+}
+END_TEST
+
 static Suite *grader_suite(void)
 {
     Suite *s = suite_create("grader");
@@ -589,6 +724,14 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, vector_missing_merge_fails);
     tcase_add_test(tc, vector_false_order_fails);
     tcase_add_test(tc, vector_missing_vc_fails);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("copy");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, copy_root_from_own_path);
+    tcase_add_test(tc, copy_infers_lab_from_name);
+    tcase_add_test(tc, copy_infers_lab_from_makefile);
+    tcase_add_test(tc, copy_logs_apart);
+    tcase_add_test(tc, copy_build_verdicts);
     suite_add_tcase(s, tc);
     tc = tcase_create("harness");
     tcase_set_timeout(tc, 60);
