@@ -1,6 +1,6 @@
 /* lab6.c - lab6-wallet's grading tests: conservation from the acks, crash and replay, key
  * rotation, secrets, and an injector that sends every bad input of the issue over TCP. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* prlimit */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,8 @@ struct injected {
     long long attack_ms;  /* how long the attack went on */
     char probe_diff[512]; /* name-probe: two replies that tell names apart */
     int probes;
+    long long armed_size; /* crash-at-write: the ledger's size when the limit was set */
+    bool died_at_write;   /* crash-at-write: the server was gone before the backstop kill */
 };
 static struct injected inj;
 
@@ -321,15 +324,13 @@ static void inject_torn(struct run *r, int node, struct verdict *v)
         verdict_fail(v, V_HARNESS, "cannot append a torn record to %s: %s", path, strerror(errno));
 }
 
-static void check_crash(struct run *r, struct verdict *v)
+/* Every transfer acknowledged before the server died (at the latest at crash->t) is replayed
+ * by the restarted server, the torn record is reported, the money adds up, and the clients
+ * made progress on both sides of the crash. */
+static void check_durable(struct run *r, const struct applied_fault *crash,
+                          const struct applied_fault *restart, struct verdict *v)
 {
-    const struct applied_fault *crash = run_fault(r, F_CRASH, SERVER);
-    const struct applied_fault *restart = run_fault(r, F_RESTART, SERVER);
     char a[512];
-    if (!crash || !restart) {
-        verdict_fail(v, V_HARNESS, "the crash and restart of the server were not applied");
-        return;
-    }
     long long replayed = -1, maxtx = 0;
     bool torn = false;
     const struct event *last = NULL;
@@ -351,7 +352,8 @@ static void check_crash(struct run *r, struct verdict *v)
     else if (replayed < maxtx)
         verdict_fail(v, V_SAFETY,
                      "durability: transfer tx=%lld was acknowledged before the "
-                     "kill -9 but the restarted server replayed only %lld transfers: the reply "
+                     "server was killed but the restarted server replayed only %lld transfers: "
+                     "the reply "
                      "went out before its record was in the ledger (or it never was)\n      %s",
                      maxtx, replayed, event_str(last, a, sizeof a));
     if (!torn)
@@ -377,6 +379,74 @@ static void check_crash(struct run *r, struct verdict *v)
              "; %d acks before the crash (up to tx=%lld), "
              "%lld replayed, %d acks after the restart",
              before, maxtx, replayed, after);
+}
+
+static void check_crash(struct run *r, struct verdict *v)
+{
+    const struct applied_fault *crash = run_fault(r, F_CRASH, SERVER);
+    const struct applied_fault *restart = run_fault(r, F_RESTART, SERVER);
+    if (!crash || !restart)
+        verdict_fail(v, V_HARNESS, "the crash and restart of the server were not applied");
+    else
+        check_durable(r, crash, restart, v);
+}
+
+/* ---- test 3: the server dies exactly at its next ledger write ---- */
+
+/* A kill at a fixed time almost never lands between a reply and the write of its record (the
+ * window is microseconds), so this test makes the kernel kill the server at the write itself:
+ * its file-size limit (RLIMIT_FSIZE, set from outside with prlimit) becomes the ledger's size,
+ * and the first write that would grow the file gets SIGXFSZ, whose default action ends the
+ * process before a single byte is written. A server that replies only after the write has sent
+ * nothing for that transfer; one that replied first has acknowledged a transfer the ledger
+ * will never hold. No flag or library in the server is needed: any implementation that
+ * appends to a file meets it. */
+static void arm_write_kill(struct run *r, int node, struct verdict *v)
+{
+    struct nodelog *nl = &r->node[node];
+    char path[700];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/node%d/ledger.log", r->dir, node);
+    if (nl->pid <= 0 || stat(path, &st) < 0) {
+        verdict_fail(v, V_HARNESS, "cannot arm the kill at the write: server %s, %s: %s",
+                     nl->pid > 0 ? "running" : "not running", path, strerror(errno));
+        return;
+    }
+    struct rlimit size = {(rlim_t)st.st_size, (rlim_t)st.st_size}, core = {0, 0};
+    nl->killed_by_us = true; /* SIGXFSZ is the grader's kill, not a crash of the server */
+    if (prlimit(nl->pid, RLIMIT_CORE, &core, NULL) < 0 ||
+        prlimit(nl->pid, RLIMIT_FSIZE, &size, NULL) < 0)
+        verdict_fail(v, V_HARNESS, "prlimit(server pid %d): %s", (int)nl->pid, strerror(errno));
+    inj.armed_size = (long long)st.st_size;
+}
+
+/* F_CALL 1: arm; F_CALL 2 (the backstop F_CRASH follows): note whether the server died at its
+ * write; F_CALL 3 (the server is down): tear the last record, as test 2 does. */
+static void inject_at_write(struct run *r, int node, struct verdict *v)
+{
+    int call = inj.calls++;
+    if (call == 0)
+        arm_write_kill(r, node, v);
+    else if (call == 1)
+        inj.died_at_write = r->node[node].pid <= 0;
+    else
+        inject_torn(r, node, v);
+}
+
+static void check_at_write(struct run *r, struct verdict *v)
+{
+    const struct applied_fault *crash = run_fault(r, F_CRASH, SERVER);
+    const struct applied_fault *restart = run_fault(r, F_RESTART, SERVER);
+    if (!crash || !restart) {
+        verdict_fail(v, V_HARNESS, "the crash and restart of the server were not applied");
+        return;
+    }
+    check_durable(r, crash, restart, v);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; the server %s (ledger %lld bytes when armed)",
+             inj.died_at_write ? "died at its next ledger write"
+                               : "made no ledger write within 1 s: killed then",
+             inj.armed_size);
 }
 
 /* ---- a tiny TCP client for the injectors ---- */
@@ -480,7 +550,7 @@ static bool key_of(struct run *r, int fd, const char *name, char *key, int *expi
     return false;
 }
 
-/* ---- test 4: only the owner can spend ---- */
+/* ---- test 5: only the owner can spend ---- */
 
 static void inject_thief(struct run *r, int node, struct verdict *v)
 {
@@ -545,7 +615,7 @@ static void check_secret(struct run *r, struct verdict *v)
                      bad);
 }
 
-/* ---- test 3: key rotation ---- */
+/* ---- test 4: key rotation ---- */
 
 static void check_rotation(struct run *r, struct verdict *v)
 {
@@ -588,7 +658,7 @@ static void check_rotation(struct run *r, struct verdict *v)
                      first);
 }
 
-/* ---- test 5: every bad input, and 1000 idle connections ---- */
+/* ---- test 6: every bad input, and 1000 idle connections ---- */
 
 #define FLOOD 1000
 #define FLOOD_CAP 300 /* --max-conns of the bad-input test: under Valgrind's 500 threads */
@@ -758,7 +828,7 @@ static void check_bad(struct run *r, struct verdict *v)
              inj.flood_accepted, inj.flood_refused, FLOOD_CAP);
 }
 
-/* ---- test 6: slowloris (README "Limits") ---- */
+/* ---- test 7: slowloris (README "Limits") ---- */
 
 static long long mono_ms(void)
 {
@@ -896,7 +966,7 @@ static void check_slowloris(struct run *r, struct verdict *v)
              inj.genuine_served ? inj.genuine_ms : inj.attack_ms, inj.genuine_tries);
 }
 
-/* ---- test 7: names cannot be probed through the secret-guarded commands ---- */
+/* ---- test 8: names cannot be probed through the secret-guarded commands ---- */
 
 /* Send a and b; their replies must be the same bytes (one tells nothing the other does not). */
 static void same_reply(struct run *r, int fd, const char *a, const char *b, struct verdict *v)
@@ -985,6 +1055,26 @@ static const struct gtest tests[] = {
      .timeout_ms = 120000,
      .what = "kill -9 the server under load (and tear its last record): every acknowledged "
              "transfer is replayed, the torn record is reported, money conserved"},
+    {.name = "crash-at-write",
+     .points = 12,
+     .nodes = 21,
+     .bin0 = "wallet-server",
+     .args0 = SRV,
+     .args = CLI " --random-transfers 300 --peers 20 --hot 3 --max-cents 100 --interval-ms 5",
+     .net = "",
+     .faults = {{500, F_CALL, SERVER, NULL},
+                {1500, F_CALL, SERVER, NULL},
+                {1500, F_CRASH, SERVER, NULL},
+                {1600, F_CALL, SERVER, NULL},
+                {2000, F_RESTART, SERVER, NULL}},
+     .nfaults = 5,
+     .inject = inject_at_write,
+     .setup = reset_injected,
+     .until = clients_done,
+     .check = check_at_write,
+     .timeout_ms = 120000,
+     .what = "the server is killed at its next ledger write under load (SIGXFSZ from a file "
+             "size limit): no transfer was acknowledged before its record was written"},
     {.name = "key-rotation",
      .points = 13,
      .nodes = 3,
