@@ -202,6 +202,18 @@ START_TEST(at_write_lost_ack_fails)
 }
 END_TEST
 
+/* A second restart (life 2) that lost tx 2, acknowledged before it replayed. */
+START_TEST(at_write_second_life_lost_fails)
+{
+    crash_log("node=0 ev=replayed n=4 transfers=1 t=211", true);
+    add_life("node=0 ev=replayed n=4 transfers=1 t=350", 2);
+    struct verdict v = check("crash-at-write");
+    ASSERT_FAILS(v, V_SAFETY,
+                 "tx=2 was acknowledged before the server was killed but the "
+                 "restarted server (life 2) replayed only 1");
+}
+END_TEST
+
 static void rotation_log(const char *second_key_of_ack)
 {
     char line[160];
@@ -331,6 +343,7 @@ int main(void)
     tcase_add_test(t, crash_torn_unreported_fails);
     tcase_add_test(t, at_write_passes);
     tcase_add_test(t, at_write_lost_ack_fails);
+    tcase_add_test(t, at_write_second_life_lost_fails);
     tcase_add_test(t, rotation_passes);
     tcase_add_test(t, old_key_accepted_fails);
     tcase_add_test(t, old_key_not_refused_fails);
