@@ -650,8 +650,8 @@ static bool owner_pays(struct run *r, int fd, const char *what, const char *line
 /* The rules of a transfer the owner may make, after its first one (sent as first): a retry of
  * it is answered "dup" with the same tx, a request id reused for another amount is refused, the
  * whole balance can be sent (down to exactly 0) and then not one cent more, and a retry of that
- * one is still answered. Nobody pays mallory
- * (the clients pay c1..c3), so its balance stays what BALANCE says. */
+ * one is still answered. Nobody pays mallory (the clients pay c1..c3), so its balance stays
+ * what BALANCE says. */
 static void owner_rules(struct run *r, int fd, const char *first, const char *key1,
                         struct verdict *v)
 {
@@ -673,14 +673,18 @@ static void owner_rules(struct run *r, int fd, const char *first, const char *ke
     if (!expect(r, fd, "the owner's balance", line, strlen(line), "OK ", v, got, sizeof got) ||
         sscanf(got, "OK %lld", &left) != 1 || left <= 0)
         return;
-    snprintf(line, sizeof line, "SEND mallory %s m5 %s %lld\n", inj.secret, key1, left);
+    char key[40];
+    int expires;
+    if (!key_of(r, fd, "c1", key, &expires, v)) /* fresh: key1 may have rotated since */
+        return;
+    snprintf(line, sizeof line, "SEND mallory %s m5 %s %lld\n", inj.secret, key, left);
     if (!owner_pays(r, fd, "sending the whole balance", line, left, "c1", v))
         return;
-    snprintf(line, sizeof line, "SEND mallory %s m6 %s 1\n", inj.secret, key1);
+    snprintf(line, sizeof line, "SEND mallory %s m6 %s 1\n", inj.secret, key);
     expect(r, fd, "one cent more than the balance (now 0)", line, strlen(line),
            "ERR 402 insufficient-funds", v, got, sizeof got);
     /* a retry is answered even when the money is gone: idempotency comes before funds */
-    snprintf(line, sizeof line, "SEND mallory %s m5 %s %lld\n", inj.secret, key1, left);
+    snprintf(line, sizeof line, "SEND mallory %s m5 %s %lld\n", inj.secret, key, left);
     expect(r, fd, "a retry of the transfer that emptied the wallet", line, strlen(line), "OK ", v,
            got, sizeof got);
 }
