@@ -43,6 +43,7 @@ struct injected {
     bool died_at_write;   /* crash-at-write: the server was gone before the backstop kill */
     char retry_line[256]; /* crash-at-write: the grader's transfer, sent again after restart */
     bool retried;
+    bool trickle_ran, trickle_cut; /* slowloris: one slow line with free slots */
 };
 static struct injected inj;
 
@@ -972,6 +973,8 @@ static long long mono_ms(void)
 #define SLOW_CAP 40  /* --max-conns of the test */
 #define SLOW_OPEN 50 /* attackers: more than the cap, so every free slot is taken */
 
+#define SLOW_LINE_MS 1000 /* --line-timeout of the test */
+
 /* An attacker's connection: dial and send the first byte of a line that never ends. */
 static int slow_dial(struct run *r)
 {
@@ -1038,6 +1041,36 @@ static bool genuine_transfer(struct run *r, struct verdict *v)
     return inj.genuine_served;
 }
 
+/* After the attack, with slots free (so nothing is evicted): one line that trickles a byte
+ * every 100 ms must still be cut by --line-timeout, which counts from the line's first byte.
+ * Waits up to 10 line timeouts (scaled like every wait); a 503 (slots not yet freed) redials. */
+static void trickle(struct run *r)
+{
+    char got[256];
+    long long end = mono_ms() + (long long)(10 * SLOW_LINE_MS * r->opt->slow);
+    int fd = -1;
+    inj.trickle_ran = true;
+    while (!inj.trickle_cut && mono_ms() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (fd < 0) {
+            fd = dial(r->node[SERVER].port);
+        } else if (poll(&p, 1, 0) > 0) {
+            ssize_t m = recv(fd, got, sizeof got - 1, 0);
+            inj.trickle_cut = m <= 0; /* closed without a reply, as documented */
+            if (m > 0 && strncmp(got, "ERR 503", 7) == 0) {
+                close(fd);
+                fd = -1;
+            }
+        } else if (send(fd, "x", 1, MSG_NOSIGNAL) != 1) {
+            inj.trickle_cut = true;
+        }
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
 /* SLOW_OPEN connections, each sending one byte of a line every 100 ms and never its end, and
  * redialled as soon as they are closed, take every free slot; meanwhile a new client tries
  * every 100 ms. The attack goes on until the genuine client is served and the server has cut
@@ -1061,6 +1094,7 @@ static void inject_slowloris(struct run *r, int node, struct verdict *v)
     for (int k = 0; k < SLOW_OPEN; k++)
         if (fd[k] >= 0)
             close(fd[k]);
+    trickle(r);
 }
 
 static void check_slowloris(struct run *r, struct verdict *v)
@@ -1074,6 +1108,12 @@ static void check_slowloris(struct run *r, struct verdict *v)
                      "serve() close a line that is not finished within --line-timeout, and "
                      "does a full server make room for a new client?",
                      inj.genuine_tries, (int)inj.attack_ms, SLOW_OPEN);
+    if (inj.trickle_ran && !inj.trickle_cut)
+        verdict_fail(v, V_SAFETY,
+                     "a line that trickled one byte every 100 ms, never a newline, while the "
+                     "server had free slots, was still open after %d ms (--line-timeout %d): "
+                     "the line timeout counts from the line's first byte, not from the last",
+                     (int)(10 * SLOW_LINE_MS * r->opt->slow), SLOW_LINE_MS);
     int logged = count_bad(r, "slow-line") + count_bad(r, "evicted");
     if (inj.slow_cut < SLOW_CAP)
         verdict_fail(v, V_SAFETY,
@@ -1096,6 +1136,11 @@ static void check_slowloris(struct run *r, struct verdict *v)
              count_bad(r, "evicted"), inj.slow_refused,
              inj.genuine_served ? "served" : "still not served",
              inj.genuine_served ? inj.genuine_ms : inj.attack_ms, inj.genuine_tries);
+    len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; a trickling line with free slots %s",
+             !inj.trickle_ran  ? "was not tried"
+             : inj.trickle_cut ? "was cut"
+                               : "was not cut");
 }
 
 /* ---- test 8: names cannot be probed through the secret-guarded commands ---- */
@@ -1259,7 +1304,7 @@ static const struct gtest tests[] = {
      .points = 10,
      .nodes = 5,
      .bin0 = "wallet-server",
-     .args0 = SRV " --max-conns 40 --line-timeout 1000",
+     .args0 = SRV " --max-conns 40 --line-timeout 1000", /* SLOW_CAP, SLOW_LINE_MS */
      .args = CLI " --random-transfers 150 --peers 4 --interval-ms 20",
      .net = "",
      .faults = {{300, F_CALL, SERVER, NULL}},
