@@ -170,7 +170,8 @@ START_TEST(crash_lost_ack_fails)
 {
     crash_log("node=0 ev=replayed n=3 transfers=0 t=211", true);
     struct verdict v = check("crash-restart");
-    ASSERT_FAILS(v, V_SAFETY, "durability: transfer tx=1 was acknowledged before the kill -9");
+    ASSERT_FAILS(v, V_SAFETY,
+                 "durability: transfer tx=1 was acknowledged before the server was killed");
 }
 END_TEST
 
@@ -179,6 +180,37 @@ START_TEST(crash_torn_unreported_fails)
     crash_log("node=0 ev=replayed n=4 transfers=1 t=211", false);
     struct verdict v = check("crash-restart");
     ASSERT_FAILS(v, V_SAFETY, "did not report it with ev=torn");
+}
+END_TEST
+
+/* crash-at-write reads the same log: the kill is the backstop F_CRASH (the server died
+ * earlier, at its write); a lost acknowledged transfer fails it the same way. */
+START_TEST(at_write_passes)
+{
+    crash_log("node=0 ev=replayed n=4 transfers=1 t=211", true);
+    struct verdict v = check("crash-at-write");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_msg(strstr(R.info, "retry after the restart did not run"), "%s", R.info);
+}
+END_TEST
+
+START_TEST(at_write_lost_ack_fails)
+{
+    crash_log("node=0 ev=replayed n=3 transfers=0 t=211", true);
+    struct verdict v = check("crash-at-write");
+    ASSERT_FAILS(v, V_SAFETY, "durability: transfer tx=1 was acknowledged before the server");
+}
+END_TEST
+
+/* A second restart (life 2) that lost tx 2, acknowledged before it replayed. */
+START_TEST(at_write_second_life_lost_fails)
+{
+    crash_log("node=0 ev=replayed n=4 transfers=1 t=211", true);
+    add_life("node=0 ev=replayed n=4 transfers=1 t=350", 2);
+    struct verdict v = check("crash-at-write");
+    ASSERT_FAILS(v, V_SAFETY,
+                 "tx=2 was acknowledged before the server was killed but the "
+                 "restarted server (life 2) replayed only 1");
 }
 END_TEST
 
@@ -309,6 +341,9 @@ int main(void)
     tcase_add_test(t, crash_passes);
     tcase_add_test(t, crash_lost_ack_fails);
     tcase_add_test(t, crash_torn_unreported_fails);
+    tcase_add_test(t, at_write_passes);
+    tcase_add_test(t, at_write_lost_ack_fails);
+    tcase_add_test(t, at_write_second_life_lost_fails);
     tcase_add_test(t, rotation_passes);
     tcase_add_test(t, old_key_accepted_fails);
     tcase_add_test(t, old_key_not_refused_fails);
