@@ -1067,4 +1067,5 @@ static const struct gtest tests[] = {
 
 /* The Makefile reads the next line to build the registry: it stays on one line. */
 /* clang-format off */
-const struct lab lab6_wallet = {"lab6-wallet", "wallet-client", tests, sizeof tests / sizeof *tests};
+const struct lab lab6_wallet = {"lab6-wallet", "wallet-client", tests,
+                                sizeof tests / sizeof *tests, NULL};
