@@ -139,8 +139,12 @@ struct gtest {
 struct progress_rule {
     const char *background; /* space-separated ev= names that are not progress; NULL: none */
     int stall_ms;           /* a small multiple of the test's protocol timers; 0: G_STALL_MS */
+    /* For a lab whose every live node logs something every few hundred ms (a checkpoint): a
+     * running node that logged nothing at all for silent_ms (x --slow) after the last fault is
+     * hung, whatever the others do. 0: no such rule. */
+    int silent_ms;
 };
-#define G_STALL_MS 8000
+#define G_STALL_MS 6000
 typedef void (*progress_fn)(const struct run *r, struct progress_rule *rule);
 
 struct lab {

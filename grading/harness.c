@@ -824,6 +824,30 @@ static void progress_stall(struct run *r, const struct progress *pg, const char 
                 (now - pg->moved) / 1e3, *phase ? " " : "", phase, bg, why, nodes);
 }
 
+/* The lab's silent_ms rule: a running node that logged nothing at all since the last fault
+ * (and its own last event) for that long is hung. */
+static bool progress_hung(struct run *r, const struct progress *pg, double last_fault,
+                          const char *why, double now, struct verdict *v)
+{
+    double limit = pg->rule.silent_ms * r->opt->slow;
+    for (int i = 0; i < r->n && limit > 0; i++) {
+        const struct nodelog *nl = &r->node[i];
+        double since = pg->heard[i] > last_fault ? pg->heard[i] : last_fault;
+        if (nl->pid <= 0 || nl->paused || now - since <= limit)
+            continue;
+        char e[240] = "no event yet";
+        if (nl->n)
+            event_str(&nl->ev[nl->n - 1], e, sizeof e);
+        verdict_add(v, V_LIVENESS, R_STALL,
+                    "node %d has logged nothing at all for %.1fs (a live node of this lab logs "
+                    "every few hundred ms; its last event: %s): it looks hung; still waiting for: "
+                    "%s",
+                    i, (now - since) / 1e3, e, why);
+        return true;
+    }
+    return false;
+}
+
 static void phase_start(struct run *r, double deadline, struct verdict *v)
 {
     char why[256] = "";
@@ -859,11 +883,12 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
     char why[512] = "";
     struct progress pg;
     progress_init(r, &pg, r->t_ready);
+    double last_fault = r->t_ready;
     while (!interrupted && !any_died(r, v)) {
         double now = now_ms();
         while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms) {
             apply_fault(r, &t->faults[next++], v);
-            pg.moved = now_ms();
+            pg.moved = last_fault = now_ms();
         }
         if (next == t->nfaults && until(r, why, sizeof why))
             return;
@@ -877,6 +902,8 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
             progress_stall(r, &pg, t->nfaults ? "after the last fault" : "", why, now, v);
             return;
         }
+        if (next == t->nfaults && progress_hung(r, &pg, last_fault, why, now, v))
+            return;
         /* Wake at least every 250 ms: until() may depend on time alone (a quiet period). */
         double wake = now + 250 < deadline ? now + 250 : deadline;
         if (next < t->nfaults && r->t_ready + t->faults[next].at_ms < wake)
@@ -893,7 +920,7 @@ static bool any_running(struct run *r)
     return false;
 }
 
-#define FAILED_GRACE_MS 3000
+#define FAILED_GRACE_MS 1000
 
 /* SIGTERM everyone (a paused node is resumed first) and collect the rest of the output. */
 static void phase_stop(struct run *r, struct verdict *v)

@@ -941,11 +941,12 @@ static void check_outsider(struct run *r, struct verdict *v)
 #define SNAPS " --snapshot-every 100 --snapshots 10"
 #define KEY " --key {dir}/group.key"
 
-/* Progress: snapshots (markers, states, reports); players send money all along, stuck or not. */
+/* Progress: snapshots (markers, states, reports). Players send money all along, stuck or not,
+ * and a stranger's rejected frames (bad) come as long as it tries. */
 static void progress(const struct run *r, struct progress_rule *p)
 {
     (void)r;
-    p->background = "send recv";
+    p->background = "send recv bad";
 }
 
 static const struct gtest tests[] = {
