@@ -713,11 +713,11 @@ static bool any_died(struct run *r, const struct verdict *v)
 
 struct progress {
     struct progress_rule rule;
-    double window;             /* ms, already x --slow */
-    double moved;              /* when progress last moved, or a fault was applied */
-    int seen[G_MAXNODES];      /* events of each node already looked at */
-    int last[G_MAXNODES];      /* index of each node's last progress event, -1: none */
-    double heard[G_MAXNODES];  /* when each node's last event of any kind was read */
+    double window;            /* ms, already x --slow */
+    double moved;             /* when progress last moved, or a fault was applied */
+    int seen[G_MAXNODES];     /* events of each node already looked at */
+    int last[G_MAXNODES];     /* index of each node's last progress event, -1: none */
+    double heard[G_MAXNODES]; /* when each node's last event of any kind was read */
 };
 
 static void progress_init(struct run *r, struct progress *pg, double now)
@@ -743,7 +743,7 @@ static bool is_background(const struct progress_rule *rule, const char *ev)
     return false;
 }
 
-/* Look at the events read since the last call: progress moves with each one that is not background. */
+/* Look at the events read since the last call: each one that is not background is progress. */
 static void progress_scan(struct run *r, struct progress *pg, double now)
 {
     for (int i = 0; i < r->n; i++) {
@@ -770,13 +770,14 @@ static size_t quiet_clause(struct run *r, const struct progress *pg, int i, doub
     if (silent >= pg->window * 0.9) {
         if (nl->n)
             event_str(&nl->ev[nl->n - 1], e, sizeof e);
-        return (size_t)snprintf(out, cap, "node %d has logged nothing for %.1fs (its last event: %s)",
-                                i, silent / 1e3, e);
+        return (size_t)snprintf(out, cap,
+                                "node %d has logged nothing for %.1fs (its last event: %s)", i,
+                                silent / 1e3, e);
     }
     if (pg->last[i] >= 0)
         event_str(&nl->ev[pg->last[i]], e, sizeof e);
-    return (size_t)snprintf(out, cap, "node %d logged only background events (ev=%s) since %s",
-                            i, nl->n ? nl->ev[nl->n - 1].ev : "", e);
+    return (size_t)snprintf(out, cap, "node %d logged only background events (ev=%s) since %s", i,
+                            nl->n ? nl->ev[nl->n - 1].ev : "", e);
 }
 
 /* The liveness verdict of a stalled run: the quietest running nodes first. */

@@ -47,8 +47,9 @@ static void print_reasons(FILE *f, const struct verdict *v, const char *indent)
     if (v->more)
         fprintf(f, "%s(and %d less specific reason%s)\n", indent, v->more, v->more > 1 ? "s" : "");
     if (cites)
-        fprintf(f, "%s(node=N#K is node N's event line number K, counting from 0 over all its "
-                   "lives in order, as in nodeN.out in the logs)\n",
+        fprintf(f,
+                "%s(node=N#K is node N's event line number K, counting from 0 over all its "
+                "lives in order, as in nodeN.out in the logs)\n",
                 indent);
 }
 

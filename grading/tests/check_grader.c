@@ -469,9 +469,16 @@ static struct verdict run_progress(const char *mode, const struct fault *f, int 
     static struct gtest t;
     static char args[64];
     snprintf(args, sizeof args, "{id} %s", mode);
-    t = (struct gtest){.name = mode, .points = 1, .nodes = 2, .args = args, .net = "",
-                       .check = fake_check, .timeout_ms = 30000, .what = "progress",
-                       .nfaults = nf, .until = until};
+    t = (struct gtest){.name = mode,
+                       .points = 1,
+                       .nodes = 2,
+                       .args = args,
+                       .net = "",
+                       .check = fake_check,
+                       .timeout_ms = 30000,
+                       .what = "progress",
+                       .nfaults = nf,
+                       .until = until};
     for (int i = 0; i < nf; i++)
         t.faults[i] = f[i];
     static const struct lab lab = {"grading", "fake_node", &t, 1, fake_progress};
