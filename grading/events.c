@@ -150,18 +150,66 @@ const char *verdict_name(enum verdict_kind k)
 
 static int severity(enum verdict_kind k)
 {
-    /* A harness error means the run says nothing about the lab: report it first. */
     static const int s[] = {0, 1, 2, 3, 4, 5, 6};
     return s[k];
 }
 
-void verdict_fail(struct verdict *v, enum verdict_kind k, const char *fmt, ...)
+/* Does a come before b in the list? A harness error first (the run says nothing about the lab),
+ * then the most specific rank, then the most severe kind; equal ones stay in the order found. */
+static bool before(const struct reason *a, const struct reason *b)
 {
-    if (v->kind != V_PASS && severity(v->kind) >= severity(k))
-        return;
-    v->kind = k;
+    if ((a->kind == V_HARNESS) != (b->kind == V_HARNESS))
+        return a->kind == V_HARNESS;
+    if (a->rank != b->rank)
+        return a->rank < b->rank;
+    return severity(a->kind) > severity(b->kind);
+}
+
+static void verdict_addv(struct verdict *v, enum verdict_kind k, enum reason_rank rank,
+                         const char *fmt, va_list ap)
+{
+    struct reason r = {.kind = k, .rank = rank};
+    vsnprintf(r.text, sizeof r.text, fmt, ap);
+    for (int i = 0; i < v->n; i++)
+        if (v->reason[i].kind == k && strcmp(v->reason[i].text, r.text) == 0)
+            return; /* the same reason twice says nothing new */
+    int at = v->n;
+    while (at > 0 && before(&r, &v->reason[at - 1]))
+        at--;
+    if (v->n == G_MAXREASONS) {
+        v->more++;
+        if (at == G_MAXREASONS)
+            return;
+        v->n--; /* the least specific goes */
+    }
+    memmove(&v->reason[at + 1], &v->reason[at], (size_t)(v->n - at) * sizeof r);
+    v->reason[at] = r;
+    v->n++;
+    v->kind = v->reason[0].kind;
+    snprintf(v->msg, sizeof v->msg, "%s", v->reason[0].text);
+}
+
+void verdict_add(struct verdict *v, enum verdict_kind k, enum reason_rank rank, const char *fmt,
+                 ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+    verdict_addv(v, k, rank, fmt, ap);
     va_end(ap);
+}
+
+void verdict_fail(struct verdict *v, enum verdict_kind k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    verdict_addv(v, k, R_PROPERTY, fmt, ap);
+    va_end(ap);
+}
+
+bool verdict_has(const struct verdict *v, enum verdict_kind k)
+{
+    for (int i = 0; i < v->n; i++)
+        if (v->reason[i].kind == k)
+            return true;
+    return false;
 }

@@ -107,7 +107,7 @@ static int run_one(const struct options *o, const struct lab *lab, const struct 
     r.lab = lab, r.test = t, r.opt = o, r.seed = seed;
     snprintf(r.dir, sizeof r.dir, "%s/%s/%s", o->logs, lab->dir, t->name);
     nftw(r.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     double t0 = report_now();
     int rc = 0;
     if (make_dirs(r.dir) < 0)

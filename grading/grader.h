@@ -43,15 +43,40 @@ const char *event_str(const struct event *e, char *buf, size_t cap);
  * that does not build, and (--fail-fast) to the tests after a lab's first failure. */
 enum verdict_kind { V_PASS, V_LIVENESS, V_SAFETY, V_CRASH, V_HARNESS, V_BUILD, V_NOTRUN };
 
-struct verdict {
+/* How much a reason says about the bug, most specific first. */
+enum reason_rank {
+    R_PROPERTY, /* a checker's property, a crash, a sanitizer report, a harness error */
+    R_STALL,    /* the harness saw the run stop making progress, and names who went quiet */
+    R_GENERIC,  /* the cap ran out, a node did not exit after SIGTERM */
+};
+
+#define G_MAXREASONS 8
+
+struct reason {
     enum verdict_kind kind;
-    char msg[4096];
+    enum reason_rank rank;
+    char text[4096];
+};
+
+/* Every reason a run found, most specific first: harness errors (the run says nothing about the
+ * lab), then by rank, then by severity (crash > safety > liveness), then in the order found.
+ * Initialise with {.kind = V_PASS}. */
+struct verdict {
+    enum verdict_kind kind; /* reason[0]'s kind; V_PASS when there is no reason */
+    char msg[4096];         /* reason[0]'s text */
+    int n;                  /* reasons kept */
+    int more;               /* reasons found beyond G_MAXREASONS (the least specific go) */
+    struct reason reason[G_MAXREASONS];
 };
 
 const char *verdict_name(enum verdict_kind k);
-/* Record a failure; keeps the most severe one (crash > safety > liveness; harness first). */
+/* Record a failure (rank R_PROPERTY); every distinct reason is kept, see struct verdict. */
 void verdict_fail(struct verdict *v, enum verdict_kind k, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void verdict_add(struct verdict *v, enum verdict_kind k, enum reason_rank rank, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+/* Whether some reason is of kind k. */
+bool verdict_has(const struct verdict *v, enum verdict_kind k);
 
 /* ---- fault schedules ---- */
 
@@ -108,11 +133,28 @@ struct gtest {
     teardown_fn teardown;
 };
 
+/* A lab's progress measure (grading/README.md, "Progress and stalls"). Every event counts toward
+ * a test's end except the background ones, which a node logs periodically even while it is stuck
+ * (heartbeats, money a player keeps sending while its snapshot waits). Once every fault of the
+ * schedule was applied, a run whose progress has not moved for stall_ms (x --slow) ends with a
+ * liveness verdict that names the nodes that went quiet. */
+struct progress_rule {
+    const char *background; /* space-separated ev= names that are not progress; NULL: none */
+    int stall_ms;           /* a small multiple of the test's protocol timers; 0: G_STALL_MS */
+    /* For a lab whose every live node logs something every few hundred ms (a checkpoint): a
+     * running node that logged nothing at all for silent_ms (x --slow) after the last fault is
+     * hung, whatever the others do. 0: no such rule. */
+    int silent_ms;
+};
+#define G_STALL_MS 6000
+typedef void (*progress_fn)(const struct run *r, struct progress_rule *rule);
+
 struct lab {
     const char *dir; /* e.g. "lab1-lamport" */
     const char *bin; /* program name inside the lab's build directory */
     const struct gtest *tests;
     int ntests;
+    progress_fn progress; /* NULL: every event is progress, the window is G_STALL_MS */
 };
 
 extern const struct lab *const g_labs[];

@@ -749,44 +749,205 @@ static bool all_ready(struct run *r, char *why, size_t cap)
 static bool any_died(struct run *r, const struct verdict *v)
 {
     (void)r;
-    return v->kind == V_CRASH || v->kind == V_HARNESS;
+    return verdict_has(v, V_CRASH) || verdict_has(v, V_HARNESS);
+}
+
+/* ---- progress: a run that stopped moving ends early, naming who went quiet ---- */
+
+struct progress {
+    struct progress_rule rule;
+    double window;            /* ms, already x --slow */
+    double moved;             /* when progress last moved, or a fault was applied */
+    int seen[G_MAXNODES];     /* events of each node already looked at */
+    int last[G_MAXNODES];     /* index of each node's last progress event, -1: none */
+    double heard[G_MAXNODES]; /* when each node's last event of any kind was read */
+};
+
+static void progress_init(struct run *r, struct progress *pg, double now)
+{
+    memset(pg, 0, sizeof *pg);
+    if (r->lab->progress)
+        r->lab->progress(r, &pg->rule);
+    pg->window = (pg->rule.stall_ms > 0 ? pg->rule.stall_ms : G_STALL_MS) * r->opt->slow;
+    pg->moved = now;
+    for (int i = 0; i < r->n; i++)
+        pg->last[i] = -1, pg->heard[i] = now;
+}
+
+static bool is_background(const struct progress_rule *rule, const char *ev)
+{
+    size_t len = strlen(ev);
+    for (const char *s = rule->background; s && *s; s += strspn(s, " ")) {
+        size_t k = strcspn(s, " ");
+        if (k == len && len && strncmp(s, ev, len) == 0)
+            return true;
+        s += k;
+    }
+    return false;
+}
+
+/* Look at the events read since the last call: each one that is not background is progress. */
+static void progress_scan(struct run *r, struct progress *pg, double now)
+{
+    for (int i = 0; i < r->n; i++) {
+        const struct nodelog *nl = &r->node[i];
+        for (; pg->seen[i] < nl->n; pg->seen[i]++) {
+            pg->heard[i] = now;
+            if (is_background(&pg->rule, nl->ev[pg->seen[i]].ev))
+                continue;
+            pg->last[i] = pg->seen[i];
+            pg->moved = now;
+        }
+    }
+}
+
+/* One clause about node i for the stall verdict: how long it has been quiet and since what. */
+static size_t quiet_clause(struct run *r, const struct progress *pg, int i, double now, char *out,
+                           size_t cap)
+{
+    const struct nodelog *nl = &r->node[i];
+    char e[240] = "no event yet";
+    double silent = now - pg->heard[i];
+    if (nl->paused)
+        return (size_t)snprintf(out, cap, "node %d is paused by the test", i);
+    if (silent >= pg->window * 0.9) {
+        if (nl->n)
+            event_str(&nl->ev[nl->n - 1], e, sizeof e);
+        return (size_t)snprintf(out, cap,
+                                "node %d has logged nothing for %.1fs (its last event: %s)", i,
+                                silent / 1e3, e);
+    }
+    if (pg->last[i] >= 0)
+        event_str(&nl->ev[pg->last[i]], e, sizeof e);
+    return (size_t)snprintf(out, cap, "node %d logged only background events (ev=%s) since %s", i,
+                            nl->n ? nl->ev[nl->n - 1].ev : "", e);
+}
+
+/* The liveness verdict of a stalled run: the quietest running nodes first. */
+static void progress_stall(struct run *r, const struct progress *pg, const char *phase,
+                           const char *why, double now, struct verdict *v)
+{
+    int order[G_MAXNODES], k = 0;
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i].pid > 0)
+            order[k++] = i;
+    for (int a = 1; a < k; a++) /* insertion sort: heard longest ago first */
+        for (int b = a; b > 0 && pg->heard[order[b]] < pg->heard[order[b - 1]]; b--) {
+            int x = order[b];
+            order[b] = order[b - 1], order[b - 1] = x;
+        }
+    char nodes[1600] = "";
+    size_t len = 0;
+    int listed = 0, done = 0;
+    for (int a = 0; a < k && len < sizeof nodes; a++) {
+        const struct nodelog *nl = &r->node[order[a]];
+        if (nl->n && strcmp(nl->ev[nl->n - 1].ev, "done") == 0) {
+            done++; /* finished its part: not what is stuck */
+            continue;
+        }
+        if (listed++ == 3)
+            continue;
+        len += (size_t)snprintf(nodes + len, sizeof nodes - len, "%s", listed > 1 ? "; " : "");
+        if (len < sizeof nodes)
+            len += quiet_clause(r, pg, order[a], now, nodes + len, sizeof nodes - len);
+    }
+    if (listed > 3 && len < sizeof nodes)
+        len += (size_t)snprintf(nodes + len, sizeof nodes - len, "; %d more like that", listed - 3);
+    if (done && len < sizeof nodes)
+        snprintf(nodes + len, sizeof nodes - len, "%s%d node%s printed ev=done", len ? "; " : "",
+                 done, done > 1 ? "s" : "");
+    char bg[256] = "";
+    size_t bl = 0;
+    for (const char *s = pg->rule.background; s && *s && bl < sizeof bg; s += strspn(s, " ")) {
+        size_t n = strcspn(s, " ");
+        bl += (size_t)snprintf(bg + bl, sizeof bg - bl, "%s ev=%.*s", bl ? "," : " but", (int)n, s);
+        s += n;
+    }
+    verdict_add(v, V_LIVENESS, R_STALL,
+                "no progress for %.1fs%s%s (progress: every event%s); still waiting for: %s; %s",
+                (now - pg->moved) / 1e3, *phase ? " " : "", phase, bg, why, nodes);
+}
+
+/* The lab's silent_ms rule: a running node that logged nothing at all since the last fault
+ * (and its own last event) for that long is hung. */
+static bool progress_hung(struct run *r, const struct progress *pg, double last_fault,
+                          const char *why, double now, struct verdict *v)
+{
+    double limit = pg->rule.silent_ms * r->opt->slow;
+    for (int i = 0; i < r->n && limit > 0; i++) {
+        const struct nodelog *nl = &r->node[i];
+        double since = pg->heard[i] > last_fault ? pg->heard[i] : last_fault;
+        if (nl->pid <= 0 || nl->paused || now - since <= limit)
+            continue;
+        char e[240] = "no event yet";
+        if (nl->n)
+            event_str(&nl->ev[nl->n - 1], e, sizeof e);
+        verdict_add(v, V_LIVENESS, R_STALL,
+                    "node %d has logged nothing at all for %.1fs (a live node of this lab logs "
+                    "every few hundred ms; its last event: %s): it looks hung; still waiting for: "
+                    "%s",
+                    i, (now - since) / 1e3, e, why);
+        return true;
+    }
+    return false;
 }
 
 static void phase_start(struct run *r, double deadline, struct verdict *v)
 {
     char why[256] = "";
+    struct progress pg;
+    progress_init(r, &pg, now_ms());
     for (int i = 0; i < r->n && v->kind == V_PASS; i++)
         start_node(r, i, v);
     while (v->kind == V_PASS && !interrupted && !all_ready(r, why, sizeof why)) {
-        if (now_ms() > deadline) {
-            verdict_fail(v, V_LIVENESS, "timeout waiting for readiness: %s", why);
+        double now = now_ms();
+        if (now > deadline) {
+            verdict_add(v, V_LIVENESS, R_GENERIC, "timeout waiting for readiness: %s", why);
             return;
         }
-        poll_once(r, deadline - now_ms(), false, v);
+        progress_scan(r, &pg, now);
+        if (now - pg.moved > pg.window) {
+            progress_stall(r, &pg, "while the nodes start", why, now, v);
+            return;
+        }
+        poll_once(r, deadline - now < 250 ? deadline - now : 250, false, v);
     }
     r->t_ready = now_ms();
 }
 
 /* Fault times are not scaled by the slow factor: nodes pace themselves by the clock (their
  * --interval), so under Valgrind they still do the same thing at the same moment; only the
- * time they may take to get there (the timeouts) grows. */
+ * time they may take to get there (the timeouts) grows. A fault still to come is progress to
+ * come: the stall window starts again at each fault, and counts only after the last one. */
 static void phase_run(struct run *r, double deadline, struct verdict *v)
 {
     const struct gtest *t = r->test;
     until_fn until = t->until ? t->until : until_all_done;
     int next = 0;
     char why[512] = "";
+    struct progress pg;
+    progress_init(r, &pg, r->t_ready);
+    double last_fault = r->t_ready;
     while (!interrupted && !any_died(r, v)) {
         double now = now_ms();
-        while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms)
+        while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms) {
             apply_fault(r, &t->faults[next++], v);
+            pg.moved = last_fault = now_ms();
+        }
         if (next == t->nfaults && until(r, why, sizeof why))
             return;
         if (now > deadline) {
-            verdict_fail(v, V_LIVENESS, "timeout after %.1fs: %s",
-                         t->timeout_ms * r->opt->slow / 1e3, why);
+            verdict_add(v, V_LIVENESS, R_GENERIC, "timeout after %.1fs: %s",
+                        t->timeout_ms * r->opt->slow / 1e3, why);
             return;
         }
+        progress_scan(r, &pg, now);
+        if (next == t->nfaults && now - pg.moved > pg.window) {
+            progress_stall(r, &pg, t->nfaults ? "after the last fault" : "", why, now, v);
+            return;
+        }
+        if (next == t->nfaults && progress_hung(r, &pg, last_fault, why, now, v))
+            return;
         /* Wake at least every 250 ms: until() may depend on time alone (a quiet period). */
         double wake = now + 250 < deadline ? now + 250 : deadline;
         if (next < t->nfaults && r->t_ready + t->faults[next].at_ms < wake)
@@ -803,6 +964,8 @@ static bool any_running(struct run *r)
     return false;
 }
 
+#define FAILED_GRACE_MS 1000
+
 /* SIGTERM everyone (a paused node is resumed first) and collect the rest of the output. */
 static void phase_stop(struct run *r, struct verdict *v)
 {
@@ -817,14 +980,21 @@ static void phase_stop(struct run *r, struct verdict *v)
             kill(-r->node[i].pid, SIGCONT);
         kill(r->node[i].pid, SIGTERM);
     }
-    double grace = now_ms() + r->opt->grace_ms * r->opt->slow;
+    /* A run that already failed waits less: a hung node would otherwise add the whole grace to
+     * every test of a lab, and the points are lost anyway. */
+    int grace_ms = v->kind != V_PASS && r->opt->grace_ms > FAILED_GRACE_MS ? FAILED_GRACE_MS
+                                                                           : r->opt->grace_ms;
+    double grace = now_ms() + grace_ms * r->opt->slow;
     while (any_running(r) && now_ms() < grace && !interrupted)
         poll_once(r, grace - now_ms(), true, v);
     for (int i = 0; i < r->n; i++) {
         if (r->node[i].pid <= 0)
             continue;
-        verdict_fail(v, V_CRASH, "node %d did not exit within %.1fs of SIGTERM", i,
-                     r->opt->grace_ms * r->opt->slow / 1e3);
+        verdict_add(v, V_CRASH, R_GENERIC, "node %d did not exit within %.1fs of SIGTERM%s", i,
+                    grace_ms * r->opt->slow / 1e3,
+                    grace_ms < r->opt->grace_ms ? " (less than a passing run gets: the run had "
+                                                  "already failed)"
+                                                : "");
         r->node[i].killed_by_us = true;
         kill(-r->node[i].pid, SIGKILL);
     }
@@ -914,7 +1084,7 @@ int run_test(struct run *r, struct verdict *v)
         check_injected(r, v);
     if (interrupted)
         verdict_fail(v, V_HARNESS, "interrupted");
-    else if (v->kind != V_HARNESS && r->test->check)
+    else if (!verdict_has(v, V_HARNESS) && r->test->check) /* also after a timeout or a stall */
         r->test->check(r, v);
     for (int i = 0; i < r->n; i++) {
         if (r->node[i].log_fd >= 0)

@@ -444,5 +444,5 @@ static const struct gtest tests[] = {
      .what = "malformed and forged datagrams are logged as ev=bad and never touch a clock"},
 };
 
-const struct lab lab1_lamport = {"lab1-lamport", "lamport", tests,
-                                 sizeof tests / sizeof *tests};
+const struct lab lab1_lamport = {"lab1-lamport", "lamport", tests, sizeof tests / sizeof *tests,
+                                 NULL};

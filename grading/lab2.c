@@ -941,6 +941,14 @@ static void check_outsider(struct run *r, struct verdict *v)
 #define SNAPS " --snapshot-every 100 --snapshots 10"
 #define KEY " --key {dir}/group.key"
 
+/* Progress: snapshots (markers, states, reports). Players send money all along, stuck or not,
+ * and a stranger's rejected frames (bad) come as long as it tries. */
+static void progress(const struct run *r, struct progress_rule *p)
+{
+    (void)r;
+    p->background = "send recv bad";
+}
+
 static const struct gtest tests[] = {
     {.name = "total-conserved",
      .points = 15,
@@ -1095,4 +1103,5 @@ static const struct gtest tests[] = {
              "(bad-mac both ways); 0 and 1 play on, every coin conserved"},
 };
 
-const struct lab lab2_snapshot = {"lab2-snapshot", "player", tests, sizeof tests / sizeof *tests};
+const struct lab lab2_snapshot = {"lab2-snapshot", "player", tests, sizeof tests / sizeof *tests,
+                                  progress};

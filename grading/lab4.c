@@ -1066,6 +1066,15 @@ static void inject_pipeline(struct run *r, int node, struct verdict *v)
 #define WORKER "worker --id {id} --monitor {nodes} --port {port} --interval 50"
 #define REG "registry\n" /* the last fault of a test: every node prints its registry */
 
+/* Progress: verdicts and orders, not the beats themselves (send/recv); a detector may rightly be
+ * silent for a whole W = timeout + interval + slack, so the stall window is 2 W + 4 s. */
+static void progress(const struct run *r, struct progress_rule *p)
+{
+    double w = peer_window(r) > monitor_window(r) ? peer_window(r) : monitor_window(r);
+    p->background = "send recv";
+    p->stall_ms = (int)(2 * w) + 4000;
+}
+
 static const struct gtest tests[] = {
     {.name = "completeness",
      .points = 15,
@@ -1236,4 +1245,4 @@ static const struct gtest tests[] = {
 };
 
 const struct lab lab4_heartbeat = {"lab4-heartbeat", "heartbeat", tests,
-                                   sizeof tests / sizeof *tests};
+                                   sizeof tests / sizeof *tests, progress};

@@ -1559,4 +1559,5 @@ static const struct gtest tests[] = {
      .what = "node 0 over TLS (make TLS=1, --cafile); a wrong CA is refused with a message"},
 };
 
-const struct lab lab7_mqtt = {"lab7-mqtt-pow", "pownode", tests, sizeof tests / sizeof *tests};
+const struct lab lab7_mqtt = {"lab7-mqtt-pow", "pownode", tests, sizeof tests / sizeof *tests,
+                              NULL};

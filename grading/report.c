@@ -33,6 +33,26 @@ void report_faultnet(const char *dir, char *out, size_t cap)
                                     net_stat_names[k], sum[k]);
 }
 
+/* Every reason of a verdict, most specific first, one per line; then what node=N#K means. */
+static void print_reasons(FILE *f, const struct verdict *v, const char *indent)
+{
+    bool cites = false;
+    if (v->n == 0 && v->kind != V_PASS) /* a verdict made by hand, without verdict_fail */
+        fprintf(f, "%s%s: %s\n", indent, verdict_name(v->kind), v->msg);
+    for (int i = 0; i < v->n; i++) {
+        fprintf(f, "%s%s%s: %s\n", indent, i ? "also " : "", verdict_name(v->reason[i].kind),
+                v->reason[i].text);
+        cites |= strstr(v->reason[i].text, "#") && strstr(v->reason[i].text, "node=");
+    }
+    if (v->more)
+        fprintf(f, "%s(and %d less specific reason%s)\n", indent, v->more, v->more > 1 ? "s" : "");
+    if (cites)
+        fprintf(f,
+                "%s(node=N#K is node N's event line number K, counting from 0 over all its "
+                "lives in order, as in nodeN.out in the logs)\n",
+                indent);
+}
+
 void report_line(const struct options *o, const struct lab *lab, const struct gtest *t,
                  const struct result *res, int run_no)
 {
@@ -52,7 +72,7 @@ void report_line(const struct options *o, const struct lab *lab, const struct gt
     if (res->net[0] && (o->verbose || res->v.kind != V_PASS))
         printf("    faultnet injected: %s\n", res->net);
     if (res->v.kind != V_PASS) {
-        printf("    %s: %s\n", verdict_name(res->v.kind), res->v.msg);
+        print_reasons(stdout, &res->v, "    ");
         printf("    property: %s\n", t->what);
         printf("    seed %llu; rerun: %s\n", (unsigned long long)res->seed, res->rerun);
         printf("    logs: %s\n", res->logs);
@@ -86,29 +106,38 @@ void report_add(struct report *rep, const struct lab *lab, const struct gtest *t
     rep->max += t->points;
     if (runs > 1)
         printf("    pass rate %s: %d/%d\n", t->name, passes, runs);
-    if (shown->v.kind == V_NOTRUN)
+    if (shown->v.kind == V_NOTRUN) {
         rep->notrun++, rep->notrun_pts += t->points;
-    else if (passes != runs && rep->ff)
-        fprintf(rep->ff, "  %s: %s (%d pts, %d/%d runs passed): %s: %s\n    rerun: %s\n", lab->dir,
-                t->name, t->points, passes, runs, verdict_name(shown->v.kind), shown->v.msg,
-                shown->rerun);
+    } else if (passes != runs && rep->ff) {
+        fprintf(rep->ff, "  %s: %s (%d pts, %d/%d runs passed):\n", lab->dir, t->name, t->points,
+                passes, runs);
+        print_reasons(rep->ff, &shown->v, "    ");
+        fprintf(rep->ff, "    rerun: %s\n", shown->rerun);
+    }
     if (!rep->jf)
         return;
-    char name[256], out[6000];
+    char name[256], *out = NULL;
+    size_t olen = 0;
+    FILE *of = open_memstream(&out, &olen);
+    if (!of)
+        return;
     snprintf(name, sizeof name, "%s: %s", lab->dir, t->name);
-    if (shown->v.kind == V_PASS)
-        snprintf(out, sizeof out, "OK (%d/%d runs). %s\n%s", passes, runs, t->what, shown->info);
-    else if (shown->v.kind == V_NOTRUN)
-        snprintf(out, sizeof out, "NOT RUN. %s\nproperty: %s", shown->v.msg, t->what);
-    else
-        snprintf(out, sizeof out, "FAIL (%d/%d runs passed). %s: %s\nproperty: %s\n%s\nrerun: %s",
-                 passes, runs, verdict_name(shown->v.kind), shown->v.msg, t->what, shown->info,
-                 shown->rerun);
+    if (shown->v.kind == V_PASS) {
+        fprintf(of, "OK (%d/%d runs). %s\n%s", passes, runs, t->what, shown->info);
+    } else if (shown->v.kind == V_NOTRUN) {
+        fprintf(of, "NOT RUN. %s\nproperty: %s", shown->v.msg, t->what);
+    } else {
+        fprintf(of, "FAIL (%d/%d runs passed).\n", passes, runs);
+        print_reasons(of, &shown->v, "");
+        fprintf(of, "property: %s\n%s\nrerun: %s", t->what, shown->info, shown->rerun);
+    }
+    fclose(of);
     fprintf(rep->jf, "%s\n    {\"name\": ", rep->ntests++ ? "," : "");
     json_str(rep->jf, name);
     fprintf(rep->jf, ", \"score\": %d, \"max_score\": %d, \"output\": ", got, t->points);
-    json_str(rep->jf, out);
+    json_str(rep->jf, out ? out : "");
     fputc('}', rep->jf);
+    free(out);
 }
 
 void report_finish(struct report *rep, const char *json)

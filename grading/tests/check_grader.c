@@ -71,17 +71,34 @@ START_TEST(parse_vector)
 }
 END_TEST
 
-START_TEST(verdict_keeps_most_severe)
+START_TEST(verdict_keeps_every_reason)
 {
-    struct verdict v = {V_PASS, ""};
-    verdict_fail(&v, V_LIVENESS, "slow");
+    struct verdict v = {.kind = V_PASS};
+    verdict_add(&v, V_LIVENESS, R_GENERIC, "timeout: node 1 has not printed ev=done");
+    verdict_fail(&v, V_LIVENESS, "never followed a new leader");
+    verdict_add(&v, V_LIVENESS, R_STALL, "no progress for 8s");
     verdict_fail(&v, V_SAFETY, "unsafe %d", 1);
-    verdict_fail(&v, V_LIVENESS, "slow again");
-    verdict_fail(&v, V_SAFETY, "second unsafe");
+    verdict_fail(&v, V_SAFETY, "unsafe %d", 1); /* the same reason twice is kept once */
+    verdict_add(&v, V_CRASH, R_GENERIC, "node 1 did not exit within 3s of SIGTERM");
+    ck_assert_int_eq(v.n, 5);
+    /* The most specific first: the checker's properties (the most severe of them first), then
+     * what the stall saw, then the generic ones. */
     ck_assert_int_eq(v.kind, V_SAFETY);
     ck_assert_str_eq(v.msg, "unsafe 1");
+    ck_assert_str_eq(v.reason[1].text, "never followed a new leader");
+    ck_assert_str_eq(v.reason[2].text, "no progress for 8s");
+    ck_assert_int_eq(v.reason[3].kind, V_CRASH);
+    ck_assert_str_eq(v.reason[4].text, "timeout: node 1 has not printed ev=done");
+    ck_assert(verdict_has(&v, V_CRASH) && !verdict_has(&v, V_HARNESS));
     verdict_fail(&v, V_CRASH, "boom");
     ck_assert_int_eq(v.kind, V_CRASH);
+    verdict_add(&v, V_HARNESS, R_GENERIC, "interrupted"); /* the run says nothing: first */
+    ck_assert_int_eq(v.kind, V_HARNESS);
+    for (int i = 0; i < 5; i++)
+        verdict_fail(&v, V_LIVENESS, "reason %d", i);
+    ck_assert_int_eq(v.n, G_MAXREASONS);
+    ck_assert_int_eq(v.more, 4);
+    ck_assert_str_eq(v.reason[G_MAXREASONS - 1].text, "reason 3"); /* the least specific went */
 }
 END_TEST
 
@@ -123,7 +140,7 @@ static const struct gtest *find_test(const char *lab, const char *name)
 
 static struct verdict check(const char *name)
 {
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     R.test = find_test("lab1-lamport", name);
     R.test->check(&R, &v);
     return v;
@@ -257,7 +274,7 @@ END_TEST
 /* ---- the harness, against a fake node whose misbehaviour is chosen per test ---- */
 
 static struct gtest fake_test;
-static const struct lab fake_lab = {"grading", "fake_node", &fake_test, 1};
+static const struct lab fake_lab = {"grading", "fake_node", &fake_test, 1, NULL};
 
 static void fake_check(struct run *r, struct verdict *v)
 {
@@ -304,7 +321,7 @@ static struct verdict run_fake_sched(const char *mode, int nodes, struct run *r,
     int len = snprintf(r->dir, sizeof r->dir, "%.400s/grading/build/harness-%.40s", root, mode);
     ck_assert(len > 0 && (size_t)len < sizeof r->dir);
     ck_assert(mkdir(r->dir, 0755) == 0 || errno == EEXIST);
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     run_test(r, &v);
     return v;
 }
@@ -437,6 +454,102 @@ START_TEST(harness_stubborn_node_is_killed)
 }
 END_TEST
 
+/* ---- progress: a run that stops moving ends early, one that moves slowly does not ---- */
+
+static void fake_progress(const struct run *r, struct progress_rule *p)
+{
+    (void)r;
+    p->background = "beat";
+    p->stall_ms = 1500;
+}
+
+/* A run of mode with a 30 s cap and a 1.5 s stall window; how long it took goes in secs. */
+static struct verdict run_progress(const char *mode, const struct fault *f, int nf, until_fn until,
+                                   struct run *r, double *secs)
+{
+    static struct gtest t;
+    static char args[64];
+    snprintf(args, sizeof args, "{id} %s", mode);
+    t = (struct gtest){.name = mode,
+                       .points = 1,
+                       .nodes = 2,
+                       .args = args,
+                       .net = "",
+                       .check = fake_check,
+                       .timeout_ms = 30000,
+                       .what = "progress",
+                       .nfaults = nf,
+                       .until = until};
+    for (int i = 0; i < nf; i++)
+        t.faults[i] = f[i];
+    static const struct lab lab = {"grading", "fake_node", &t, 1, fake_progress};
+    static struct options o;
+    static char root[4096];
+    ck_assert_ptr_nonnull(realpath("../..", root));
+    o = (struct options){.root = root, .build = "build", .slow = 1, .grace_ms = 5000};
+    memset(r, 0, sizeof *r);
+    r->lab = &lab, r->test = &t, r->opt = &o, r->seed = 5;
+    snprintf(r->dir, sizeof r->dir, "%.400s/grading/build/progress-%.40s", root, mode);
+    ck_assert(mkdir(r->dir, 0755) == 0 || errno == EEXIST);
+    struct verdict v = {.kind = V_PASS};
+    double t0 = report_now();
+    run_test(r, &v);
+    *secs = (report_now() - t0) / 1e3;
+    return v;
+}
+
+START_TEST(progress_silent_node_stalls)
+{
+    static struct run r;
+    double secs;
+    struct verdict v = run_progress("stall", NULL, 0, NULL, &r, &secs);
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_msg(strstr(v.msg, "no progress for 1.") && strstr(v.msg, "ev=done") &&
+                      strstr(v.msg, "has logged nothing for") && strstr(v.msg, "node=0#1 lc=1"),
+                  "%s", v.msg);
+    ck_assert_msg(secs < 20, "took %.1fs: the stall should end it, not the 30 s cap", secs);
+    assert_all_gone(&r);
+}
+END_TEST
+
+START_TEST(progress_background_only_stalls)
+{
+    static struct run r;
+    double secs;
+    struct verdict v = run_progress("beats", NULL, 0, NULL, &r, &secs);
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_msg(strstr(v.msg, "but ev=beat") && strstr(v.msg, "only background events (ev=beat)"),
+                  "%s", v.msg);
+    ck_assert_msg(secs < 20, "took %.1fs: beats are not progress", secs);
+}
+END_TEST
+
+START_TEST(progress_slow_node_does_not_stall)
+{
+    static struct run r;
+    double secs; /* 1.8 s of events 150 ms apart: longer than the window, never quiet that long */
+    struct verdict v = run_progress("slow", NULL, 0, NULL, &r, &secs);
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_int_eq(run_count(&r, 0, "local"), 13);
+}
+END_TEST
+
+static bool until_input(struct run *r, char *why, size_t cap)
+{
+    snprintf(why, cap, "node 1 has not echoed its input");
+    return run_count(r, 1, "input") >= 1;
+}
+
+START_TEST(progress_waits_for_scheduled_faults)
+{
+    static struct run r;
+    double secs; /* quiet for 2.5 s (longer than the window) until the scheduled input comes */
+    static const struct fault f[] = {{2500, F_INPUT, 1, "go\n"}};
+    struct verdict v = run_progress("echo", f, 1, until_input, &r, &secs);
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
 /* bin0/args0 for node 0, {aux}, stdin input at start and by F_INPUT, setup/teardown with a
  * helper process that the harness stops. */
 static int aux_slot = -1, teardown_calls;
@@ -471,7 +584,7 @@ START_TEST(harness_roles_input_aux)
                        .faults = {{30, F_INPUT, 1, "more=x\n"}}, .nfaults = 1,
                        .until = echo_until, .check = fake_check, .timeout_ms = 3000,
                        .what = "harness", .setup = echo_setup, .teardown = echo_teardown};
-    static const struct lab lab = {"grading", "fake_node", &t, 1};
+    static const struct lab lab = {"grading", "fake_node", &t, 1, NULL};
     static struct options o;
     static char root[4096];
     ck_assert_ptr_nonnull(realpath("../..", root));
@@ -482,7 +595,7 @@ START_TEST(harness_roles_input_aux)
     r.lab = &lab, r.test = &t, r.opt = &o, r.seed = 5;
     snprintf(r.dir, sizeof r.dir, "%.400s/grading/build/harness-echo", root);
     ck_assert(mkdir(r.dir, 0755) == 0 || errno == EEXIST);
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     run_test(&r, &v);
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
     char want[32];
@@ -517,8 +630,9 @@ static const struct gtest report_bad = {.name = "broken", .points = 15, .what = 
 static const char *report_output(bool with_failure)
 {
     static char buf[4096];
-    struct result pass = {.v = {.kind = V_PASS}}, fail = {.v = {.kind = V_SAFETY}};
-    snprintf(fail.v.msg, sizeof fail.v.msg, "two leaders");
+    struct result pass = {.v = {.kind = V_PASS}}, fail = {.v = {.kind = V_PASS}};
+    verdict_add(&fail.v, V_LIVENESS, R_GENERIC, "timeout after 9.0s: node 1 never voted");
+    verdict_fail(&fail.v, V_SAFETY, "two leaders");
     snprintf(fail.rerun, sizeof fail.rerun, "make grade LAB=labX TEST=broken SEED=3");
     char path[] = "/tmp/check_grader_reportXXXXXX";
     int fd = mkstemp(path);
@@ -552,6 +666,8 @@ START_TEST(report_recaps_failures_before_score)
     ck_assert_msg(recap, "no recap in: %s", buf);
     ck_assert_msg(strstr(recap, "labX: broken (15 pts, 1/2 runs passed)"), "%s", buf);
     ck_assert_msg(strstr(recap, "two leaders"), "%s", buf);
+    ck_assert_msg(strstr(strstr(recap, "two leaders"), "also liveness/timeout: timeout after 9.0s"),
+                  "every reason, the most specific first: %s", buf);
     ck_assert_msg(strstr(recap, "rerun: make grade LAB=labX TEST=broken SEED=3"), "%s", buf);
     ck_assert_msg(!strstr(recap, "fine"), "a passing test is not a failure: %s", buf);
     ck_assert_msg(strstr(recap, "Score: 10/25\n"), "the recap comes before the score: %s", buf);
@@ -706,7 +822,7 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, parse_quoted);
     tcase_add_test(tc, parse_rejects);
     tcase_add_test(tc, parse_vector);
-    tcase_add_test(tc, verdict_keeps_most_severe);
+    tcase_add_test(tc, verdict_keeps_every_reason);
     tcase_add_test(tc, msgmap_grows);
     suite_add_tcase(s, tc);
     tc = tcase_create("report");
@@ -744,6 +860,10 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, harness_sanitizer_report_is_crash);
     tcase_add_test(tc, harness_stubborn_node_is_killed);
     tcase_add_test(tc, harness_roles_input_aux);
+    tcase_add_test(tc, progress_silent_node_stalls);
+    tcase_add_test(tc, progress_background_only_stalls);
+    tcase_add_test(tc, progress_slow_node_does_not_stall);
+    tcase_add_test(tc, progress_waits_for_scheduled_faults);
     suite_add_tcase(s, tc);
     return s;
 }

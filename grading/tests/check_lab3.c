@@ -29,7 +29,7 @@ static const struct gtest *find_test(const char *name)
 
 static struct verdict check(const char *name)
 {
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     R.test = find_test(name);
     R.test->check(&R, &v);
     return v;

@@ -51,7 +51,7 @@ static const struct gtest *find_test(const char *name)
 
 static struct verdict check(const char *name)
 {
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     R.test = find_test(name);
     R.info[0] = '\0';
     R.test->check(&R, &v);
@@ -420,7 +420,7 @@ START_TEST(flood_must_not_lock_out)
     ck_assert_ptr_nonnull(f);
     fputs("node=50 ev=ready role=worker monitor=127.0.0.1:7000 interval=50 t=1000\n", f);
     fclose(f);
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     R.test = find_test("monitor-flood");
     ck_assert_int_eq(R.test->setup(&R, &v), 0);
     add("node=0 ev=ready role=monitor t=0");

@@ -33,7 +33,7 @@ static const struct gtest *find_test(const char *name)
 
 static struct verdict check(const char *name)
 {
-    struct verdict v = {V_PASS, ""};
+    struct verdict v = {.kind = V_PASS};
     R.test = find_test(name);
     if (R.test->setup)
         R.test->setup(&R, &v); /* resets what the injectors recorded */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -42,6 +43,28 @@ int main(int argc, char **argv)
             pause();
         printf("node=%s ev=stats\n", id);
         return 0;
+    }
+    /* "stall": one event, then silence without ev=done; "slow": an event every 150 ms, done
+     * after 1.8 s; "beats": a background ev=beat every 100 ms, never done. */
+    if (strcmp(mode, "stall") == 0 || strcmp(mode, "beats") == 0) {
+        printf("node=%s lc=1 ev=local\n", id);
+        fflush(stdout);
+        struct timespec tick = {0, 100 * 1000 * 1000};
+        while (!stop) {
+            if (mode[0] == 'b')
+                printf("node=%s ev=beat\n", id);
+            fflush(stdout);
+            mode[0] == 'b' ? nanosleep(&tick, NULL) : pause();
+        }
+        return 0;
+    }
+    if (strcmp(mode, "slow") == 0) {
+        struct timespec tick = {0, 150 * 1000 * 1000};
+        for (int k = 0; k < 12 && !stop; k++) {
+            printf("node=%s lc=%d ev=local\n", id, k + 1);
+            fflush(stdout);
+            nanosleep(&tick, NULL);
+        }
     }
     printf("node=%s lc=1 ev=local\nnode=%s ev=done\n", id, id);
     fprintf(stderr, "%s\n", strcmp(mode, "asan") == 0 ? "==1==ERROR: AddressSanitizer: boom" : "hi");
