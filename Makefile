@@ -4,7 +4,8 @@ LABS := $(patsubst %/,%,$(sort $(wildcard lab*/)))
 # LAB=lab1-lamport restricts test, grade, valgrind, asan and tsan to one lab.
 SEL := $(if $(LAB),$(LAB),$(LABS))
 GRADE_ARGS = $(if $(LAB),--lab $(LAB)) $(if $(TEST),--test $(TEST)) $(if $(SEED),--seed $(SEED)) \
-             $(if $(REPEAT),--repeat $(REPEAT)) $(if $(JSON),--json $(JSON)) $(if $(V),-v)
+             $(if $(REPEAT),--repeat $(REPEAT)) $(if $(JSON),--json $(JSON)) $(if $(V),-v) \
+             $(if $(JOBS),--jobs $(JOBS))
 GRADER := grading/build/grade
 
 all: kit

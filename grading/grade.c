@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "grader.h"
+#include "pool.h"
 #include "report.h"
 
 static void usage(FILE *f)
@@ -22,6 +23,9 @@ static void usage(FILE *f)
             "  --test NAMES    run only these tests (a name, or a comma-separated list)\n"
             "  --seed N        seed of the first run (default 1); faults and nodes derive theirs\n"
             "  --repeat N      run each test N times with seeds SEED, SEED+1, ...; print the pass rate\n"
+            "                  (each run's logs then go to LOGS/LAB/TEST/seedN)\n"
+            "  --jobs N        run N tests at once (default 2 per core, 1 per core with --valgrind)\n"
+            "                  and print them in table order all the same\n"
             "  --json FILE     also write Gradescope's results.json\n"
             "  --valgrind      run every node under valgrind memcheck\n"
             "  --build DIR     the lab's build directory to run from (build, build-asan, ...)\n"
@@ -86,12 +90,15 @@ static const char *rerun_target(const struct options *o)
 
 /* Run one test once; fill res. Returns -1 when interrupted. */
 static int run_one(const struct options *o, const struct lab *lab, const struct gtest *t,
-                   uint64_t seed, struct result *res)
+                   uint64_t seed, bool seed_dir, struct result *res)
 {
     static struct run r; /* large: keep it off the stack */
     memset(&r, 0, sizeof r);
     r.lab = lab, r.test = t, r.opt = o, r.seed = seed;
     snprintf(r.dir, sizeof r.dir, "%s/%s/%s", o->logs, lab->dir, t->name);
+    if (seed_dir) /* runs of one test at several seeds may run at once: one directory each */
+        snprintf(r.dir + strlen(r.dir), sizeof r.dir - strlen(r.dir), "/seed%llu",
+                 (unsigned long long)seed);
     nftw(r.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     struct verdict v = {V_PASS, ""};
     double t0 = report_now();
@@ -149,6 +156,7 @@ struct plan {
     uint64_t seed;
     int repeat;
     const char *json;
+    int jobs; /* 0: pool_default_width() */
 };
 
 static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
@@ -158,7 +166,8 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
         {"seed", 1, 0, 's'},  {"repeat", 1, 0, 'r'},   {"json", 1, 0, 'j'},
         {"valgrind", 0, 0, 'V'}, {"build", 1, 0, 'b'}, {"slow", 1, 0, 'S'},
         {"root", 1, 0, 'R'},  {"logs", 1, 0, 'L'},     {"list", 0, 0, 'T'},
-        {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+        {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {"jobs", 1, 0, 'J'},
+        {0, 0, 0, 0}};
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
@@ -181,6 +190,11 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
                 return -1;
             break;
         case 'j': p->json = optarg; break;
+        case 'J':
+            p->jobs = (int)strtol(optarg, &end, 10);
+            if (*end || p->jobs < 1 || p->jobs > POOL_MAXJOBS)
+                return -1;
+            break;
         case 'V': o->valgrind = true; break;
         case 'b': o->build = optarg; break;
         case 'S':
@@ -232,6 +246,65 @@ static int known(const struct plan *p)
     return 0;
 }
 
+/* Every run of the plan, in table order: fills jobs (if not NULL), returns how many. */
+static int plan_jobs(const struct plan *p, struct pool_job *jobs)
+{
+    int n = 0;
+    for (int l = 0; l < g_nlabs; l++) {
+        const struct lab *lab = g_labs[l];
+        if (!selected(lab->dir, p->labs, p->nlabs))
+            continue;
+        for (int t = 0; t < lab->ntests; t++) {
+            if (p->test && !in_list(lab->tests[t].name, p->test))
+                continue;
+            for (int k = 0; k < p->repeat; k++, n++)
+                if (jobs)
+                    jobs[n] = (struct pool_job){lab, &lab->tests[t], p->seed + (uint64_t)k, k};
+        }
+    }
+    return n;
+}
+
+/* The runs of one test come back one after the other (pool.c keeps table order): a test's
+ * pass rate and score are added when its last run is in, or the next test's first is. */
+struct grading {
+    const struct options *o;
+    struct report *rep;
+    int repeat;
+    const struct pool_job *test; /* the test being tallied, NULL before the first */
+    int passes, runs;
+    struct result shown;
+};
+
+static int grading_run(void *ctx, const struct pool_job *j, struct result *res)
+{
+    struct grading *g = ctx;
+    return run_one(g->o, j->lab, j->test, j->seed, g->repeat > 1, res);
+}
+
+static void grading_flush(struct grading *g)
+{
+    if (g->test && g->runs)
+        report_add(g->rep, g->test->lab, g->test->test, g->passes, g->runs, &g->shown);
+    g->test = NULL;
+    g->passes = g->runs = 0;
+}
+
+static void grading_done(void *ctx, const struct pool_job *j, const struct result *res, int rc)
+{
+    struct grading *g = ctx;
+    if (g->test && g->test->test != j->test)
+        grading_flush(g);
+    g->test = j;
+    if (rc < 0)
+        g->rep->interrupted = true;
+    report_line(g->o, j->lab, j->test, res, g->repeat > 1 ? j->run + 1 : 0);
+    g->runs++;
+    g->passes += res->v.kind == V_PASS;
+    if (g->runs == 1 || (res->v.kind != V_PASS && g->shown.v.kind == V_PASS))
+        g->shown = *res; /* the JSON shows the first failure, if any */
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {.root = ".", .build = "build", .slow = 1, .grace_ms = 10000};
@@ -258,34 +331,19 @@ int main(int argc, char **argv)
         o.slow = 3;
     struct report rep;
     report_init(&rep);
-    bool any = false;
-    for (int l = 0; l < g_nlabs && !rep.interrupted; l++) {
-        const struct lab *lab = g_labs[l];
-        if (!selected(lab->dir, p.labs, p.nlabs))
-            continue;
-        for (int t = 0; t < lab->ntests && !rep.interrupted; t++) {
-            const struct gtest *g = &lab->tests[t];
-            if (p.test && !in_list(g->name, p.test))
-                continue;
-            any = true;
-            struct result one, shown;
-            int passes = 0, runs = 0;
-            for (int k = 0; k < p.repeat && !rep.interrupted; k++) {
-                if (run_one(&o, lab, g, p.seed + (uint64_t)k, &one) < 0)
-                    rep.interrupted = true;
-                report_line(&o, lab, g, &one, p.repeat > 1 ? k + 1 : 0);
-                runs++;
-                passes += one.v.kind == V_PASS;
-                if (runs == 1 || (one.v.kind != V_PASS && shown.v.kind == V_PASS))
-                    shown = one; /* the JSON shows the first failure, if any */
-            }
-            report_add(&rep, lab, g, passes, runs, &shown);
-        }
-    }
-    if (!any) {
-        fprintf(stderr, "grade: no test matches (try --list)\n");
+    struct grading g = {.o = &o, .rep = &rep, .repeat = p.repeat};
+    int n = plan_jobs(&p, NULL);
+    struct pool_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
+    if (n == 0 || !jobs) {
+        fprintf(stderr, n ? "grade: out of memory\n" : "grade: no test matches (try --list)\n");
         return 2;
     }
+    plan_jobs(&p, jobs);
+    int width = p.jobs ? p.jobs : pool_default_width(&o);
+    if (pool_run(jobs, n, width, grading_run, grading_done, &g) < 0)
+        rep.interrupted = true;
+    grading_flush(&g);
+    free(jobs);
     report_finish(&rep, p.json);
     return rep.interrupted ? 130 : rep.score == rep.max ? 0 : 1;
 }
