@@ -265,8 +265,14 @@ static pid_t fork_child(void)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, &old);
+    pid_t grader = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* Die with the grader. If it died already (killed while this child had not yet run, as
+         * on a loaded machine), the signal will never come: then there is nothing to start. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != grader)
+            _exit(1);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
