@@ -30,5 +30,11 @@ n=$(grep -c "^== lab1-lamport: " "$out")
 [ "$n" = 2 ] || { echo "FAIL: --test clock-condition,duplicates ran $n tests, not 2"; fails=$((fails + 1)); }
 grep -q "^Failed:" "$out" || { echo "FAIL: no recap of the failed tests"; fails=$((fails + 1)); }
 
-[ $fails = 0 ] && echo "cli.sh: 7 command-line checks passed"
+expect 2 "usage: grade" --jobs 0
+expect 1 "Score: 0/20" --lab lab1-lamport --test duplicates,clock-condition --build nosuch --jobs 2
+order=$(sed -n 's/^== lab1-lamport: \([a-z-]*\) .*/\1/p' "$out" | tr '\n' ' ')
+[ "$order" = "clock-condition duplicates " ] ||
+    { echo "FAIL: --jobs 2 printed '$order', not the table order"; fails=$((fails + 1)); }
+
+[ $fails = 0 ] && echo "cli.sh: 10 command-line checks passed"
 exit $((fails != 0))
