@@ -30,7 +30,7 @@ int pool_run(const struct pool_job *jobs, int n, int width, pool_run_fn run, poo
              void *ctx);
 
 /* The default width: runs mostly wait on their nodes' timers, so twice the cores, at least 2;
- * under valgrind (CPU-bound) one per core. */
+ * under valgrind or TSan (CPU-bound) one per core. */
 int pool_default_width(const struct options *o);
 
 #endif
