@@ -135,11 +135,6 @@ uint64_t harness_wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
- * Taken below the ephemeral range: a port the kernel hands out itself can be grabbed by any
- * process's next outgoing connection before the node binds it (seen on a busy machine). The
- * start is spread by pid and time so that two graders running at once rarely probe the same
- * ports; the kernel's choice is the fallback. */
 static int port_slot, port_slots = 1;
 
 void harness_port_slot(int slot, int nslots)
@@ -148,6 +143,11 @@ void harness_port_slot(int slot, int nslots)
     port_slots = nslots > 1 ? nslots : 1;
 }
 
+/* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
+ * Taken below the ephemeral range: a port the kernel hands out itself can be grabbed by any
+ * process's next outgoing connection before the node binds it (seen on a busy machine). The
+ * start is spread by pid and time so that two graders running at once rarely probe the same
+ * ports; the kernel's choice is the fallback. */
 int harness_free_port(struct run *r)
 {
     static unsigned next;
