@@ -58,7 +58,7 @@ help:
 	@echo "make test       unit tests of every lab and of the kit (LAB=... for one lab)"
 	@echo "make grade      grade every lab: LAB=lab1-lamport TEST=loss-30 SEED=7 REPEAT=10"
 	@echo "                JSON=results.json (Gradescope) V=1 (numbers for passing tests too)"
-	@echo "                JOBS=4 (tests at once; default two per core, output in table order)"
+	@echo "                JOBS=4 (tests at once; default three per core, output in table order)"
 	@echo "make valgrind   unit tests and grading runs under valgrind memcheck"
 	@echo "make asan       the same with AddressSanitizer+UBSan builds; make tsan: ThreadSanitizer"
 	@echo "make fuzz       libFuzzer on every decoder, FUZZ_S=20 seconds each (LAB=... for one lab)"

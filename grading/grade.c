@@ -24,7 +24,7 @@ static void usage(FILE *f)
             "  --seed N        seed of the first run (default 1); faults and nodes derive theirs\n"
             "  --repeat N      run each test N times with seeds SEED, SEED+1, ...; print the pass rate\n"
             "                  (each run's logs then go to LOGS/LAB/TEST/seedN)\n"
-            "  --jobs N        run N tests at once (default 2 per core; 1 per core: valgrind, tsan)\n"
+            "  --jobs N        run N tests at once (default 3 per core; 1 per core: valgrind, tsan)\n"
             "                  and print them in table order all the same\n"
             "  --json FILE     also write Gradescope's results.json\n"
             "  --valgrind      run every node under valgrind memcheck\n"

@@ -29,7 +29,7 @@ typedef void (*pool_done_fn)(void *ctx, const struct pool_job *job, const struct
 int pool_run(const struct pool_job *jobs, int n, int width, pool_run_fn run, pool_done_fn done,
              void *ctx);
 
-/* The default width: runs mostly wait on their nodes' timers, so twice the cores, at least 2;
+/* The default width: runs mostly wait on their nodes' timers, so three per core, at least 2;
  * under valgrind or TSan (CPU-bound) one per core. */
 int pool_default_width(const struct options *o);
 
