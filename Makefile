@@ -11,7 +11,8 @@ DIR := $(if $(filter command line,$(origin DIR)),$(DIR))
 DIR_ABS = $(if $(filter /%,$(DIR)),$(DIR),$(if $(wildcard $(PWD)/$(DIR)),$(abspath $(PWD)/$(DIR)),$(abspath $(DIR))))
 GRADE_ARGS = $(if $(LAB),--lab $(LAB)) $(if $(DIR),--dir '$(DIR_ABS)') $(if $(TEST),--test $(TEST)) \
              $(if $(SEED),--seed $(SEED)) $(if $(REPEAT),--repeat $(REPEAT)) \
-             $(if $(JSON),--json $(JSON)) $(if $(V),-v) $(if $(filter-out 0,$(FAIL_FAST)),--fail-fast)
+             $(if $(JSON),--json $(JSON)) $(if $(V),-v) $(if $(filter-out 0,$(FAIL_FAST)),--fail-fast) \
+             $(if $(JOBS),--jobs $(JOBS))
 GRADER := grading/build/grade
 # With DIR, only the kit's tooling is built here (the copy is the grader's to build) and the
 # kit's own unit tests are not run: the grade is the copy's.
@@ -74,6 +75,7 @@ help:
 	@echo "                JSON=results.json (Gradescope) V=1 (numbers for passing tests too)"
 	@echo "                DIR=path/to/copy (grade a student's copy; it is built first)"
 	@echo "                FAIL_FAST=1 (stop a lab at its first failing test)"
+	@echo "                JOBS=4 (tests at once; default three per core, output in table order)"
 	@echo "make valgrind   unit tests and grading runs under valgrind memcheck"
 	@echo "make asan       the same with AddressSanitizer+UBSan builds; make tsan: ThreadSanitizer"
 	@echo "make mutants    grade every student-bug mutant of grading/mutants (LAB=..., MUTANT=...)"

@@ -13,6 +13,7 @@
 
 #include "copy.h"
 #include "grader.h"
+#include "pool.h"
 #include "report.h"
 
 static void usage(FILE *f)
@@ -27,6 +28,9 @@ static void usage(FILE *f)
             "  --fail-fast     stop grading a lab at its first failing test (the rest: not run)\n"
             "  --seed N        seed of the first run (default 1); faults and nodes derive theirs\n"
             "  --repeat N      run each test N times with seeds SEED, SEED+1, ...; print the pass rate\n"
+            "                  (each run's logs then go to LOGS/LAB/TEST/seedN)\n"
+            "  --jobs N        run N tests at once (default 3 per core; 1 per core: valgrind, tsan)\n"
+            "                  and print them in table order all the same\n"
             "  --json FILE     also write Gradescope's results.json\n"
             "  --valgrind      run every node under valgrind memcheck\n"
             "  --build DIR     the lab's build directory to run from (build, build-asan, ...)\n"
@@ -100,12 +104,15 @@ static void rerun_line(const struct options *o, const struct lab *lab, const cha
 
 /* Run one test once; fill res. Returns -1 when interrupted. */
 static int run_one(const struct options *o, const struct lab *lab, const struct gtest *t,
-                   uint64_t seed, struct result *res)
+                   uint64_t seed, bool seed_dir, struct result *res)
 {
     static struct run r; /* large: keep it off the stack */
     memset(&r, 0, sizeof r);
     r.lab = lab, r.test = t, r.opt = o, r.seed = seed;
     snprintf(r.dir, sizeof r.dir, "%s/%s/%s", o->logs, lab->dir, t->name);
+    if (seed_dir) /* runs of one test at several seeds may run at once: one directory each */
+        snprintf(r.dir + strlen(r.dir), sizeof r.dir - strlen(r.dir), "/seed%llu",
+                 (unsigned long long)seed);
     nftw(r.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     struct verdict v = {.kind = V_PASS};
     double t0 = report_now();
@@ -157,6 +164,7 @@ struct plan {
     int repeat;
     const char *json;
     bool fail_fast;
+    int jobs; /* 0: pool_default_width() */
 };
 
 /* --test a --test b,c: one list "a,b,c". */
@@ -179,6 +187,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
         {"valgrind", 0, 0, 'V'}, {"build", 1, 0, 'b'}, {"slow", 1, 0, 'S'},
         {"root", 1, 0, 'R'},  {"logs", 1, 0, 'L'},     {"list", 0, 0, 'T'},
         {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {"fail-fast", 0, 0, 'F'},
+        {"jobs", 1, 0, 'J'},
         {0, 0, 0, 0}};
     int c;
     char *end;
@@ -206,6 +215,11 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
                 return -1;
             break;
         case 'j': p->json = optarg; break;
+        case 'J':
+            p->jobs = (int)strtol(optarg, &end, 10);
+            if (*end || p->jobs < 1 || p->jobs > POOL_MAXJOBS)
+                return -1;
+            break;
         case 'V': o->valgrind = true; break;
         case 'b': o->build = optarg; break;
         case 'S':
@@ -332,13 +346,96 @@ static void report_unrun(struct report *rep, const struct options *o, const stru
 {
     static struct result res;
     memset(&res, 0, sizeof res);
-    res.v.kind = k;
-    snprintf(res.v.msg, sizeof res.v.msg, "%s", msg);
+    verdict_fail(&res.v, k, "%s", msg);
     res.seed = seed;
     rerun_line(o, lab, g->name, seed, res.rerun, sizeof res.rerun);
     snprintf(res.logs, sizeof res.logs, "%s", logs);
     report_line(o, lab, g, &res, 0);
     report_add(rep, lab, g, 0, 1, &res);
+}
+
+/* Every run of the plan, in table order: fills jobs (if not NULL), returns how many. */
+static int plan_jobs(const struct plan *p, struct pool_job *jobs)
+{
+    int n = 0;
+    for (int l = 0; l < g_nlabs; l++) {
+        const struct lab *lab = g_labs[l];
+        if (!selected(lab->dir, p->labs, p->nlabs))
+            continue;
+        for (int t = 0; t < lab->ntests; t++) {
+            if (p->test && !in_list(lab->tests[t].name, p->test))
+                continue;
+            for (int k = 0; k < p->repeat; k++, n++)
+                if (jobs)
+                    jobs[n] = (struct pool_job){lab, &lab->tests[t], p->seed + (uint64_t)k, k};
+        }
+    }
+    return n;
+}
+
+/* The runs of one test come back one after the other (pool.c keeps table order): a test's
+ * pass rate and score are added when its last run is in, or the next test's first is. */
+struct grading {
+    const struct options *o;
+    struct report *rep;
+    int repeat;
+    bool fail_fast;
+    const struct lab *failed_lab; /* --fail-fast: the lab whose test failed_test failed first */
+    const struct gtest *failed_test;
+    const struct pool_job *test; /* the test being tallied, NULL before the first */
+    int passes, runs;
+    struct result shown;
+};
+
+static int grading_run(void *ctx, const struct pool_job *j, struct result *res)
+{
+    struct grading *g = ctx;
+    return run_one(g->o, j->lab, j->test, j->seed, g->repeat > 1, res);
+}
+
+static void grading_flush(struct grading *g)
+{
+    if (g->test && g->runs)
+        report_add(g->rep, g->test->lab, g->test->test, g->passes, g->runs, &g->shown);
+    g->test = NULL;
+    g->passes = g->runs = 0;
+}
+
+/* --fail-fast, in table order: a lab is over once one of its tests failed. Tests after it are
+ * not started once that is known, and reported not run even if they had started (so the report
+ * does not depend on which runs happened to be under way). */
+static bool grading_skip(void *ctx, const struct pool_job *j)
+{
+    struct grading *g = ctx;
+    return g->fail_fast && g->failed_lab == j->lab;
+}
+
+static void grading_done(void *ctx, const struct pool_job *j, const struct result *res, int rc)
+{
+    struct grading *g = ctx;
+    if (rc < 0)
+        g->rep->interrupted = true;
+    if (grading_skip(g, j)) {
+        if (j->test == g->failed_test)
+            return; /* the failing test's later runs do not count either */
+        grading_flush(g);
+        if (j->run == 0) {
+            char why[256];
+            snprintf(why, sizeof why, "--fail-fast: %s failed first", g->failed_test->name);
+            report_unrun(g->rep, g->o, j->lab, j->test, j->seed, V_NOTRUN, why, "");
+        }
+        return;
+    }
+    if (g->test && g->test->test != j->test)
+        grading_flush(g);
+    g->test = j;
+    if (g->fail_fast && res->v.kind != V_PASS)
+        g->failed_lab = j->lab, g->failed_test = j->test;
+    report_line(g->o, j->lab, j->test, res, g->repeat > 1 ? j->run + 1 : 0);
+    g->runs++;
+    g->passes += res->v.kind == V_PASS;
+    if (g->runs == 1 || (res->v.kind != V_PASS && g->shown.v.kind == V_PASS))
+        g->shown = *res; /* the JSON shows the first failure, if any */
 }
 
 int main(int argc, char **argv)
@@ -358,7 +455,6 @@ int main(int argc, char **argv)
     int built = o.labdir ? build_copy(&o, p.labs[0], build_msg, sizeof build_msg, build_log,
                                       sizeof build_log)
                          : 0;
-    int nbuild_failed = 0;
     if (!o.logs) {
         snprintf(logs, sizeof logs, "%s/grading/logs", root);
         o.logs = logs;
@@ -369,53 +465,29 @@ int main(int argc, char **argv)
         o.slow = 3;
     struct report rep;
     report_init(&rep);
-    bool any = false;
-    for (int l = 0; l < g_nlabs && !rep.interrupted; l++) {
-        const struct lab *lab = g_labs[l];
-        if (!selected(lab->dir, p.labs, p.nlabs))
-            continue;
-        const char *failed = NULL; /* --fail-fast: this lab's first failing test */
-        for (int t = 0; t < lab->ntests && !rep.interrupted; t++) {
-            const struct gtest *g = &lab->tests[t];
-            if (p.test && !in_list(g->name, p.test))
-                continue;
-            any = true;
-            if (built < 0) { /* with --dir, the only lab selected is the copy's */
-                report_unrun(&rep, &o, lab, g, p.seed, V_BUILD,
-                             nbuild_failed++ ? "the copy did not build (the first test of the "
-                                               "lab quotes make's output)"
-                                             : build_msg,
-                             build_log);
-                continue;
-            }
-            if (failed) {
-                char why[256];
-                snprintf(why, sizeof why, "--fail-fast: %s failed first", failed);
-                report_unrun(&rep, &o, lab, g, p.seed, V_NOTRUN, why, "");
-                continue;
-            }
-            struct result one, shown;
-            int passes = 0, runs = 0;
-            for (int k = 0; k < p.repeat && !rep.interrupted; k++) {
-                if (run_one(&o, lab, g, p.seed + (uint64_t)k, &one) < 0)
-                    rep.interrupted = true;
-                report_line(&o, lab, g, &one, p.repeat > 1 ? k + 1 : 0);
-                runs++;
-                passes += one.v.kind == V_PASS;
-                if (runs == 1 || (one.v.kind != V_PASS && shown.v.kind == V_PASS))
-                    shown = one; /* the JSON shows the first failure, if any */
-                if (p.fail_fast && one.v.kind != V_PASS)
-                    break;
-            }
-            report_add(&rep, lab, g, passes, runs, &shown);
-            if (p.fail_fast && passes != runs)
-                failed = g->name;
-        }
-    }
-    if (!any) {
-        fprintf(stderr, "grade: no test matches (try --list)\n");
+    struct grading g = {.o = &o, .rep = &rep, .repeat = p.repeat, .fail_fast = p.fail_fast};
+    int n = plan_jobs(&p, NULL);
+    struct pool_job *jobs = calloc((size_t)n + 1, sizeof *jobs);
+    if (n == 0 || !jobs) {
+        fprintf(stderr, n ? "grade: out of memory\n" : "grade: no test matches (try --list)\n");
         return 2;
     }
+    plan_jobs(&p, jobs);
+    if (built < 0) { /* with --dir, the only lab selected is the copy's: nothing runs */
+        for (int i = 0; i < n; i++)
+            if (jobs[i].run == 0)
+                report_unrun(&rep, &o, jobs[i].lab, jobs[i].test, p.seed, V_BUILD,
+                             i ? "the copy did not build (the first test of the lab quotes "
+                                 "make's output)"
+                               : build_msg,
+                             build_log);
+    } else {
+        int width = p.jobs ? p.jobs : pool_default_width(&o);
+        if (pool_run(jobs, n, width, grading_run, grading_done, grading_skip, &g) < 0)
+            rep.interrupted = true;
+        grading_flush(&g);
+    }
+    free(jobs);
     report_finish(&rep, p.json);
     return rep.interrupted ? 130 : rep.score == rep.max ? 0 : 1;
 }

@@ -226,6 +226,9 @@ void harness_kill_all(void); /* from a signal path: SIGKILL every node we starte
 int net_write_conf(struct run *r);
 /* A port free for TCP and UDP on 127.0.0.1, different from every node's and aux_port. */
 int harness_free_port(struct run *r);
+/* Parallel runs (grading/pool.c): this process is slot of nslots and takes its ports only from
+ * its own share of the range below the ephemeral ports, so two runs never pick the same port. */
+void harness_port_slot(int slot, int nslots);
 /* Start a helper process (a broker) in its own process group, stdout+stderr appended to
  * <run dir>/<logname>; killed with the run (and if the grader dies). Returns its slot or -1. */
 int harness_spawn(struct run *r, char *const argv[], const char *logname);

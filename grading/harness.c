@@ -136,6 +136,14 @@ uint64_t harness_wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static int port_slot, port_slots = 1;
+
+void harness_port_slot(int slot, int nslots)
+{
+    port_slot = nslots > 1 && slot >= 0 && slot < nslots ? slot : 0;
+    port_slots = nslots > 1 ? nslots : 1;
+}
+
 /* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
  * Taken below the ephemeral range: a port the kernel hands out itself can be grabbed by any
  * process's next outgoing connection before the node binds it (seen on a busy machine). The
@@ -146,7 +154,9 @@ int harness_free_port(struct run *r)
     static unsigned next;
     int lo, hi;
     ephemeral_range(&lo, &hi);
-    int base = 10000, span = lo - base;
+    /* Parallel runs of one grader each probe only their slot's share of the range: a port one
+     * run probed free but whose node has not bound it yet can never be handed to another. */
+    int span = (lo - 10000) / port_slots, base = 10000 + port_slot * span;
     if (!next) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -154,7 +164,8 @@ int harness_free_port(struct run *r)
     }
     for (int attempt = 0; attempt < 200; attempt++) {
         int want = span > 1000 ? base + (int)(next++ % (unsigned)span) : 0;
-        int port = try_port(attempt < 150 ? want : 0);
+        /* The kernel's choice could be a port another slot just probed: only when alone. */
+        int port = try_port(attempt < 150 || port_slots > 1 ? want : 0);
         for (int i = 0; i < r->n && port > 0; i++)
             if (r->node[i].port == port)
                 port = -1;
@@ -255,8 +266,14 @@ static pid_t fork_child(void)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, &old);
+    pid_t grader = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* Die with the grader. If it died already (killed while this child had not yet run, as
+         * on a loaded machine), the signal will never come: then there is nothing to start. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != grader)
+            _exit(1);
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);

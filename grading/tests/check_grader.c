@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "copy.h"
 #include "grader.h"
+#include "pool.h"
 #include "report.h"
 #include "tests/testlog.h"
 
@@ -814,6 +816,122 @@ START_TEST(copy_build_verdicts)
 }
 END_TEST
 
+/* ---- the pool: runs in parallel, reported in table order ---- */
+
+/* Six fake tests; a fault at wait_ms keeps a run going that long, so with three at a time the
+ * quick ones finish before the slow ones begin to. p3's node crashes: a failure comes back too
+ * (one node, so that which crash is reported first cannot differ between two runs). */
+#define POOL_N 6
+static const int pool_wait_ms[POOL_N] = {2500, 0, 1200, 0, 600, 0};
+static struct gtest pool_tests[POOL_N];
+static const struct lab pool_lab = {"grading", "fake_node", pool_tests, POOL_N, NULL};
+static struct pool_job pool_jobs[POOL_N];
+static char pool_seen[POOL_N][160]; /* what done() saw, in the order it saw it */
+static double pool_end[POOL_N];     /* when each run ended (by the child's clock) */
+static int pool_nseen;
+
+static void pool_setup(void)
+{
+    static char names[POOL_N][8];
+    for (int i = 0; i < POOL_N; i++) {
+        snprintf(names[i], sizeof names[i], "p%d", i);
+        pool_tests[i] = (struct gtest){.name = names[i],
+                                       .points = 1,
+                                       .nodes = i == 3 ? 1 : 2,
+                                       .args = i == 3 ? "{id} segv" : "{id} good",
+                                       .net = "",
+                                       .check = fake_check,
+                                       .timeout_ms = 20000,
+                                       .what = "pool"};
+        if (pool_wait_ms[i])
+            pool_tests[i].faults[pool_tests[i].nfaults++] =
+                (struct fault){pool_wait_ms[i], F_NET, 0, ""};
+        pool_jobs[i] = (struct pool_job){&pool_lab, &pool_tests[i], 100 + (uint64_t)i, 0};
+    }
+}
+
+static int pool_fake_run(void *ctx, const struct pool_job *j, struct result *res)
+{
+    (void)ctx;
+    static struct run r;
+    static struct options o;
+    static char root[4096];
+    if (!realpath("../..", root))
+        return -1;
+    o = (struct options){.root = root, .build = "build", .slow = 1, .grace_ms = 5000};
+    memset(&r, 0, sizeof r);
+    r.lab = j->lab, r.test = j->test, r.opt = &o, r.seed = j->seed;
+    snprintf(r.dir, sizeof r.dir, "%.400s/grading/build/pool-%.40s", root, j->test->name);
+    mkdir(r.dir, 0755);
+    res->v = (struct verdict){.kind = V_PASS};
+    int rc = run_test(&r, &res->v);
+    res->seed = j->seed;
+    res->secs = report_now(); /* when it ended: the test checks that runs overlapped */
+    snprintf(res->info, sizeof res->info, "%s seed=%llu", j->test->name,
+             (unsigned long long)j->seed);
+    return rc;
+}
+
+static void pool_record(void *ctx, const struct pool_job *j, const struct result *res, int rc)
+{
+    (void)ctx;
+    ck_assert_int_eq(rc, 0);
+    int i = (int)(j - pool_jobs);
+    ck_assert(i >= 0 && i < POOL_N && pool_nseen < POOL_N);
+    pool_end[i] = res->secs;
+    snprintf(pool_seen[pool_nseen++], sizeof pool_seen[0], "job %d: %.40s %s %.60s", i, res->info,
+             verdict_name(res->v.kind), res->v.msg);
+}
+
+START_TEST(pool_keeps_table_order)
+{
+    pool_setup();
+    char serial[POOL_N][160];
+    pool_nseen = 0;
+    ck_assert_int_eq(pool_run(pool_jobs, POOL_N, 1, pool_fake_run, pool_record, NULL, NULL), 0);
+    ck_assert_int_eq(pool_nseen, POOL_N);
+    memcpy(serial, pool_seen, sizeof serial);
+    pool_nseen = 0;
+    ck_assert_int_eq(pool_run(pool_jobs, POOL_N, 3, pool_fake_run, pool_record, NULL, NULL), 0);
+    ck_assert_int_eq(pool_nseen, POOL_N);
+    for (int i = 0; i < POOL_N; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "job %d: p%d seed=%d ", i, i, 100 + i);
+        ck_assert_msg(strncmp(pool_seen[i], want, strlen(want)) == 0, "%d-th reported: %s", i,
+                      pool_seen[i]);
+        ck_assert_str_eq(pool_seen[i], serial[i]); /* --jobs 3 reads as --jobs 1 */
+        ck_assert_msg(strstr(serial[i], i == 3 ? "crash node" : "pass "), "%s", serial[i]);
+    }
+    /* The order was the pool's doing, not the runs': p1 and p3 ended before p0 (2.5 s of wait). */
+    ck_assert_msg(pool_end[1] < pool_end[0] && pool_end[3] < pool_end[0],
+                  "runs did not overlap: ended at %.0f %.0f %.0f ms", pool_end[0], pool_end[1],
+                  pool_end[3]);
+}
+END_TEST
+
+/* Two runs at once never pick the same port: each slot probes only its own share. */
+START_TEST(pool_slots_take_disjoint_ports)
+{
+    static struct run r;
+    memset(&r, 0, sizeof r);
+    int lo[4], hi[4];
+    for (int s = 0; s < 4; s++) {
+        harness_port_slot(s, 4);
+        lo[s] = INT_MAX, hi[s] = 0;
+        for (int k = 0; k < 300; k++) {
+            int p = harness_free_port(&r);
+            ck_assert_int_gt(p, 0);
+            lo[s] = p < lo[s] ? p : lo[s];
+            hi[s] = p > hi[s] ? p : hi[s];
+        }
+    }
+    harness_port_slot(0, 1);
+    for (int s = 0; s + 1 < 4; s++)
+        ck_assert_msg(hi[s] < lo[s + 1], "slot %d took %d..%d, slot %d %d..%d", s, lo[s], hi[s],
+                      s + 1, lo[s + 1], hi[s + 1]);
+}
+END_TEST
+
 static Suite *grader_suite(void)
 {
     Suite *s = suite_create("grader");
@@ -864,6 +982,11 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, progress_background_only_stalls);
     tcase_add_test(tc, progress_slow_node_does_not_stall);
     tcase_add_test(tc, progress_waits_for_scheduled_faults);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pool");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, pool_keeps_table_order);
+    tcase_add_test(tc, pool_slots_take_disjoint_ports);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -107,5 +107,13 @@ expect 1 "holds lab1-lamport" --dir "$tmp/b/mine" --test clock-condition --build
 mkdir "$tmp/empty"
 expect 2 "which lab is in .*give --lab" --dir "$tmp/empty"
 
+
+# --jobs: several tests at once, printed in table order all the same.
+expect 2 "usage: grade" --jobs 0
+expect 1 "Score: 0/20" --lab lab1-lamport --test duplicates,clock-condition --build nosuch --jobs 2
+order=$(sed -n 's/^== lab1-lamport: \([a-z-]*\) .*/\1/p' "$out" | tr '\n' ' ')
+[ "$order" = "clock-condition duplicates " ] ||
+    fail "--jobs 2 printed '$order', not the table order"
+
 [ $fails = 0 ] && echo "cli.sh: every command-line check passed"
 exit $((fails != 0))
