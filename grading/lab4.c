@@ -22,7 +22,10 @@
  * A detector with timeout T and interval I may take up to W = T + I + slack to notice a change
  * (the last answer can be up to I old when the peer stops; then T of silence; slack for
  * scheduling). So:
- *   accuracy      a TIMEOUT of p at t is false if p was up during all of [t - W, t];
+ *   accuracy      a TIMEOUT of p at t is false if p was up during all of [t - W, t - L]:
+ *                 p must have gone down at least L = T - I - slack before (its last answer
+ *                 came at most I before it stopped; then a correct detector waits T more), so
+ *                 a detector that fires sooner (on the first missed beat) is wrong too;
  *   completeness  when p goes down at a (and stays down past a + W), every observer that is up
  *                 has p TIMEOUT at a + W; the detection latency is when it said so, minus a;
  *   recovery      when p is up again at b, every observer that is up says ALIVE by b + W.
@@ -52,6 +55,15 @@ static double arg_ms(const char *args, const char *flag, double def)
 static double slack(const struct run *r)
 {
     return SLACK_MS * (r->opt && r->opt->slow > 1 ? r->opt->slow : 1);
+}
+
+/* The grader's L (see above): how long a correct P2P detector needs at least; 0 if the test's
+ * timings give no margin. */
+static double peer_floor(const struct run *r)
+{
+    double l = arg_ms(r->test->args, "--timeout ", 3000) -
+               arg_ms(r->test->args, "--interval ", 1000) - slack(r);
+    return l > 0 ? l : 0;
 }
 
 /* The grader's W (see above) for the P2P tests and for the monitor tests. */
@@ -215,11 +227,25 @@ static const struct event *alive_between(const struct run *r, int o, int p, doub
     return NULL;
 }
 
-/* Accuracy: no TIMEOUT of a peer that was up for the whole window before it. */
+/* When p last went down at or before t (INF: never). */
+static double went_down(const struct run *r, int p, double t)
+{
+    struct down d[MAXDOWN];
+    double last = INF;
+    int k = downs(r, p, d);
+    for (int j = 1; j < k; j++)
+        if (d[j].a <= t)
+            last = d[j].a;
+    return last;
+}
+
+/* Accuracy: no TIMEOUT of a peer that was up for the whole window before it, nor of one that
+ * went down less than the floor L before it (see the top of the file). */
 static int check_accuracy(struct run *r, double w, struct verdict *v)
 {
     char a[512];
     int false_suspicions = 0;
+    double floor = peer_floor(r);
     for (int o = 0; o < r->n; o++)
         for (int j = 0; j < r->node[o].n; j++) {
             const struct event *e = &r->node[o].ev[j];
@@ -227,14 +253,29 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
                 continue;
             int p = node_of_addr(r, event_get(e, "peer"));
             const char *was = event_get(e, "was");
-            if (p < 0 || !up_during(r, p, e->t - w, e->t))
-                continue;
+            if (p < 0 || !up_during(r, p, e->t - w, e->t - floor))
+                continue; /* p went down in time for this TIMEOUT */
             /* A peer never heard from, given up on while the run was still starting (64
              * processes under Valgrind can take seconds to answer their first request): that
              * is the start-up's fault, not the detector's. From W after the last ev=ready on,
              * it counts like any other. */
             if (was && !strcmp(was, "UNKNOWN") && e->t < r->t_ready + w)
                 continue;
+            if (!up_during(r, p, e->t - floor, e->t)) { /* down, but too recently */
+                double down = went_down(r, p, e->t);
+                if (false_suspicions++ == 0)
+                    verdict_fail(v, V_SAFETY,
+                                 "accuracy violated: node %d marked node %d TIMEOUT only %.0f ms "
+                                 "after it went down, but a detector with --timeout %.0f and "
+                                 "--interval %.0f cannot know before %.0f ms (timeout - "
+                                 "interval - slack): its last answer was at most one interval "
+                                 "old, so this fired before the timeout ran out (on a missed "
+                                 "beat?)\n      %s",
+                                 o, p, e->t - down, arg_ms(r->test->args, "--timeout ", 3000),
+                                 arg_ms(r->test->args, "--interval ", 1000), floor,
+                                 event_str(e, a, sizeof a));
+                continue;
+            }
             if (false_suspicions++ == 0)
                 verdict_fail(v, V_SAFETY,
                              "accuracy violated: node %d marked node %d TIMEOUT %.0f ms into the "
@@ -1112,6 +1153,18 @@ static const struct gtest tests[] = {
      .check = check_peers,
      .timeout_ms = 60000,
      .what = "node 1 stopped 5 s: suspected, then ALIVE again; it suspects nobody itself"},
+    {.name = "detection-floor",
+     .points = 10,
+     .nodes = 4,
+     .args = PEER "--interval 100 --timeout 2000",
+     .net = "",
+     .faults = {{1500, F_CRASH, 1, NULL}, {1500, F_PAUSE, 2, NULL}, {5500, F_RESUME, 2, NULL}},
+     .nfaults = 3,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 60000,
+     .what = "timeout 20 x interval: node 1 crashes, node 2 stops 4 s; each TIMEOUT comes no "
+             "sooner than timeout - interval - 400 ms after the fault, and no later than W"},
     {.name = "monitor-failover",
      .points = 15,
      .nodes = 4,
@@ -1191,12 +1244,23 @@ static const struct gtest tests[] = {
      .args = WORKER,
      .args0 = MON,
      .net = "",
-     .faults = {{1000, F_CRASH, FORGED_FOR, NULL}, {1000, F_CALL, 0, NULL},
-                {1100, F_CALL, 0, NULL}, {1200, F_CALL, 0, NULL}, {1300, F_CALL, 0, NULL},
-                {1400, F_CALL, 0, NULL}, {1500, F_CALL, 0, NULL}, {1600, F_CALL, 0, NULL},
-                {1700, F_CALL, 0, NULL}, {1800, F_CALL, 0, NULL}, {1900, F_CALL, 0, NULL},
-                {2000, F_CALL, 0, NULL}, {2200, F_CALL, 0, NULL}, {2400, F_CALL, 0, NULL},
-                {2600, F_CALL, 0, NULL}, {2800, F_CALL, 0, NULL}, {3000, F_CALL, 0, NULL}},
+     .faults = {{1000, F_CRASH, FORGED_FOR, NULL},
+                {1000, F_CALL, 0, NULL},
+                {1100, F_CALL, 0, NULL},
+                {1200, F_CALL, 0, NULL},
+                {1300, F_CALL, 0, NULL},
+                {1400, F_CALL, 0, NULL},
+                {1500, F_CALL, 0, NULL},
+                {1600, F_CALL, 0, NULL},
+                {1700, F_CALL, 0, NULL},
+                {1800, F_CALL, 0, NULL},
+                {1900, F_CALL, 0, NULL},
+                {2000, F_CALL, 0, NULL},
+                {2200, F_CALL, 0, NULL},
+                {2400, F_CALL, 0, NULL},
+                {2600, F_CALL, 0, NULL},
+                {2800, F_CALL, 0, NULL},
+                {3000, F_CALL, 0, NULL}},
      .nfaults = 17,
      .until = until_monitor,
      .check = check_forged,

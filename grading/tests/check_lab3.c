@@ -98,9 +98,9 @@ START_TEST(stale_answer_passes)
     add("node=1 ev=leader leader=-1 via=suspect t=20");
     add("node=1 ev=election round=2 why=leader-silent t=20");
     add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=1 t=21");
-    add("node=1 ev=leader leader=1 via=won round=2 t=22");
-    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=23");
-    add("node=1 ev=leader leader=2 via=coordinator round=2 t=23");
+    add("node=1 ev=leader leader=1 via=won round=2 t=222");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=223");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=223");
     struct verdict v = check("startup");
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
 }
@@ -121,7 +121,7 @@ START_TEST(two_leaders_fail)
 {
     good_startup();
     add("node=1 ev=election round=2 why=election-from-lower t=30");
-    add("node=1 ev=leader leader=1 via=won round=2 t=31");
+    add("node=1 ev=leader leader=1 via=won round=2 t=231");
     struct verdict v = check("startup");
     ck_assert_int_eq(v.kind, V_SAFETY);
     ck_assert_ptr_nonnull(strstr(v.msg, "2 alive nodes ended believing they lead (1, 2)"));
@@ -134,8 +134,10 @@ START_TEST(two_leaders_fail)
     add("node=1 ev=leader leader=-1 via=suspect t=2");
     add("node=0 ev=leader leader=-1 via=suspect t=2");
     v = check("startup");
-    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_int_eq(v.kind, V_LIVENESS); /* a stuck election is no wrong decision */
     ck_assert_ptr_nonnull(strstr(v.msg, "agreement: node 0 ended following -1"));
+    ck_assert_ptr_nonnull(strstr(R.info, "no agreement: 0 of 2 alive nodes follow 1"));
+    ck_assert_ptr_null(strstr(R.info, "agreed by all"));
 }
 END_TEST
 
@@ -178,16 +180,70 @@ START_TEST(crashed_leader_is_replaced)
     add("node=1 ev=send type=ELECTION to=2 msg=1:3 round=2 t=61");
     add("node=0 ev=recv type=ANSWER from=1 msg=1:2 round=2 t=62");
     struct verdict v = check("leader-killed");
-    ck_assert_int_eq(v.kind, V_SAFETY); /* node 0 still has no leader, 1 still follows 2 */
+    /* node 0 still has no leader, 1 still follows the dead 2: stalled, not wrong */
+    ck_assert_int_eq(v.kind, V_LIVENESS);
     ck_assert_ptr_nonnull(strstr(v.msg, "highest alive id is 1"));
-    add("node=1 ev=leader leader=1 via=won round=2 t=70");
-    add("node=1 ev=send type=COORDINATOR to=0 msg=1:4 round=2 t=70");
-    add("node=0 ev=leader leader=1 via=coordinator round=2 t=71");
+    ck_assert_ptr_nonnull(strstr(R.info, "no agreement: 0 of 2 alive nodes follow 1"));
+    add("node=1 ev=leader leader=1 via=won round=2 t=270");
+    add("node=1 ev=send type=COORDINATOR to=0 msg=1:4 round=2 t=270");
+    add("node=0 ev=leader leader=1 via=coordinator round=2 t=271");
     v = check("leader-killed");
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
-    ck_assert_ptr_nonnull(strstr(R.info, "leader 1 agreed by all 2 alive nodes 21 ms"));
+    ck_assert_ptr_nonnull(strstr(R.info, "leader 1 agreed by all 2 alive nodes 221 ms"));
     ck_assert_ptr_nonnull(strstr(R.info, "5 election messages (3 ELECTION, 1 ANSWER, 1 COORD"));
     ck_assert_ptr_nonnull(strstr(R.info, "n=3: best n-1=2, worst (n-1)^2+n-2=5"));
+}
+END_TEST
+
+/* 1 wins 50 ms after its election began, with --answer-timeout 200: it did not wait. */
+START_TEST(victory_before_answer_timeout_fails)
+{
+    good_startup();
+    add("node=1 ev=leader leader=-1 via=suspect t=20");
+    add("node=1 ev=election round=2 why=leader-silent t=20");
+    add("node=1 ev=send type=ELECTION to=2 msg=1:5 round=2 t=20");
+    add("node=1 ev=leader leader=1 via=won round=2 t=70");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=80");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=80");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 declared itself leader 50 ms after"));
+    /* the same after the whole 200 ms (less the clock's grain) passes */
+    good_startup();
+    add("node=1 ev=leader leader=-1 via=suspect t=20");
+    add("node=1 ev=election round=2 why=leader-silent t=20.5");
+    add("node=1 ev=leader leader=1 via=won round=2 t=219");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=230");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=230");
+    v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+/* leader-killed among 3 nodes: the worst case is 5 messages, so more than 10 fails. */
+START_TEST(message_bound_enforced)
+{
+    char line[128];
+    good_startup();
+    crash(2, 50);
+    add("node=0 ev=leader leader=-1 via=suspect t=60");
+    add("node=0 ev=election round=2 why=leader-silent t=60");
+    add("node=1 ev=election round=2 why=election-from-lower t=61");
+    add("node=1 ev=leader leader=1 via=won round=2 t=270");
+    add("node=0 ev=leader leader=1 via=coordinator round=2 t=271");
+    for (int k = 0; k < 10; k++) {
+        snprintf(line, sizeof line, "node=0 ev=send type=ELECTION to=1 msg=0:%d round=2 t=%d",
+                 10 + k, 60 + k);
+        add(line);
+    }
+    struct verdict v = check("leader-killed");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg); /* 10 = 2 x 5: still within the bound */
+    add("node=1 ev=send type=ANSWER to=0 msg=1:9 round=2 t=80");
+    v = check("leader-killed");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "message bound: 11 ELECTION/ANSWER/COORDINATOR"));
+    v = check("loss-20"); /* under loss the textbook bound does not apply */
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
 }
 END_TEST
 
@@ -290,7 +346,7 @@ static void forged_leader_log(int missing_bad_mac)
         snprintf(line, sizeof line, "node=%d ev=leader leader=3 via=%s round=2 t=1700", i,
                  i == 3 ? "won" : "coordinator");
         if (i == 3)
-            add("node=3 ev=election round=2 why=leader-silent t=1600");
+            add("node=3 ev=election round=2 why=leader-silent t=1450");
         add(line);
     }
     crash(4, 1000);
@@ -383,6 +439,8 @@ int main(void)
     tcase_add_test(tc, following_lower_fails);
     tcase_add_test(tc, leader_without_election_fails);
     tcase_add_test(tc, crashed_leader_is_replaced);
+    tcase_add_test(tc, victory_before_answer_timeout_fails);
+    tcase_add_test(tc, message_bound_enforced);
     tcase_add_test(tc, no_view_is_liveness);
     tcase_add_test(tc, until_needs_stable_agreement);
     tcase_add_test(tc, bad_input_needs_every_bad_line);

@@ -134,6 +134,29 @@ START_TEST(peers_unknown_at_startup)
 }
 END_TEST
 
+/* detection-floor: timeout 2000, interval 100, so L = 2000 - 100 - 400 = 1500 ms. A TIMEOUT
+ * 200 ms after the crash at 4000 (the first missed beat) is too early; 1600 ms is fine. */
+START_TEST(peers_early_detection)
+{
+    three_up();
+    fault(4000, F_CRASH, 2);
+    status(0, 2, "TIMEOUT", 5600, "u2");
+    status(1, 2, "TIMEOUT", 6000, "u2");
+    PASSES("detection-floor");
+    three_up();
+    fault(4000, F_CRASH, 2);
+    status(0, 2, "TIMEOUT", 5600, "u2");
+    status(1, 2, "TIMEOUT", 4200, "u2");
+    FAILS("detection-floor", V_SAFETY,
+          "accuracy violated: node 1 marked node 2 TIMEOUT only 200 ms after it went down");
+    three_up(); /* timeout 500, interval 100: no floor, 200 ms is possible there */
+    fault(4000, F_CRASH, 2);
+    status(0, 2, "TIMEOUT", 4500, "u2");
+    status(1, 2, "TIMEOUT", 4200, "u2");
+    PASSES("completeness");
+}
+END_TEST
+
 START_TEST(peers_late_detection)
 {
     three_nodes();
@@ -450,6 +473,7 @@ static Suite *suite(void)
     tcase_add_test(t, peers_good);
     tcase_add_test(t, peers_false_suspicion);
     tcase_add_test(t, peers_unknown_at_startup);
+    tcase_add_test(t, peers_early_detection);
     tcase_add_test(t, peers_late_detection);
     tcase_add_test(t, peers_never_detected);
     tcase_add_test(t, peers_never_converged);
