@@ -187,6 +187,53 @@ static void check_rules(struct run *r, struct verdict *v)
     }
 }
 
+/* Node j's first ANSWER to i for round `round` after its line k, in the same life; NULL if none. */
+static const struct event *answer_after(const struct nodelog *nl, int k, long long i,
+                                        long long round)
+{
+    long long to, rd;
+    for (int j = k + 1; j < nl->n && nl->ev[j].life == nl->ev[k].life; j++) {
+        const struct event *e = &nl->ev[j];
+        if (!strcmp(e->ev, "send") && is_type(e, "ANSWER") && event_int(e, "to", &to) && to == i &&
+            event_int(e, "round", &rd) && rd == round)
+            return e;
+    }
+    return NULL;
+}
+
+/* An ELECTION from a lower id is answered, whatever the receiver is doing (electing, waiting,
+ * leading): an unanswered asker declares itself leader while a higher node is alive. A life
+ * that ends within ANSWER_GRACE_MS of the ELECTION is not judged (killed before it could). */
+#define ANSWER_GRACE_MS 50.0
+
+static void check_answered(struct run *r, struct verdict *v)
+{
+    char a[512];
+    for (int j = 0; j < r->n; j++) {
+        const struct nodelog *nl = &r->node[j];
+        for (int k = 0; k < nl->n; k++) {
+            const struct event *e = &nl->ev[k];
+            long long from, round;
+            if (strcmp(e->ev, "recv") != 0 || !is_type(e, "ELECTION") ||
+                !event_int(e, "from", &from) || from >= j || !event_int(e, "round", &round) ||
+                answer_after(nl, k, from, round))
+                continue;
+            bool lived_on = false;
+            for (int m = k + 1; m < nl->n && nl->ev[m].life == e->life; m++)
+                lived_on |= nl->ev[m].t > e->t + ANSWER_GRACE_MS;
+            if (lived_on) {
+                verdict_fail(v, V_SAFETY,
+                             "node %d received an ELECTION from the lower node %lld and never "
+                             "sent it an ANSWER for that round (every ELECTION from below is "
+                             "answered, even while electing or leading, or the asker wins "
+                             "although node %d is alive): %s",
+                             j, from, j, event_str(e, a, sizeof a));
+                break;
+            }
+        }
+    }
+}
+
 /* After the last fault: one leader, the highest alive id, and every alive node follows it. */
 static int check_final(struct run *r, struct verdict *v)
 {
@@ -311,6 +358,7 @@ static int measure(struct run *r, int high, char *out, size_t cap)
 static void check_bully(struct run *r, struct verdict *v)
 {
     check_rules(r, v);
+    check_answered(r, v);
     int high = check_final(r, v);
     int total = measure(r, high, r->info, sizeof r->info), alive = 0;
     for (int i = 0; i < r->n; i++)
@@ -601,6 +649,7 @@ static void check_outsider(struct run *r, struct verdict *v)
 {
     char a[512];
     check_rules(r, v);
+    check_answered(r, v);
     for (int i = 0; i < OUTSIDER; i++) {
         const struct event *e = accepted_from(r, i, OUTSIDER, 0);
         long long l = view_of(last_view(r, i, r->node[i].life));

@@ -220,6 +220,28 @@ START_TEST(victory_before_answer_timeout_fails)
 }
 END_TEST
 
+/* 2 got 0's ELECTION while it led and never answered it: fails once 2 lived on 50 ms. */
+START_TEST(unanswered_election_fails)
+{
+    good_startup();
+    add("node=2 ev=recv type=ELECTION from=0 msg=0:7 round=2 t=300");
+    add("node=2 ev=send type=COORDINATOR to=0 msg=2:9 round=1 t=300");
+    struct verdict v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg); /* may have died before it could */
+    add("node=2 ev=send type=HEARTBEAT to=0 msg=2:10 round=1 t=400");
+    v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 received an ELECTION from the lower node 0 and "
+                                        "never sent it an ANSWER"));
+    good_startup();
+    add("node=2 ev=recv type=ELECTION from=0 msg=0:7 round=2 t=300");
+    add("node=2 ev=send type=ANSWER to=0 msg=2:8 round=2 t=300");
+    add("node=2 ev=send type=HEARTBEAT to=0 msg=2:10 round=1 t=400");
+    v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
 /* leader-killed among 3 nodes: the worst case is 5 messages, so more than 10 fails. */
 START_TEST(message_bound_enforced)
 {
@@ -441,6 +463,7 @@ int main(void)
     tcase_add_test(tc, crashed_leader_is_replaced);
     tcase_add_test(tc, victory_before_answer_timeout_fails);
     tcase_add_test(tc, message_bound_enforced);
+    tcase_add_test(tc, unanswered_election_fails);
     tcase_add_test(tc, no_view_is_liveness);
     tcase_add_test(tc, until_needs_stable_agreement);
     tcase_add_test(tc, bad_input_needs_every_bad_line);
