@@ -126,6 +126,7 @@ static bool alive_at_end(const struct run *r, int i)
 
 /* The Bully rules that hold in every interleaving, checked line by line on each node:
  * - a node follows only a higher id than its own (or itself, or -1 while it suspects);
+ * - ELECTION goes up, ANSWER goes down (README "The protocol");
  * - every life begins with an election (a recovering node asks before it leads);
  * - a node that got an ANSWER to its ELECTION of round R does not declare itself leader until
  *   it starts a new election: the one who answered outranks it and will announce;
@@ -148,6 +149,12 @@ static void check_rules(struct run *r, struct verdict *v)
             } else if (!strcmp(e->ev, "election")) {
                 started = true, answer = NULL, elected = e;
                 event_int(e, "round", &round);
+            } else if (!strcmp(e->ev, "send") && event_int(e, "to", &l) &&
+                       ((is_type(e, "ELECTION") && l < i) || (is_type(e, "ANSWER") && l > i))) {
+                verdict_fail(v, V_SAFETY,
+                             "node %d sent an %s to node %lld: an ELECTION only goes to higher ids "
+                             "(only they can answer it), an ANSWER only to lower ones: %s",
+                             i, event_get(e, "type"), l, event_str(e, a, sizeof a));
             } else if (!strcmp(e->ev, "recv") && is_type(e, "ANSWER") &&
                        event_int(e, "round", &l) && l == round) {
                 answer = e;

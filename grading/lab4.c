@@ -591,9 +591,35 @@ static bool until_bad(struct run *r, char *why, size_t cap)
     return until_peers(r, why, cap);
 }
 
+/* The one-byte connection is closed for its unfinished line within --line-timeout (+ slack) of
+ * its byte: a node that only drops idle connections closes it much later (5 s or 4 T). The
+ * byte was sent before the injection's recorded time (taken after inject_tcp returned), so
+ * measuring from that time never blames the node for the grader's own delay. */
+static void check_slow_line(struct run *r, int i, struct verdict *v)
+{
+    double sent = 0, limit = arg_ms(r->test->args, "--line-timeout ", 10000);
+    for (int k = 0; k < r->napplied && !sent; k++)
+        if (r->applied[k].kind == F_CALL && r->applied[k].node == i)
+            sent = r->applied[k].t;
+    const struct event *e = NULL;
+    for (int j = 0; j < r->node[i].n && sent > 0 && !e; j++)
+        if (r->node[i].ev[j].t >= sent && is(&r->node[i].ev[j], "bad", "why", "slow-line"))
+            e = &r->node[i].ev[j];
+    if (e && e->t - sent > limit + slack(r))
+        verdict_fail(v, V_LIVENESS,
+                     "node %d closed the connection whose line never ended (one byte sent) "
+                     "%.0f ms after that byte, later than --line-timeout %.0f ms (+ %.0f slack): "
+                     "an unfinished line must be timed out on its own, not only as an idle "
+                     "connection",
+                     i, e->t - sent, limit, slack(r));
+}
+
 static void check_bad(struct run *r, struct verdict *v)
 {
     check_peers(r, v);
+    for (int i = 0; i < r->n; i++)
+        if (injected(r, i))
+            check_slow_line(r, i, v);
     for (int i = 0; i < r->n; i++)
         for (size_t k = 0; injected(r, i) && k < NWHY; k++)
             if (count_bad(r, i, bad_whys[k]) == 0)

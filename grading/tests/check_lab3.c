@@ -141,6 +141,21 @@ START_TEST(two_leaders_fail)
 }
 END_TEST
 
+START_TEST(election_downward_fails)
+{
+    good_startup();
+    add("node=1 ev=send type=ELECTION to=0 msg=1:7 round=1 t=13");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 sent an ELECTION to node 0"));
+    good_startup();
+    add("node=1 ev=send type=ANSWER to=2 msg=1:7 round=1 t=13");
+    v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 sent an ANSWER to node 2"));
+}
+END_TEST
+
 START_TEST(following_lower_fails)
 {
     good_startup();
@@ -459,6 +474,7 @@ int main(void)
     tcase_add_test(tc, disagreement_fails);
     tcase_add_test(tc, two_leaders_fail);
     tcase_add_test(tc, following_lower_fails);
+    tcase_add_test(tc, election_downward_fails);
     tcase_add_test(tc, leader_without_election_fails);
     tcase_add_test(tc, crashed_leader_is_replaced);
     tcase_add_test(tc, victory_before_answer_timeout_fails);

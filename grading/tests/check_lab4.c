@@ -263,6 +263,22 @@ START_TEST(bad_input_needs_every_bad_event)
             if (i == 0 || k != 1)
                 add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
     FAILS("bad-input", V_SAFETY, "node 1 logged no ev=bad why=slow-line");
+    /* --line-timeout 1000: a slow-line close 1300 ms after the injection passes, 5000 fails */
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    fault(100, F_CALL, 0);
+    fault(100, F_CALL, 1);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++)
+            add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k],
+                k != 1   ? 400 + k
+                : i == 0 ? 1400
+                         : 5100);
+    FAILS("bad-input", V_LIVENESS,
+          "node 1 closed the connection whose line never ended (one byte sent) 5000 ms after");
+    R.node[1].ev[R.node[1].n - 3].t = 1400;
+    PASSES("bad-input");
 }
 END_TEST
 
