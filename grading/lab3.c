@@ -666,7 +666,7 @@ static void check_outsider(struct run *r, struct verdict *v)
                          "dropped, why=bad-mac): %s",
                          i, OUTSIDER, event_str(e, a, sizeof a));
         if (l != OUTSIDER - 1)
-            verdict_fail(v, l == -2 ? V_LIVENESS : V_SAFETY,
+            verdict_fail(v, l < 0 ? V_LIVENESS : V_SAFETY, /* no leader yet: stalled */
                          "agreement: node %d ended following %lld, but the highest id holding "
                          "the group key is %d",
                          i, l, OUTSIDER - 1);
