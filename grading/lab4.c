@@ -22,10 +22,10 @@
  * A detector with timeout T and interval I may take up to W = T + I + slack to notice a change
  * (the last answer can be up to I old when the peer stops; then T of silence; slack for
  * scheduling). So:
- *   accuracy      a TIMEOUT of p at t is false if p was up during all of [t - W, t - L]:
- *                 p must have gone down at least L = T - I - slack before (its last answer
- *                 came at most I before it stopped; then a correct detector waits T more), so
- *                 a detector that fires sooner (on the first missed beat) is wrong too;
+ *   accuracy      a TIMEOUT of p at t is false if p was up during all of [t - W, t]; and
+ *                 also if p, once it had answered, stayed up until less than L = T - I -
+ *                 slack before t: its last answer came at most I before it stopped, then a
+ *                 correct detector waits T, so this one fired sooner (on a missed beat);
  *   completeness  when p goes down at a (and stays down past a + W), every observer that is up
  *                 has p TIMEOUT at a + W; the detection latency is when it said so, minus a;
  *   recovery      when p is up again at b, every observer that is up says ALIVE by b + W.
@@ -227,6 +227,17 @@ static const struct event *alive_between(const struct run *r, int o, int p, doub
     return NULL;
 }
 
+/* Was node i up during all of [a, b), its start-up aside (before its first ev=ready)? */
+static bool up_after_start(const struct run *r, int i, double a, double b)
+{
+    struct down d[MAXDOWN];
+    int k = downs(r, i, d);
+    for (int j = 1; j < k; j++)
+        if (d[j].a < b && d[j].b >= a)
+            return false;
+    return true;
+}
+
 /* When p last went down at or before t (INF: never). */
 static double went_down(const struct run *r, int p, double t)
 {
@@ -253,16 +264,14 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
                 continue;
             int p = node_of_addr(r, event_get(e, "peer"));
             const char *was = event_get(e, "was");
-            if (p < 0 || !up_during(r, p, e->t - w, e->t - floor))
-                continue; /* p went down in time for this TIMEOUT */
-            /* A peer never heard from, given up on while the run was still starting (64
-             * processes under Valgrind can take seconds to answer their first request): that
-             * is the start-up's fault, not the detector's. From W after the last ev=ready on,
-             * it counts like any other. */
-            if (was && !strcmp(was, "UNKNOWN") && e->t < r->t_ready + w)
+            if (p < 0)
                 continue;
-            if (!up_during(r, p, e->t - floor, e->t)) { /* down, but too recently */
-                double down = went_down(r, p, e->t);
+            /* Down, but too recently: p had answered (was is not UNKNOWN, so its start-up is
+             * over), stayed up until less than L before, and a correct detector waits T after
+             * its last answer. */
+            double down = went_down(r, p, e->t);
+            if (floor > 0 && was && strcmp(was, "UNKNOWN") != 0 && down < INF &&
+                down > e->t - floor && up_after_start(r, p, e->t - w, down)) {
                 if (false_suspicions++ == 0)
                     verdict_fail(v, V_SAFETY,
                                  "accuracy violated: node %d marked node %d TIMEOUT only %.0f ms "
@@ -276,6 +285,14 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
                                  event_str(e, a, sizeof a));
                 continue;
             }
+            if (!up_during(r, p, e->t - w, e->t))
+                continue; /* p went down in time for this TIMEOUT */
+            /* A peer never heard from, given up on while the run was still starting (64
+             * processes under Valgrind can take seconds to answer their first request): that
+             * is the start-up's fault, not the detector's. From W after the last ev=ready on,
+             * it counts like any other. */
+            if (was && !strcmp(was, "UNKNOWN") && e->t < r->t_ready + w)
+                continue;
             if (false_suspicions++ == 0)
                 verdict_fail(v, V_SAFETY,
                              "accuracy violated: node %d marked node %d TIMEOUT %.0f ms into the "

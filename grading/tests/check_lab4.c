@@ -149,6 +149,11 @@ START_TEST(peers_early_detection)
     status(1, 2, "TIMEOUT", 4200, "u2");
     FAILS("detection-floor", V_SAFETY,
           "accuracy violated: node 1 marked node 2 TIMEOUT only 200 ms after it went down");
+    three_nodes(); /* the crash at 1000 is less than W after the start: judged all the same */
+    status(0, 2, "TIMEOUT", 1082, "u2");
+    status(1, 2, "TIMEOUT", 2600, "u2");
+    FAILS("detection-floor", V_SAFETY,
+          "accuracy violated: node 0 marked node 2 TIMEOUT only 82 ms after it went down");
     three_up(); /* timeout 500, interval 100: no floor, 200 ms is possible there */
     fault(4000, F_CRASH, 2);
     status(0, 2, "TIMEOUT", 4500, "u2");
