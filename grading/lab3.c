@@ -32,9 +32,14 @@ static double arg_ms(const struct run *r, const char *flag, double def)
     return s ? strtod(s + strlen(flag), NULL) : def;
 }
 
-/* The node's clock is read in whole ms (now_ms), its lines print fractions: a deadline may fire
- * this much before answer-timeout has passed on the printed clock. */
-#define CLOCK_GRAIN_MS 2.0
+/* A node reads its clock (whole ms) when an event arrives, sets its deadline from that reading,
+ * and prints the line a little later: on a busy machine it can be descheduled in between. So
+ * a deadline of D ms is judged on the printed lines as at least D less 2 ms of clock grain and
+ * a tenth of D for that delay. A wrong timer (another unit, another flag) is off by far more. */
+static double least_wait(double d)
+{
+    return d - 2.0 - d / 10;
+}
 
 static bool is_election_msg(const char *type)
 {
@@ -177,8 +182,7 @@ static void check_rules(struct run *r, struct verdict *v)
                                  "the COORDINATOR, or start a new election):\n      answer: %s\n"
                                  "      leader: %s",
                                  i, event_str(answer, a, sizeof a), event_str(e, b, sizeof b));
-                if (l == i && elected && i < r->n - 1 &&
-                    e->t - elected->t < answer_ms - CLOCK_GRAIN_MS)
+                if (l == i && elected && i < r->n - 1 && e->t - elected->t < least_wait(answer_ms))
                     verdict_fail(v, V_SAFETY,
                                  "node %d declared itself leader %.0f ms after it started its "
                                  "election, before the %.0f ms of --answer-timeout had passed: "
@@ -190,6 +194,44 @@ static void check_rules(struct run *r, struct verdict *v)
                 if (l == i)
                     elected = NULL; /* one check per election: a leader re-announcing is fine */
             }
+        }
+    }
+}
+
+/* A follower suspects its leader only after --leader-timeout without hearing from it (its
+ * view of it, a HEARTBEAT or COORDINATOR from it): sooner, a live leader is falsely suspected
+ * whenever a heartbeat is a little late, and every suspicion costs an election. */
+static void check_suspicion(struct run *r, struct verdict *v)
+{
+    char a[512];
+    double leader_ms = arg_ms(r, "--leader-timeout ", 0);
+    for (int i = 0; i < r->n; i++) {
+        const struct nodelog *nl = &r->node[i];
+        long long cur = -1, l, from;
+        double heard = 0;
+        for (int j = 0; j < nl->n; j++) {
+            const struct event *e = &nl->ev[j];
+            if (!strcmp(e->ev, "ready"))
+                cur = -1;
+            else if (!strcmp(e->ev, "leader") && event_int(e, "leader", &l) && l != i && l >= 0)
+                cur = l, heard = e->t;
+            else if (!strcmp(e->ev, "recv") &&
+                     (is_type(e, "HEARTBEAT") || is_type(e, "COORDINATOR")) &&
+                     event_int(e, "from", &from) && from == cur)
+                heard = e->t;
+            else if (!strcmp(e->ev, "leader") && event_int(e, "leader", &l) && l != i) {
+                if (cur >= 0 && e->t - heard < least_wait(leader_ms)) {
+                    verdict_fail(v, V_SAFETY,
+                                 "node %d gave up on its leader %lld only %.0f ms after it last "
+                                 "heard from it, before the %.0f ms of --leader-timeout: a live "
+                                 "leader whose heartbeat is a little late is suspected (use the "
+                                 "flag's value, and push the deadline back on every heartbeat): %s",
+                                 i, cur, e->t - heard, leader_ms, event_str(e, a, sizeof a));
+                    break;
+                }
+                cur = -1;
+            } else if (!strcmp(e->ev, "leader"))
+                cur = -1; /* it leads itself */
         }
     }
 }
@@ -366,6 +408,7 @@ static void check_bully(struct run *r, struct verdict *v)
 {
     check_rules(r, v);
     check_answered(r, v);
+    check_suspicion(r, v);
     int high = check_final(r, v);
     int total = measure(r, high, r->info, sizeof r->info), alive = 0;
     for (int i = 0; i < r->n; i++)
@@ -657,6 +700,7 @@ static void check_outsider(struct run *r, struct verdict *v)
     char a[512];
     check_rules(r, v);
     check_answered(r, v);
+    check_suspicion(r, v);
     for (int i = 0; i < OUTSIDER; i++) {
         const struct event *e = accepted_from(r, i, OUTSIDER, 0);
         long long l = view_of(last_view(r, i, r->node[i].life));
