@@ -806,6 +806,33 @@ static void check_orders(struct run *r, double w, int *orders, struct verdict *v
     }
 }
 
+/* The monitor reports a worker failed no sooner than --timeout after the last beat it itself
+ * accepted from it (its own ev=recv lines, so loss does not matter). Allowed: 2 ms of clock
+ * grain and a tenth of the timeout for a monitor descheduled between its clock read and its
+ * line. A wrong rule (half the timeout, a missed beat) is off by far more. */
+static void check_failure_wait(struct run *r, struct verdict *v)
+{
+    char a[512];
+    double timeout = arg_ms(r->test->args0, "--timeout ", 3000), last[G_MAXNODES];
+    for (int k = 0; k < G_MAXNODES; k++)
+        last[k] = -INF;
+    for (int j = 0; j < r->node[0].n; j++) {
+        const struct event *e = &r->node[0].ev[j];
+        long long id;
+        if (!strcmp(e->ev, "recv") && event_int(e, "from", &id) && id > 0 && id < G_MAXNODES)
+            last[id] = e->t;
+        else if (!strcmp(e->ev, "failed") && event_int(e, "worker", &id) && id > 0 &&
+                 id < G_MAXNODES && e->t - last[id] < timeout - 2 - timeout / 10) {
+            verdict_fail(v, V_SAFETY,
+                         "the monitor reported worker %lld failed %.0f ms after the last beat "
+                         "it accepted from it, before its --timeout of %.0f ms ran out (a "
+                         "worker whose beat is a little late is declared dead)\n      %s",
+                         id, e->t - last[id], timeout, event_str(e, a, sizeof a));
+            return;
+        }
+    }
+}
+
 static void check_monitor(struct run *r, struct verdict *v)
 {
     double w = monitor_window(r);
@@ -813,6 +840,7 @@ static void check_monitor(struct run *r, struct verdict *v)
     char a[512];
     int false_failures = 0, orders = 0, stalls = 0;
     det.n = rec.n = 0;
+    check_failure_wait(r, v);
     for (int j = 0; j < r->node[0].n; j++) { /* accuracy */
         const struct event *e = &r->node[0].ev[j];
         long long id;
