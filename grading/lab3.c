@@ -25,6 +25,22 @@ static double mono_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* The value of "--flag N" in the test's argument template, or def. */
+static double arg_ms(const struct run *r, const char *flag, double def)
+{
+    const char *s = r->test && r->test->args ? strstr(r->test->args, flag) : NULL;
+    return s ? strtod(s + strlen(flag), NULL) : def;
+}
+
+/* A node reads its clock (whole ms) when an event arrives, sets its deadline from that reading,
+ * and prints the line a little later: on a busy machine it can be descheduled in between. So
+ * a deadline of D ms is judged on the printed lines as at least D less 2 ms of clock grain and
+ * a tenth of D for that delay. A wrong timer (another unit, another flag) is off by far more. */
+static double least_wait(double d)
+{
+    return d - 2.0 - d / 10;
+}
+
 static bool is_election_msg(const char *type)
 {
     return type &&
@@ -115,24 +131,35 @@ static bool alive_at_end(const struct run *r, int i)
 
 /* The Bully rules that hold in every interleaving, checked line by line on each node:
  * - a node follows only a higher id than its own (or itself, or -1 while it suspects);
+ * - ELECTION goes up, ANSWER goes down (README "The protocol");
  * - every life begins with an election (a recovering node asks before it leads);
  * - a node that got an ANSWER to its ELECTION of round R does not declare itself leader until
- *   it starts a new election: the one who answered outranks it and will announce. */
+ *   it starts a new election: the one who answered outranks it and will announce;
+ * - a node below the top id declares itself leader only after --answer-timeout has passed
+ *   since its election began, on its own clock: sooner, a higher node that is alive has had
+ *   no time to answer (an answer timeout shorter than a round trip elects every node). */
 static void check_rules(struct run *r, struct verdict *v)
 {
     char a[512], b[512];
+    double answer_ms = arg_ms(r, "--answer-timeout ", 0);
     for (int i = 0; i < r->n; i++) {
         const struct nodelog *nl = &r->node[i];
         long long round = -1, l;
-        const struct event *answer = NULL;
+        const struct event *answer = NULL, *elected = NULL;
         bool started = false;
         for (int j = 0; j < nl->n; j++) {
             const struct event *e = &nl->ev[j];
             if (!strcmp(e->ev, "ready")) {
-                round = -1, answer = NULL, started = false;
+                round = -1, answer = elected = NULL, started = false;
             } else if (!strcmp(e->ev, "election")) {
-                started = true, answer = NULL;
+                started = true, answer = NULL, elected = e;
                 event_int(e, "round", &round);
+            } else if (!strcmp(e->ev, "send") && event_int(e, "to", &l) &&
+                       ((is_type(e, "ELECTION") && l < i) || (is_type(e, "ANSWER") && l > i))) {
+                verdict_fail(v, V_SAFETY,
+                             "node %d sent an %s to node %lld: an ELECTION only goes to higher ids "
+                             "(only they can answer it), an ANSWER only to lower ones: %s",
+                             i, event_get(e, "type"), l, event_str(e, a, sizeof a));
             } else if (!strcmp(e->ev, "recv") && is_type(e, "ANSWER") &&
                        event_int(e, "round", &l) && l == round) {
                 answer = e;
@@ -155,6 +182,102 @@ static void check_rules(struct run *r, struct verdict *v)
                                  "the COORDINATOR, or start a new election):\n      answer: %s\n"
                                  "      leader: %s",
                                  i, event_str(answer, a, sizeof a), event_str(e, b, sizeof b));
+                if (l == i && elected && i < r->n - 1 && e->t - elected->t < least_wait(answer_ms))
+                    verdict_fail(v, V_SAFETY,
+                                 "node %d declared itself leader %.0f ms after it started its "
+                                 "election, before the %.0f ms of --answer-timeout had passed: "
+                                 "a higher node that is alive had no time to answer (use the "
+                                 "flag's value for the ANSWER deadline):\n      election: %s\n"
+                                 "      leader: %s",
+                                 i, e->t - elected->t, answer_ms, event_str(elected, a, sizeof a),
+                                 event_str(e, b, sizeof b));
+                if (l == i)
+                    elected = NULL; /* one check per election: a leader re-announcing is fine */
+            }
+        }
+    }
+}
+
+/* A follower suspects its leader only after --leader-timeout without hearing from it (its
+ * view of it, a HEARTBEAT or COORDINATOR from it): sooner, a live leader is falsely suspected
+ * whenever a heartbeat is a little late, and every suspicion costs an election. */
+static void check_suspicion(struct run *r, struct verdict *v)
+{
+    char a[512];
+    double leader_ms = arg_ms(r, "--leader-timeout ", 0);
+    for (int i = 0; i < r->n; i++) {
+        const struct nodelog *nl = &r->node[i];
+        long long cur = -1, l, from;
+        double heard = 0;
+        for (int j = 0; j < nl->n; j++) {
+            const struct event *e = &nl->ev[j];
+            if (!strcmp(e->ev, "ready"))
+                cur = -1;
+            else if (!strcmp(e->ev, "leader") && event_int(e, "leader", &l) && l != i && l >= 0)
+                cur = l, heard = e->t;
+            else if (!strcmp(e->ev, "recv") &&
+                     (is_type(e, "HEARTBEAT") || is_type(e, "COORDINATOR")) &&
+                     event_int(e, "from", &from) && from == cur)
+                heard = e->t;
+            else if (!strcmp(e->ev, "leader") && event_int(e, "leader", &l) && l != i) {
+                if (cur >= 0 && e->t - heard < least_wait(leader_ms)) {
+                    verdict_fail(v, V_SAFETY,
+                                 "node %d gave up on its leader %lld only %.0f ms after it last "
+                                 "heard from it, before the %.0f ms of --leader-timeout: a live "
+                                 "leader whose heartbeat is a little late is suspected (use the "
+                                 "flag's value, and push the deadline back on every heartbeat): %s",
+                                 i, cur, e->t - heard, leader_ms, event_str(e, a, sizeof a));
+                    break;
+                }
+                cur = -1;
+            } else if (!strcmp(e->ev, "leader"))
+                cur = -1; /* it leads itself */
+        }
+    }
+}
+
+/* Node j's first ANSWER to i for round `round` after its line k, in the same life; NULL if none. */
+static const struct event *answer_after(const struct nodelog *nl, int k, long long i,
+                                        long long round)
+{
+    long long to, rd;
+    for (int j = k + 1; j < nl->n && nl->ev[j].life == nl->ev[k].life; j++) {
+        const struct event *e = &nl->ev[j];
+        if (!strcmp(e->ev, "send") && is_type(e, "ANSWER") && event_int(e, "to", &to) && to == i &&
+            event_int(e, "round", &rd) && rd == round)
+            return e;
+    }
+    return NULL;
+}
+
+/* An ELECTION from a lower id is answered, whatever the receiver is doing (electing, waiting,
+ * leading): an unanswered asker declares itself leader while a higher node is alive. A life
+ * that ends within ANSWER_GRACE_MS of the ELECTION is not judged (killed before it could). */
+#define ANSWER_GRACE_MS 50.0
+
+static void check_answered(struct run *r, struct verdict *v)
+{
+    char a[512];
+    for (int j = 0; j < r->n; j++) {
+        const struct nodelog *nl = &r->node[j];
+        for (int k = 0; k < nl->n; k++) {
+            const struct event *e = &nl->ev[k];
+            long long from, round;
+            if (strcmp(e->ev, "recv") != 0 || !is_type(e, "ELECTION") ||
+                !event_int(e, "from", &from) || from >= j || !event_int(e, "round", &round) ||
+                answer_after(nl, k, from, round))
+                continue;
+            bool lived_on = false;
+            for (int m = k + 1; m < nl->n && nl->ev[m].life == e->life; m++)
+                lived_on |= nl->ev[m].t > e->t + ANSWER_GRACE_MS;
+            if (lived_on) {
+                verdict_fail(v, V_SAFETY,
+                             "node %d received an ELECTION from the lower node %lld and never "
+                             "sent it an ANSWER for that round (every ELECTION from below is "
+                             "answered, even while electing or leading, or the asker wins "
+                             "although node %d is alive): %s",
+                             j, from, j, event_str(e, a, sizeof a));
+                break;
             }
         }
     }
@@ -186,22 +309,48 @@ static int check_final(struct run *r, struct verdict *v)
             continue;
         const struct event *e = last_view(r, i, r->node[i].life);
         long long l = view_of(e);
+        /* Following a lower alive id than the highest is a wrong decision (safety); no view
+         * (-2), a suspicion never resolved (-1), or a dead node still followed (> high) is a
+         * decision never reached: an election that stalled (liveness). */
         if (l != high)
-            verdict_fail(v, l == -2 ? V_LIVENESS : V_SAFETY,
+            verdict_fail(v, l >= 0 && l < high ? V_SAFETY : V_LIVENESS,
                          "agreement: node %d ended following %lld, but the highest alive id is "
-                         "%d (last view: %s)",
-                         i, l, high, e ? event_str(e, a, sizeof a) : "none");
+                         "%d (%s; last view: %s)",
+                         i, l, high,
+                         l == -2    ? "it never took a leader"
+                         : l == -1  ? "its election never ended with a leader"
+                         : l > high ? "it never noticed that node's death"
+                                    : "it chose a lower node",
+                         e ? event_str(e, a, sizeof a) : "none");
     }
     if (leaders == 0 && !viewless)
-        verdict_fail(v, V_SAFETY, "no alive node ended believing it leads (node %d should)", high);
+        verdict_fail(v, V_LIVENESS,
+                     "no alive node ended believing it leads (node %d should): the election "
+                     "never finished",
+                     high);
     return high;
 }
 
-/* Messages used and time to elect, measured from the last fault (or the start). */
-static void measure(struct run *r, int high, char *out, size_t cap)
+/* The Bully's worst case for one crashed leader among n nodes (README, "Measured"): every
+ * one of the n-1 others starts an election at once. */
+static int worst_case(int n)
+{
+    return (n - 1) * (n - 1) + n - 2;
+}
+
+/* A test whose only fault is one crash, on a loss-free network: the textbook bound applies. */
+static bool one_crash(const struct run *r)
+{
+    return r->napplied == 1 && r->applied[0].kind == F_CRASH && r->test && r->test->net &&
+           !r->test->net[0];
+}
+
+/* Messages used and time to elect, measured from the last fault (or the start). The summary
+ * says "agreed by all" only when every alive node follows `high`; returns the message count. */
+static int measure(struct run *r, int high, char *out, size_t cap)
 {
     double t0 = r->napplied ? r->applied[r->napplied - 1].t : 1e300, agreed = 0;
-    int count[3] = {0}, alive = 0;
+    int count[3] = {0}, alive = 0, following = 0;
     if (!r->napplied)
         for (int i = 0; i < r->n; i++)
             for (int j = 0; j < r->node[i].n; j++)
@@ -219,28 +368,58 @@ static void measure(struct run *r, int high, char *out, size_t cap)
         const struct event *e = last_view(r, i, r->node[i].life);
         if (alive_at_end(r, i) && e && e->t > agreed)
             agreed = e->t;
+        following += alive_at_end(r, i) && view_of(e) == high;
     }
-    size_t len = (size_t)snprintf(out, cap,
-                                  "leader %d agreed by all %d alive nodes %.0f ms after "
-                                  "the %s; %d election messages (%d ELECTION, %d ANSWER, %d "
-                                  "COORDINATOR)",
-                                  high, alive, agreed > t0 ? agreed - t0 : 0.0,
-                                  r->napplied ? "last fault" : "start",
-                                  count[0] + count[1] + count[2], count[0], count[1], count[2]);
+    int total = count[0] + count[1] + count[2];
+    size_t len;
+    const char *since = r->napplied ? "last fault" : "start";
+    if (following == alive && alive > 0 && agreed >= t0)
+        len = (size_t)snprintf(out, cap,
+                               "leader %d agreed by all %d alive nodes %.0f ms after the %s", high,
+                               alive, agreed - t0, since);
+    else if (following == alive && alive > 0) /* the last fault changed nobody's view */
+        len = (size_t)snprintf(out, cap, "leader %d agreed by all %d alive nodes before the %s",
+                               high, alive, since);
+    else
+        len = (size_t)snprintf(out, cap,
+                               "no agreement: %d of %d alive nodes follow %d, the highest alive id",
+                               following, alive, high);
+    if (len < cap)
+        len += (size_t)snprintf(out + len, cap - len,
+                                "; %d election messages (%d ELECTION, %d ANSWER, %d COORDINATOR)",
+                                total, count[0], count[1], count[2]);
     /* The textbook bounds are for one crashed leader among n nodes (README, "Measured"). */
     int n = alive + 1;
     if (r->napplied && r->applied[r->napplied - 1].kind == F_CRASH && len < cap)
         snprintf(out + len, cap - len,
                  "; Bully bounds for a leader failure among n=%d: best "
                  "n-1=%d, worst (n-1)^2+n-2=%d",
-                 n, n - 1, (n - 1) * (n - 1) + n - 2);
+                 n, n - 1, worst_case(n));
+    return total;
 }
+
+/* After one crash on a loss-free network, the election may cost at most twice the textbook
+ * worst case: once for the election itself, and once more for a node that a busy machine
+ * descheduled past a timeout and that starts over. Beyond that, elections are being repeated
+ * or answered in storms (a too-short timer, an election restarted on every message). */
+#define BOUND_FACTOR 2
 
 static void check_bully(struct run *r, struct verdict *v)
 {
     check_rules(r, v);
+    check_answered(r, v);
+    check_suspicion(r, v);
     int high = check_final(r, v);
-    measure(r, high, r->info, sizeof r->info);
+    int total = measure(r, high, r->info, sizeof r->info), alive = 0;
+    for (int i = 0; i < r->n; i++)
+        alive += alive_at_end(r, i);
+    if (one_crash(r) && total > BOUND_FACTOR * worst_case(alive + 1))
+        verdict_fail(v, V_SAFETY,
+                     "message bound: %d ELECTION/ANSWER/COORDINATOR messages after the leader's "
+                     "crash, more than %d x the Bully's worst case (n-1)^2+n-2=%d for n=%d: "
+                     "elections are repeated or answered more than the algorithm needs (look at "
+                     "the timers, and at what starts an election)",
+                     total, BOUND_FACTOR, worst_case(alive + 1), alive + 1);
 }
 
 /* Did some node follow `who` between faults k and k+1 (k = index into applied[])? Tests use it
@@ -520,6 +699,8 @@ static void check_outsider(struct run *r, struct verdict *v)
 {
     char a[512];
     check_rules(r, v);
+    check_answered(r, v);
+    check_suspicion(r, v);
     for (int i = 0; i < OUTSIDER; i++) {
         const struct event *e = accepted_from(r, i, OUTSIDER, 0);
         long long l = view_of(last_view(r, i, r->node[i].life));
@@ -529,7 +710,7 @@ static void check_outsider(struct run *r, struct verdict *v)
                          "dropped, why=bad-mac): %s",
                          i, OUTSIDER, event_str(e, a, sizeof a));
         if (l != OUTSIDER - 1)
-            verdict_fail(v, l == -2 ? V_LIVENESS : V_SAFETY,
+            verdict_fail(v, l < 0 ? V_LIVENESS : V_SAFETY, /* no leader yet: stalled */
                          "agreement: node %d ended following %lld, but the highest id holding "
                          "the group key is %d",
                          i, l, OUTSIDER - 1);

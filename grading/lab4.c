@@ -22,7 +22,10 @@
  * A detector with timeout T and interval I may take up to W = T + I + slack to notice a change
  * (the last answer can be up to I old when the peer stops; then T of silence; slack for
  * scheduling). So:
- *   accuracy      a TIMEOUT of p at t is false if p was up during all of [t - W, t];
+ *   accuracy      a TIMEOUT of p at t is false if p was up during all of [t - W, t]; and
+ *                 also if p, once it had answered, stayed up until less than L = T - I -
+ *                 slack before t: its last answer came at most I before it stopped, then a
+ *                 correct detector waits T, so this one fired sooner (on a missed beat);
  *   completeness  when p goes down at a (and stays down past a + W), every observer that is up
  *                 has p TIMEOUT at a + W; the detection latency is when it said so, minus a;
  *   recovery      when p is up again at b, every observer that is up says ALIVE by b + W.
@@ -52,6 +55,15 @@ static double arg_ms(const char *args, const char *flag, double def)
 static double slack(const struct run *r)
 {
     return SLACK_MS * (r->opt && r->opt->slow > 1 ? r->opt->slow : 1);
+}
+
+/* The grader's L (see above): how long a correct P2P detector needs at least; 0 if the test's
+ * timings give no margin. */
+static double peer_floor(const struct run *r)
+{
+    double l = arg_ms(r->test->args, "--timeout ", 3000) -
+               arg_ms(r->test->args, "--interval ", 1000) - slack(r);
+    return l > 0 ? l : 0;
 }
 
 /* The grader's W (see above) for the P2P tests and for the monitor tests. */
@@ -215,11 +227,36 @@ static const struct event *alive_between(const struct run *r, int o, int p, doub
     return NULL;
 }
 
-/* Accuracy: no TIMEOUT of a peer that was up for the whole window before it. */
+/* Was node i up during all of [a, b), its start-up aside (before its first ev=ready)? */
+static bool up_after_start(const struct run *r, int i, double a, double b)
+{
+    struct down d[MAXDOWN];
+    int k = downs(r, i, d);
+    for (int j = 1; j < k; j++)
+        if (d[j].a < b && d[j].b >= a)
+            return false;
+    return true;
+}
+
+/* When p last went down at or before t (INF: never). */
+static double went_down(const struct run *r, int p, double t)
+{
+    struct down d[MAXDOWN];
+    double last = INF;
+    int k = downs(r, p, d);
+    for (int j = 1; j < k; j++)
+        if (d[j].a <= t)
+            last = d[j].a;
+    return last;
+}
+
+/* Accuracy: no TIMEOUT of a peer that was up for the whole window before it, nor of one that
+ * went down less than the floor L before it (see the top of the file). */
 static int check_accuracy(struct run *r, double w, struct verdict *v)
 {
     char a[512];
     int false_suspicions = 0;
+    double floor = peer_floor(r);
     for (int o = 0; o < r->n; o++)
         for (int j = 0; j < r->node[o].n; j++) {
             const struct event *e = &r->node[o].ev[j];
@@ -227,8 +264,29 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
                 continue;
             int p = node_of_addr(r, event_get(e, "peer"));
             const char *was = event_get(e, "was");
-            if (p < 0 || !up_during(r, p, e->t - w, e->t))
+            if (p < 0)
                 continue;
+            /* Down, but too recently: p had answered (was is not UNKNOWN, so its start-up is
+             * over), stayed up until less than L before, and a correct detector waits T after
+             * its last answer. */
+            double down = went_down(r, p, e->t);
+            if (floor > 0 && was && strcmp(was, "UNKNOWN") != 0 && down < INF &&
+                down > e->t - floor && up_after_start(r, p, e->t - w, down)) {
+                if (false_suspicions++ == 0)
+                    verdict_fail(v, V_SAFETY,
+                                 "accuracy violated: node %d marked node %d TIMEOUT only %.0f ms "
+                                 "after it went down, but a detector with --timeout %.0f and "
+                                 "--interval %.0f cannot know before %.0f ms (timeout - "
+                                 "interval - slack): its last answer was at most one interval "
+                                 "old, so this fired before the timeout ran out (on a missed "
+                                 "beat?)\n      %s",
+                                 o, p, e->t - down, arg_ms(r->test->args, "--timeout ", 3000),
+                                 arg_ms(r->test->args, "--interval ", 1000), floor,
+                                 event_str(e, a, sizeof a));
+                continue;
+            }
+            if (!up_during(r, p, e->t - w, e->t))
+                continue; /* p went down in time for this TIMEOUT */
             /* A peer never heard from, given up on while the run was still starting (64
              * processes under Valgrind can take seconds to answer their first request): that
              * is the start-up's fault, not the detector's. From W after the last ev=ready on,
@@ -550,9 +608,35 @@ static bool until_bad(struct run *r, char *why, size_t cap)
     return until_peers(r, why, cap);
 }
 
+/* The one-byte connection is closed for its unfinished line within --line-timeout (+ slack) of
+ * its byte: a node that only drops idle connections closes it much later (5 s or 4 T). The
+ * byte was sent before the injection's recorded time (taken after inject_tcp returned), so
+ * measuring from that time never blames the node for the grader's own delay. */
+static void check_slow_line(struct run *r, int i, struct verdict *v)
+{
+    double sent = 0, limit = arg_ms(r->test->args, "--line-timeout ", 10000);
+    for (int k = 0; k < r->napplied && !sent; k++)
+        if (r->applied[k].kind == F_CALL && r->applied[k].node == i)
+            sent = r->applied[k].t;
+    const struct event *e = NULL;
+    for (int j = 0; j < r->node[i].n && sent > 0 && !e; j++)
+        if (r->node[i].ev[j].t >= sent && is(&r->node[i].ev[j], "bad", "why", "slow-line"))
+            e = &r->node[i].ev[j];
+    if (e && e->t - sent > limit + slack(r))
+        verdict_fail(v, V_LIVENESS,
+                     "node %d closed the connection whose line never ended (one byte sent) "
+                     "%.0f ms after that byte, later than --line-timeout %.0f ms (+ %.0f slack): "
+                     "an unfinished line must be timed out on its own, not only as an idle "
+                     "connection",
+                     i, e->t - sent, limit, slack(r));
+}
+
 static void check_bad(struct run *r, struct verdict *v)
 {
     check_peers(r, v);
+    for (int i = 0; i < r->n; i++)
+        if (injected(r, i))
+            check_slow_line(r, i, v);
     for (int i = 0; i < r->n; i++)
         for (size_t k = 0; injected(r, i) && k < NWHY; k++)
             if (count_bad(r, i, bad_whys[k]) == 0)
@@ -722,6 +806,33 @@ static void check_orders(struct run *r, double w, int *orders, struct verdict *v
     }
 }
 
+/* The monitor reports a worker failed no sooner than --timeout after the last beat it itself
+ * accepted from it (its own ev=recv lines, so loss does not matter). Allowed: 2 ms of clock
+ * grain and a tenth of the timeout for a monitor descheduled between its clock read and its
+ * line. A wrong rule (half the timeout, a missed beat) is off by far more. */
+static void check_failure_wait(struct run *r, struct verdict *v)
+{
+    char a[512];
+    double timeout = arg_ms(r->test->args0, "--timeout ", 3000), last[G_MAXNODES];
+    for (int k = 0; k < G_MAXNODES; k++)
+        last[k] = -INF;
+    for (int j = 0; j < r->node[0].n; j++) {
+        const struct event *e = &r->node[0].ev[j];
+        long long id;
+        if (!strcmp(e->ev, "recv") && event_int(e, "from", &id) && id > 0 && id < G_MAXNODES)
+            last[id] = e->t;
+        else if (!strcmp(e->ev, "failed") && event_int(e, "worker", &id) && id > 0 &&
+                 id < G_MAXNODES && e->t - last[id] < timeout - 2 - timeout / 10) {
+            verdict_fail(v, V_SAFETY,
+                         "the monitor reported worker %lld failed %.0f ms after the last beat "
+                         "it accepted from it, before its --timeout of %.0f ms ran out (a "
+                         "worker whose beat is a little late is declared dead)\n      %s",
+                         id, e->t - last[id], timeout, event_str(e, a, sizeof a));
+            return;
+        }
+    }
+}
+
 static void check_monitor(struct run *r, struct verdict *v)
 {
     double w = monitor_window(r);
@@ -729,6 +840,7 @@ static void check_monitor(struct run *r, struct verdict *v)
     char a[512];
     int false_failures = 0, orders = 0, stalls = 0;
     det.n = rec.n = 0;
+    check_failure_wait(r, v);
     for (int j = 0; j < r->node[0].n; j++) { /* accuracy */
         const struct event *e = &r->node[0].ev[j];
         long long id;
@@ -1121,6 +1233,18 @@ static const struct gtest tests[] = {
      .check = check_peers,
      .timeout_ms = 60000,
      .what = "node 1 stopped 5 s: suspected, then ALIVE again; it suspects nobody itself"},
+    {.name = "detection-floor",
+     .points = 10,
+     .nodes = 4,
+     .args = PEER "--interval 100 --timeout 2000",
+     .net = "",
+     .faults = {{1500, F_CRASH, 1, NULL}, {1500, F_PAUSE, 2, NULL}, {5500, F_RESUME, 2, NULL}},
+     .nfaults = 3,
+     .until = until_peers,
+     .check = check_peers,
+     .timeout_ms = 60000,
+     .what = "timeout 20 x interval: node 1 crashes, node 2 stops 4 s; each TIMEOUT comes no "
+             "sooner than timeout - interval - 400 ms after the fault, and no later than W"},
     {.name = "monitor-failover",
      .points = 15,
      .nodes = 4,
@@ -1200,12 +1324,23 @@ static const struct gtest tests[] = {
      .args = WORKER,
      .args0 = MON,
      .net = "",
-     .faults = {{1000, F_CRASH, FORGED_FOR, NULL}, {1000, F_CALL, 0, NULL},
-                {1100, F_CALL, 0, NULL}, {1200, F_CALL, 0, NULL}, {1300, F_CALL, 0, NULL},
-                {1400, F_CALL, 0, NULL}, {1500, F_CALL, 0, NULL}, {1600, F_CALL, 0, NULL},
-                {1700, F_CALL, 0, NULL}, {1800, F_CALL, 0, NULL}, {1900, F_CALL, 0, NULL},
-                {2000, F_CALL, 0, NULL}, {2200, F_CALL, 0, NULL}, {2400, F_CALL, 0, NULL},
-                {2600, F_CALL, 0, NULL}, {2800, F_CALL, 0, NULL}, {3000, F_CALL, 0, NULL}},
+     .faults = {{1000, F_CRASH, FORGED_FOR, NULL},
+                {1000, F_CALL, 0, NULL},
+                {1100, F_CALL, 0, NULL},
+                {1200, F_CALL, 0, NULL},
+                {1300, F_CALL, 0, NULL},
+                {1400, F_CALL, 0, NULL},
+                {1500, F_CALL, 0, NULL},
+                {1600, F_CALL, 0, NULL},
+                {1700, F_CALL, 0, NULL},
+                {1800, F_CALL, 0, NULL},
+                {1900, F_CALL, 0, NULL},
+                {2000, F_CALL, 0, NULL},
+                {2200, F_CALL, 0, NULL},
+                {2400, F_CALL, 0, NULL},
+                {2600, F_CALL, 0, NULL},
+                {2800, F_CALL, 0, NULL},
+                {3000, F_CALL, 0, NULL}},
      .nfaults = 17,
      .until = until_monitor,
      .check = check_forged,

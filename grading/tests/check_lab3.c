@@ -78,12 +78,12 @@ END_TEST
 START_TEST(leader_after_answer_fails)
 {
     good_startup();
-    add("node=1 ev=leader leader=-1 via=suspect t=20");
-    add("node=1 ev=election round=2 why=leader-silent t=20");
-    add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=2 t=21");
-    add("node=1 ev=leader leader=1 via=won round=2 t=22");
-    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=23");
-    add("node=1 ev=leader leader=2 via=coordinator round=2 t=23");
+    add("node=1 ev=leader leader=-1 via=suspect t=1020");
+    add("node=1 ev=election round=2 why=leader-silent t=1020");
+    add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=2 t=1021");
+    add("node=1 ev=leader leader=1 via=won round=2 t=1022");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=1023");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=1023");
     struct verdict v = check("startup");
     ck_assert_int_eq(v.kind, V_SAFETY);
     ck_assert_ptr_nonnull(strstr(v.msg, "node 1 declared itself leader although a higher node "
@@ -95,12 +95,12 @@ END_TEST
 START_TEST(stale_answer_passes)
 {
     good_startup();
-    add("node=1 ev=leader leader=-1 via=suspect t=20");
-    add("node=1 ev=election round=2 why=leader-silent t=20");
-    add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=1 t=21");
-    add("node=1 ev=leader leader=1 via=won round=2 t=22");
-    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=23");
-    add("node=1 ev=leader leader=2 via=coordinator round=2 t=23");
+    add("node=1 ev=leader leader=-1 via=suspect t=1020");
+    add("node=1 ev=election round=2 why=leader-silent t=1020");
+    add("node=1 ev=recv type=ANSWER from=2 msg=2:9 round=1 t=1021");
+    add("node=1 ev=leader leader=1 via=won round=2 t=1222");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=1223");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=1223");
     struct verdict v = check("startup");
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
 }
@@ -109,7 +109,7 @@ END_TEST
 START_TEST(disagreement_fails)
 {
     good_startup();
-    add("node=0 ev=leader leader=1 via=coordinator round=1 t=30");
+    add("node=0 ev=leader leader=1 via=coordinator round=1 t=1030");
     struct verdict v = check("startup");
     ck_assert_int_eq(v.kind, V_SAFETY);
     ck_assert_ptr_nonnull(strstr(v.msg, "agreement: node 0 ended following 1, but the highest "
@@ -120,8 +120,8 @@ END_TEST
 START_TEST(two_leaders_fail)
 {
     good_startup();
-    add("node=1 ev=election round=2 why=election-from-lower t=30");
-    add("node=1 ev=leader leader=1 via=won round=2 t=31");
+    add("node=1 ev=election round=2 why=election-from-lower t=1030");
+    add("node=1 ev=leader leader=1 via=won round=2 t=1231");
     struct verdict v = check("startup");
     ck_assert_int_eq(v.kind, V_SAFETY);
     ck_assert_ptr_nonnull(strstr(v.msg, "2 alive nodes ended believing they lead (1, 2)"));
@@ -134,15 +134,32 @@ START_TEST(two_leaders_fail)
     add("node=1 ev=leader leader=-1 via=suspect t=2");
     add("node=0 ev=leader leader=-1 via=suspect t=2");
     v = check("startup");
-    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_int_eq(v.kind, V_LIVENESS); /* a stuck election is no wrong decision */
     ck_assert_ptr_nonnull(strstr(v.msg, "agreement: node 0 ended following -1"));
+    ck_assert_ptr_nonnull(strstr(R.info, "no agreement: 0 of 2 alive nodes follow 1"));
+    ck_assert_ptr_null(strstr(R.info, "agreed by all"));
+}
+END_TEST
+
+START_TEST(election_downward_fails)
+{
+    good_startup();
+    add("node=1 ev=send type=ELECTION to=0 msg=1:7 round=1 t=13");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 sent an ELECTION to node 0"));
+    good_startup();
+    add("node=1 ev=send type=ANSWER to=2 msg=1:7 round=1 t=13");
+    v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 sent an ANSWER to node 2"));
 }
 END_TEST
 
 START_TEST(following_lower_fails)
 {
     good_startup();
-    add("node=2 ev=leader leader=0 via=coordinator round=1 t=30");
+    add("node=2 ev=leader leader=0 via=coordinator round=1 t=1030");
     struct verdict v = check("startup");
     ck_assert_int_eq(v.kind, V_SAFETY);
     ck_assert_ptr_nonnull(strstr(v.msg, "node 2 followed the lower id 0"));
@@ -167,27 +184,127 @@ END_TEST
 START_TEST(crashed_leader_is_replaced)
 {
     good_startup();
-    crash(2, 50);
-    add("node=0 ev=leader leader=-1 via=suspect t=60");
-    add("node=0 ev=election round=2 why=leader-silent t=60");
-    add("node=0 ev=send type=ELECTION to=1 msg=0:3 round=2 t=60");
-    add("node=0 ev=send type=ELECTION to=2 msg=0:4 round=2 t=60");
-    add("node=1 ev=recv type=ELECTION from=0 msg=0:3 round=2 t=61");
-    add("node=1 ev=send type=ANSWER to=0 msg=1:2 round=2 t=61");
-    add("node=1 ev=election round=2 why=election-from-lower t=61");
-    add("node=1 ev=send type=ELECTION to=2 msg=1:3 round=2 t=61");
-    add("node=0 ev=recv type=ANSWER from=1 msg=1:2 round=2 t=62");
+    crash(2, 1050);
+    add("node=0 ev=leader leader=-1 via=suspect t=1060");
+    add("node=0 ev=election round=2 why=leader-silent t=1060");
+    add("node=0 ev=send type=ELECTION to=1 msg=0:3 round=2 t=1060");
+    add("node=0 ev=send type=ELECTION to=2 msg=0:4 round=2 t=1060");
+    add("node=1 ev=recv type=ELECTION from=0 msg=0:3 round=2 t=1061");
+    add("node=1 ev=send type=ANSWER to=0 msg=1:2 round=2 t=1061");
+    add("node=1 ev=election round=2 why=election-from-lower t=1061");
+    add("node=1 ev=send type=ELECTION to=2 msg=1:3 round=2 t=1061");
+    add("node=0 ev=recv type=ANSWER from=1 msg=1:2 round=2 t=1062");
     struct verdict v = check("leader-killed");
-    ck_assert_int_eq(v.kind, V_SAFETY); /* node 0 still has no leader, 1 still follows 2 */
+    /* node 0 still has no leader, 1 still follows the dead 2: stalled, not wrong */
+    ck_assert_int_eq(v.kind, V_LIVENESS);
     ck_assert_ptr_nonnull(strstr(v.msg, "highest alive id is 1"));
-    add("node=1 ev=leader leader=1 via=won round=2 t=70");
-    add("node=1 ev=send type=COORDINATOR to=0 msg=1:4 round=2 t=70");
-    add("node=0 ev=leader leader=1 via=coordinator round=2 t=71");
+    ck_assert_ptr_nonnull(strstr(R.info, "no agreement: 0 of 2 alive nodes follow 1"));
+    add("node=1 ev=leader leader=1 via=won round=2 t=1270");
+    add("node=1 ev=send type=COORDINATOR to=0 msg=1:4 round=2 t=1270");
+    add("node=0 ev=leader leader=1 via=coordinator round=2 t=1271");
     v = check("leader-killed");
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
-    ck_assert_ptr_nonnull(strstr(R.info, "leader 1 agreed by all 2 alive nodes 21 ms"));
+    ck_assert_ptr_nonnull(strstr(R.info, "leader 1 agreed by all 2 alive nodes 221 ms"));
     ck_assert_ptr_nonnull(strstr(R.info, "5 election messages (3 ELECTION, 1 ANSWER, 1 COORD"));
     ck_assert_ptr_nonnull(strstr(R.info, "n=3: best n-1=2, worst (n-1)^2+n-2=5"));
+}
+END_TEST
+
+/* 1 wins 50 ms after its election began, with --answer-timeout 200: it did not wait. */
+START_TEST(victory_before_answer_timeout_fails)
+{
+    good_startup();
+    add("node=1 ev=leader leader=-1 via=suspect t=1020");
+    add("node=1 ev=election round=2 why=leader-silent t=1020");
+    add("node=1 ev=send type=ELECTION to=2 msg=1:5 round=2 t=1020");
+    add("node=1 ev=leader leader=1 via=won round=2 t=1070");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=1080");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=1080");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 declared itself leader 50 ms after"));
+    /* the same after the whole 200 ms (less the clock's grain) passes */
+    good_startup();
+    add("node=1 ev=leader leader=-1 via=suspect t=1020");
+    add("node=1 ev=election round=2 why=leader-silent t=1020.5");
+    add("node=1 ev=leader leader=1 via=won round=2 t=1219");
+    add("node=1 ev=recv type=COORDINATOR from=2 msg=2:10 round=1 t=1230");
+    add("node=1 ev=leader leader=2 via=coordinator round=2 t=1230");
+    v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+/* 2 got 0's ELECTION while it led and never answered it: fails once 2 lived on 50 ms. */
+START_TEST(unanswered_election_fails)
+{
+    good_startup();
+    add("node=2 ev=recv type=ELECTION from=0 msg=0:7 round=2 t=1300");
+    add("node=2 ev=send type=COORDINATOR to=0 msg=2:9 round=1 t=1300");
+    struct verdict v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg); /* may have died before it could */
+    add("node=2 ev=send type=HEARTBEAT to=0 msg=2:10 round=1 t=1400");
+    v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 2 received an ELECTION from the lower node 0 and "
+                                        "never sent it an ANSWER"));
+    good_startup();
+    add("node=2 ev=recv type=ELECTION from=0 msg=0:7 round=2 t=1300");
+    add("node=2 ev=send type=ANSWER to=0 msg=2:8 round=2 t=1300");
+    add("node=2 ev=send type=HEARTBEAT to=0 msg=2:10 round=1 t=1400");
+    v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+/* leader-killed among 3 nodes: the worst case is 5 messages, so more than 10 fails. */
+START_TEST(message_bound_enforced)
+{
+    char line[128];
+    good_startup();
+    crash(2, 1050);
+    add("node=0 ev=leader leader=-1 via=suspect t=1060");
+    add("node=0 ev=election round=2 why=leader-silent t=1060");
+    add("node=1 ev=election round=2 why=election-from-lower t=1061");
+    add("node=1 ev=leader leader=1 via=won round=2 t=1270");
+    add("node=0 ev=leader leader=1 via=coordinator round=2 t=1271");
+    for (int k = 0; k < 10; k++) {
+        snprintf(line, sizeof line, "node=0 ev=send type=ELECTION to=1 msg=0:%d round=2 t=%d",
+                 10 + k, 1060 + k);
+        add(line);
+    }
+    struct verdict v = check("leader-killed");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg); /* 10 = 2 x 5: still within the bound */
+    add("node=1 ev=send type=ANSWER to=0 msg=1:9 round=2 t=1080");
+    v = check("leader-killed");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "message bound: 11 ELECTION/ANSWER/COORDINATOR"));
+    v = check("loss-20"); /* under loss the textbook bound does not apply */
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+}
+END_TEST
+
+/* --leader-timeout 600: 0 follows 2 from t=14; heartbeats at 400 and 800; suspecting at 1000 is
+ * too soon (200 ms after the last one), at 1400 it is right. */
+START_TEST(early_suspicion_fails)
+{
+    good_startup();
+    add("node=0 ev=recv type=HEARTBEAT from=2 msg=2:20 round=1 t=400");
+    add("node=0 ev=recv type=HEARTBEAT from=2 msg=2:21 round=1 t=800");
+    add("node=0 ev=leader leader=-1 via=suspect t=1000");
+    add("node=0 ev=election round=2 why=leader-silent t=1000");
+    add("node=0 ev=leader leader=2 via=coordinator round=1 t=1010");
+    struct verdict v = check("startup");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 0 gave up on its leader 2 only 200 ms after"));
+    good_startup();
+    add("node=0 ev=recv type=HEARTBEAT from=2 msg=2:20 round=1 t=400");
+    add("node=0 ev=recv type=HEARTBEAT from=2 msg=2:21 round=1 t=800");
+    add("node=0 ev=leader leader=-1 via=suspect t=1400");
+    add("node=0 ev=election round=2 why=leader-silent t=1400");
+    add("node=0 ev=leader leader=2 via=coordinator round=1 t=1410");
+    v = check("startup");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
 }
 END_TEST
 
@@ -290,7 +407,7 @@ static void forged_leader_log(int missing_bad_mac)
         snprintf(line, sizeof line, "node=%d ev=leader leader=3 via=%s round=2 t=1700", i,
                  i == 3 ? "won" : "coordinator");
         if (i == 3)
-            add("node=3 ev=election round=2 why=leader-silent t=1600");
+            add("node=3 ev=election round=2 why=leader-silent t=1450");
         add(line);
     }
     crash(4, 1000);
@@ -381,8 +498,13 @@ int main(void)
     tcase_add_test(tc, disagreement_fails);
     tcase_add_test(tc, two_leaders_fail);
     tcase_add_test(tc, following_lower_fails);
+    tcase_add_test(tc, election_downward_fails);
     tcase_add_test(tc, leader_without_election_fails);
     tcase_add_test(tc, crashed_leader_is_replaced);
+    tcase_add_test(tc, victory_before_answer_timeout_fails);
+    tcase_add_test(tc, message_bound_enforced);
+    tcase_add_test(tc, unanswered_election_fails);
+    tcase_add_test(tc, early_suspicion_fails);
     tcase_add_test(tc, no_view_is_liveness);
     tcase_add_test(tc, until_needs_stable_agreement);
     tcase_add_test(tc, bad_input_needs_every_bad_line);

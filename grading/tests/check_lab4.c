@@ -134,6 +134,34 @@ START_TEST(peers_unknown_at_startup)
 }
 END_TEST
 
+/* detection-floor: timeout 2000, interval 100, so L = 2000 - 100 - 400 = 1500 ms. A TIMEOUT
+ * 200 ms after the crash at 4000 (the first missed beat) is too early; 1600 ms is fine. */
+START_TEST(peers_early_detection)
+{
+    three_up();
+    fault(4000, F_CRASH, 2);
+    status(0, 2, "TIMEOUT", 5600, "u2");
+    status(1, 2, "TIMEOUT", 6000, "u2");
+    PASSES("detection-floor");
+    three_up();
+    fault(4000, F_CRASH, 2);
+    status(0, 2, "TIMEOUT", 5600, "u2");
+    status(1, 2, "TIMEOUT", 4200, "u2");
+    FAILS("detection-floor", V_SAFETY,
+          "accuracy violated: node 1 marked node 2 TIMEOUT only 200 ms after it went down");
+    three_nodes(); /* the crash at 1000 is less than W after the start: judged all the same */
+    status(0, 2, "TIMEOUT", 1082, "u2");
+    status(1, 2, "TIMEOUT", 2600, "u2");
+    FAILS("detection-floor", V_SAFETY,
+          "accuracy violated: node 0 marked node 2 TIMEOUT only 82 ms after it went down");
+    three_up(); /* timeout 500, interval 100: no floor, 200 ms is possible there */
+    fault(4000, F_CRASH, 2);
+    status(0, 2, "TIMEOUT", 4500, "u2");
+    status(1, 2, "TIMEOUT", 4200, "u2");
+    PASSES("completeness");
+}
+END_TEST
+
 START_TEST(peers_late_detection)
 {
     three_nodes();
@@ -240,6 +268,22 @@ START_TEST(bad_input_needs_every_bad_event)
             if (i == 0 || k != 1)
                 add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
     FAILS("bad-input", V_SAFETY, "node 1 logged no ev=bad why=slow-line");
+    /* --line-timeout 1000: a slow-line close 1300 ms after the injection passes, 5000 fails */
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    fault(100, F_CALL, 0);
+    fault(100, F_CALL, 1);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++)
+            add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k],
+                k != 1   ? 400 + k
+                : i == 0 ? 1400
+                         : 5100);
+    FAILS("bad-input", V_LIVENESS,
+          "node 1 closed the connection whose line never ended (one byte sent) 5000 ms after");
+    R.node[1].ev[R.node[1].n - 3].t = 1400;
+    PASSES("bad-input");
 }
 END_TEST
 
@@ -296,6 +340,29 @@ static void q4(void)
     add("node=0 ev=critical why=no-alive-worker workers=2 t=2310");
     add("node=0 ev=order id=3 to=none t=2400");
 }
+
+/* The monitor's last accepted beat from worker 1 came at 1000: failing it at 1150 is before
+ * its timeout of 300 ran out; at 1320 (as in q4()) it is right. */
+START_TEST(q4_failed_before_timeout)
+{
+    q4();
+    PASSES("monitor-failover");
+    run_reset(3);
+    add("node=0 ev=ready role=monitor t=0");
+    add("node=1 ev=ready role=worker t=5");
+    add("node=2 ev=ready role=worker t=5");
+    add("node=0 ev=joined worker=1 to=1 t=6");
+    add("node=0 ev=joined worker=2 to=1 t=6");
+    add("node=0 ev=recv from=1 msg=1:20 t=1000");
+    fault(1000, F_CRASH, 1);
+    add("node=0 ev=failed worker=1 to=2 t=1150");
+    FAILS("monitor-failover", V_SAFETY,
+          "the monitor reported worker 1 failed 150 ms after the last beat it accepted");
+    R.node[0].ev[R.node[0].n - 1].t = 1320; /* no longer this reason (others may still object) */
+    struct verdict v = check("monitor-failover");
+    ck_assert_ptr_null(strstr(v.msg, "after the last beat it accepted"));
+}
+END_TEST
 
 START_TEST(q4_good)
 {
@@ -450,6 +517,7 @@ static Suite *suite(void)
     tcase_add_test(t, peers_good);
     tcase_add_test(t, peers_false_suspicion);
     tcase_add_test(t, peers_unknown_at_startup);
+    tcase_add_test(t, peers_early_detection);
     tcase_add_test(t, peers_late_detection);
     tcase_add_test(t, peers_never_detected);
     tcase_add_test(t, peers_never_converged);
@@ -460,6 +528,7 @@ static Suite *suite(void)
     tcase_add_test(t, bad_input_needs_every_bad_event);
     tcase_add_test(t, load_flags);
     tcase_add_test(t, q4_good);
+    tcase_add_test(t, q4_failed_before_timeout);
     tcase_add_test(t, q4_wrong_target);
     tcase_add_test(t, q4_higher_id_while_lower_alive);
     tcase_add_test(t, q4_missing_critical);
