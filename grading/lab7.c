@@ -281,8 +281,8 @@ static void check_one_leader(struct run *r, struct verdict *v)
             const struct event *e = &r->node[i].ev[j];
             if (!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != best_id)
                 verdict_fail(v, V_SAFETY,
-                             "node %d follows %lld, but node %lld cast the highest vote (%lld) "
-                             "in epoch 1: %s",
+                             "node %d follows %lld, but the rule (highest vote, ties to the "
+                             "higher id) picks node %lld (vote %lld) in epoch 1: %s",
                              i, leader, best_id, best, event_str(e, a, sizeof a));
         }
     }
