@@ -352,6 +352,43 @@ static void check_leader_killed(struct run *r, struct verdict *v)
     }
 }
 
+/* leader-killed-mining: as leader-killed, with the crash at the time the injector killed. */
+static void check_killed_mining(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    check_chain(r, v);
+    if (!s || s->forged == 0)
+        return verdict_fail(v, V_HARNESS,
+                            "node 0 never published a challenge for tx >= 2 to "
+                            "be killed at");
+    long long won = 0;
+    bool after;
+    results_around(r, 0, 1e300, &won, &after);
+    snprintf(r->info + strlen(r->info), sizeof r->info - strlen(r->info),
+             " killed-at-open-tx=%d leader-0-last-result=%lld", s->forged, won);
+    for (int i = 1; i < r->n; i++) {
+        bool new_leader = false;
+        long long before, leader, epoch;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "leader") && e->t > s->attack_t && event_int(e, "leader", &leader) &&
+                event_int(e, "epoch", &epoch) && leader != 0 && epoch > 1)
+                new_leader = true;
+        }
+        results_around(r, i, s->attack_t, &before, &after);
+        if (!new_leader)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never followed a new leader after leader 0 was killed with "
+                         "tx=%d open at t=%.0f",
+                         i, s->forged, s->attack_t);
+        else if (!after)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d accepted no result after leader 0 was killed with tx=%d open "
+                         "(last before: tx=%lld): the new leader must go on from the last result",
+                         i, s->forged, before);
+    }
+}
+
 static void check_broker_restart(struct run *r, struct verdict *v)
 {
     struct lab7_state *s = r->lab_state;
@@ -1048,6 +1085,33 @@ static void inject_near_miss(struct run *r, int node, struct verdict *v)
         hang_up(fd);
 }
 
+/* F_CALL: SIGKILL the leader (node 0) the moment it publishes a challenge for tx >= 2, while
+ * the miners work on it (difficulty 18): the new leader must go on from the last RESULT, not
+ * from the challenge that was open. A kill from the injector, not the schedule: the harness
+ * has no fault "when node 0 logs X", so this marks the node killed by us as F_CRASH does. */
+static void inject_kill_mining(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    char topic[64], pay[1024];
+    bool retained;
+    int fd = spy(r, v);
+    for (double end = mono_ms() + 30000; fd >= 0 && mono_ms() < end;) {
+        if (mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained, 10000) < 0)
+            break;
+        if (retained || strcmp(topic, "system/challenge") || json_num(pay, "tx") < 2 ||
+            r->node[0].pid <= 0)
+            continue;
+        r->node[0].killed_by_us = true;
+        kill(-r->node[0].pid, SIGKILL);
+        s->attack_t = mono_ms();
+        s->forged = (int)json_num(pay, "tx"); /* the tx that was open */
+        break;
+    }
+    if (fd >= 0)
+        hang_up(fd);
+}
+
 /* F_CALL: a 100 KB retained message on system/init, a topic every node subscribes to and no
  * node ever retains on, so it stays for the whole run (issue 12 §2: a reconnect loop). */
 static void inject_big_retained(struct run *r, int node, struct verdict *v)
@@ -1644,6 +1708,19 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 120000,
      .what = "the leader is killed: its Will fires, the others elect a new one, the chain goes on"},
+    {.name = "leader-killed-mining",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGSD(5, 100, 18),
+     .net = "",
+     .args0 = LEADS ARGSD(5, 100, 18),
+     .faults = {{300, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_kill_mining,
+     .check = check_killed_mining,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "the leader is killed while a challenge is open: the new leader re-issues that tx"},
     {.name = "broker-restart",
      .points = 5,
      .nodes = 3,
