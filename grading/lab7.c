@@ -243,10 +243,40 @@ static void check_miners_stop(struct run *r, struct verdict *v)
         }
 }
 
+/* Every ev=leader's vote= is a vote its leader cast in that epoch (its ev=vote line), not one
+ * left over from an earlier epoch. A leader with no ev=vote for the epoch is not judged. */
+static void check_leader_votes(struct run *r, struct verdict *v)
+{
+    char a[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long leader, epoch, vote, ep, val;
+            if (strcmp(e->ev, "leader") || !event_int(e, "leader", &leader) ||
+                !event_int(e, "epoch", &epoch) || !event_int(e, "vote", &vote) || leader < 0 ||
+                leader >= r->n)
+                continue;
+            int cast = 0, same = 0;
+            for (int k = 0; k < r->node[leader].n; k++) {
+                const struct event *c = &r->node[leader].ev[k];
+                if (!strcmp(c->ev, "vote") && event_int(c, "epoch", &ep) && ep == epoch &&
+                    event_int(c, "value", &val))
+                    cast++, same += val == vote;
+            }
+            if (cast > 0 && same == 0)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d follows node %lld with vote=%lld in epoch %lld, but "
+                                    "node %lld voted otherwise in that epoch (its ev=vote lines): "
+                                    "%s; an epoch's election counts only that epoch's votes",
+                                    i, leader, vote, epoch, leader, event_str(e, a, sizeof a));
+        }
+}
+
 static void check_chain(struct run *r, struct verdict *v)
 {
     int ntx;
     check_leaders(r, v);
+    check_leader_votes(r, v);
     check_results(r, v, &ntx);
     check_lists(r, v);
     check_miners_stop(r, v);

@@ -351,6 +351,21 @@ START_TEST(bad_input_needs_not_leader)
 }
 END_TEST
 
+START_TEST(leader_vote_from_another_epoch_fails)
+{
+    good_run();
+    add("node=1 ev=vote epoch=2 value=55");
+    add("node=2 ev=vote epoch=2 value=44");
+    add("node=2 ev=leader leader=1 epoch=2 vote=55 via=votes");
+    struct verdict v = check("valid-winners");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=1 ev=leader leader=1 epoch=2 vote=101 via=votes"); /* its epoch-1 vote */
+    v = check("valid-winners");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 follows node 1 with vote=101 in epoch 2"));
+}
+END_TEST
+
 START_TEST(table_points_sum)
 {
     int sum = 0;
@@ -383,6 +398,7 @@ int main(void)
     tcase_add_test(tc, near_miss_good_log_passes);
     tcase_add_test(tc, near_miss_failures);
     tcase_add_test(tc, bad_input_needs_not_leader);
+    tcase_add_test(tc, leader_vote_from_another_epoch_fails);
     tcase_add_test(tc, table_points_sum);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
