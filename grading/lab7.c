@@ -243,6 +243,16 @@ static void check_miners_stop(struct run *r, struct verdict *v)
         }
 }
 
+/* The log of the node whose events say node=id (key-wrong-key checks a run without node 0, so
+ * a log's place is not always its node's id); -1 if none. */
+static int log_of(const struct run *r, long long id)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i].n > 0 && r->node[i].ev[0].node == id)
+            return i;
+    return -1;
+}
+
 /* Every ev=leader's vote= is a vote its leader cast in that epoch (its ev=vote line), not one
  * left over from an earlier epoch. A leader with no ev=vote for the epoch is not judged. */
 static void check_leader_votes(struct run *r, struct verdict *v)
@@ -252,13 +262,14 @@ static void check_leader_votes(struct run *r, struct verdict *v)
         for (int j = 0; j < r->node[i].n; j++) {
             const struct event *e = &r->node[i].ev[j];
             long long leader, epoch, vote, ep, val;
+            int l;
             if (strcmp(e->ev, "leader") || !event_int(e, "leader", &leader) ||
-                !event_int(e, "epoch", &epoch) || !event_int(e, "vote", &vote) || leader < 0 ||
-                leader >= r->n)
+                !event_int(e, "epoch", &epoch) || !event_int(e, "vote", &vote) ||
+                (l = log_of(r, leader)) < 0)
                 continue;
             int cast = 0, same = 0;
-            for (int k = 0; k < r->node[leader].n; k++) {
-                const struct event *c = &r->node[leader].ev[k];
+            for (int k = 0; k < r->node[l].n; k++) {
+                const struct event *c = &r->node[l].ev[k];
                 if (!strcmp(c->ev, "vote") && event_int(c, "epoch", &ep) && ep == epoch &&
                     event_int(c, "value", &val))
                     cast++, same += val == vote;
@@ -268,7 +279,8 @@ static void check_leader_votes(struct run *r, struct verdict *v)
                                     "node %d follows node %lld with vote=%lld in epoch %lld, but "
                                     "node %lld voted otherwise in that epoch (its ev=vote lines): "
                                     "%s; an epoch's election counts only that epoch's votes",
-                                    i, leader, vote, epoch, leader, event_str(e, a, sizeof a));
+                                    e->node, leader, vote, epoch, leader,
+                                    event_str(e, a, sizeof a));
         }
 }
 
