@@ -626,17 +626,39 @@ static int setup_broker(struct run *r, struct verdict *v)
     return write_conf(r, v, NULL) < 0 ? -1 : spawn_broker(r, v);
 }
 
-/* F_CALL: stop the broker (its clients lose their connections), start it again. */
+/* Hold a TCP port on 127.0.0.1: bound, not listening, so connects to it are refused and no
+ * other program can take it (SO_REUSEADDR: mosquitto, which sets it too, may bind beside it).
+ * The fd, or -1. */
+static int hold_port(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        return close(fd), -1;
+    return fd;
+}
+
+/* F_CALL: stop the broker (its clients lose their connections), start it again. The port is
+ * held while the broker is down: a parallel grading run once took it in those 300 ms, and the
+ * new broker died with "Address already in use". */
 static void inject_restart(struct run *r, int node, struct verdict *v)
 {
     (void)node;
     struct lab7_state *s = r->lab_state;
     harness_stop_aux(r, s->slot, 5000);
+    int held = hold_port(r->aux_port);
     nap(300); /* the nodes see the broker gone and retry in the meantime */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     s->restart_t = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
     spawn_broker(r, v);
+    if (held >= 0)
+        close(held);
 }
 
 /* ---- a tiny MQTT publisher for the forged-message injector (MQTT 3.1.1 §3.1, §3.3) ---- */
