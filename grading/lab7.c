@@ -1446,7 +1446,10 @@ static void inject_epochs(struct run *r, int node, struct verdict *v)
     hang_up(fd);
 }
 
-/* No node moved to an epoch the forged votes named (nor wrapped), and the chain went on. */
+/* No node moved to an epoch the forged votes named (nor wrapped), and the chain went on. The
+ * forged leave of leader 0 moved nobody either: node 0 keeps talking (a result or challenge
+ * every ~100 ms), and a message from a node is the proof that it is alive, whatever a Will said
+ * a moment before (README: a Will is believed only after LEAVE_GRACE_MS). */
 static void check_epochs(struct run *r, struct verdict *v)
 {
     char a[512];
@@ -1456,7 +1459,13 @@ static void check_epochs(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++)
         for (int j = 0; j < r->node[i].n; j++) {
             const struct event *e = &r->node[i].ev[j];
-            long long epoch;
+            long long epoch, peer;
+            if (!strcmp(e->ev, "leave") && event_int(e, "peer", &peer) && peer == 0)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d believed the forged leave of leader 0, which kept "
+                                    "publishing: %s (a Will or leave stands only if the node "
+                                    "stays silent for the grace period)",
+                                    i, event_str(e, a, sizeof a));
             if ((!strcmp(e->ev, "vote") || !strcmp(e->ev, "leader")) &&
                 event_int(e, "epoch", &epoch) && epoch > 16)
                 return verdict_fail(v, V_SAFETY,
