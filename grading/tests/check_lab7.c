@@ -366,6 +366,19 @@ START_TEST(leader_vote_from_another_epoch_fails)
 }
 END_TEST
 
+START_TEST(forged_leave_believed_fails)
+{
+    good_run();
+    attacked_once();
+    struct verdict v = check("forged-epoch");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    add("node=1 ev=leave peer=0 known=2");
+    v = check("forged-epoch");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_ptr_nonnull(strstr(v.msg, "node 1 believed the forged leave of leader 0"));
+}
+END_TEST
+
 START_TEST(table_points_sum)
 {
     int sum = 0;
@@ -399,6 +412,7 @@ int main(void)
     tcase_add_test(tc, near_miss_failures);
     tcase_add_test(tc, bad_input_needs_not_leader);
     tcase_add_test(tc, leader_vote_from_another_epoch_fails);
+    tcase_add_test(tc, forged_leave_believed_fails);
     tcase_add_test(tc, table_points_sum);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
