@@ -218,12 +218,80 @@ static void check_lists(struct run *r, struct verdict *v)
     }
 }
 
+/* A miner stops when its transaction closes: no node publishes a solution (ev=solution) for a
+ * tx after it accepted that tx's result in the same life. */
+static void check_miners_stop(struct run *r, struct verdict *v)
+{
+    char a[512], b[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long tx, rtx;
+            if (strcmp(e->ev, "solution") || !event_int(e, "tx", &tx))
+                continue;
+            for (int k = 0; k < j; k++) {
+                const struct event *c = &r->node[i].ev[k];
+                if (c->life == e->life && !strcmp(c->ev, "result") && event_int(c, "tx", &rtx) &&
+                    rtx == tx)
+                    return verdict_fail(v, V_SAFETY,
+                                        "node %d published a solution for tx=%lld after it had "
+                                        "accepted that tx's result (%s, then %s): a miner must "
+                                        "stop when its transaction closes",
+                                        i, tx, event_str(c, a, sizeof a),
+                                        event_str(e, b, sizeof b));
+            }
+        }
+}
+
+/* The log of the node whose events say node=id (key-wrong-key checks a run without node 0, so
+ * a log's place is not always its node's id); -1 if none. */
+static int log_of(const struct run *r, long long id)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->node[i].n > 0 && r->node[i].ev[0].node == id)
+            return i;
+    return -1;
+}
+
+/* Every ev=leader's vote= is a vote its leader cast in that epoch (its ev=vote line), not one
+ * left over from an earlier epoch. A leader with no ev=vote for the epoch is not judged. */
+static void check_leader_votes(struct run *r, struct verdict *v)
+{
+    char a[512];
+    for (int i = 0; i < r->n; i++)
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            long long leader, epoch, vote, ep, val;
+            int l;
+            if (strcmp(e->ev, "leader") || !event_int(e, "leader", &leader) ||
+                !event_int(e, "epoch", &epoch) || !event_int(e, "vote", &vote) ||
+                (l = log_of(r, leader)) < 0)
+                continue;
+            int cast = 0, same = 0;
+            for (int k = 0; k < r->node[l].n; k++) {
+                const struct event *c = &r->node[l].ev[k];
+                if (!strcmp(c->ev, "vote") && event_int(c, "epoch", &ep) && ep == epoch &&
+                    event_int(c, "value", &val))
+                    cast++, same += val == vote;
+            }
+            if (cast > 0 && same == 0)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d follows node %lld with vote=%lld in epoch %lld, but "
+                                    "node %lld voted otherwise in that epoch (its ev=vote lines): "
+                                    "%s; an epoch's election counts only that epoch's votes",
+                                    e->node, leader, vote, epoch, leader,
+                                    event_str(e, a, sizeof a));
+        }
+}
+
 static void check_chain(struct run *r, struct verdict *v)
 {
     int ntx;
     check_leaders(r, v);
+    check_leader_votes(r, v);
     check_results(r, v, &ntx);
     check_lists(r, v);
+    check_miners_stop(r, v);
     snprintf(r->info, sizeof r->info, "transactions=%d", ntx);
     if (ntx == 0)
         verdict_fail(v, V_LIVENESS, "no transaction was ever won");
@@ -255,8 +323,8 @@ static void check_one_leader(struct run *r, struct verdict *v)
             const struct event *e = &r->node[i].ev[j];
             if (!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != best_id)
                 verdict_fail(v, V_SAFETY,
-                             "node %d follows %lld, but node %lld cast the highest vote (%lld) "
-                             "in epoch 1: %s",
+                             "node %d follows %lld, but the rule (highest vote, ties to the "
+                             "higher id) picks node %lld (vote %lld) in epoch 1: %s",
                              i, leader, best_id, best, event_str(e, a, sizeof a));
         }
     }
@@ -326,6 +394,43 @@ static void check_leader_killed(struct run *r, struct verdict *v)
     }
 }
 
+/* leader-killed-mining: as leader-killed, with the crash at the time the injector killed. */
+static void check_killed_mining(struct run *r, struct verdict *v)
+{
+    struct lab7_state *s = r->lab_state;
+    check_chain(r, v);
+    if (!s || s->forged == 0)
+        return verdict_fail(v, V_HARNESS,
+                            "node 0 never published a challenge for tx >= 2 to "
+                            "be killed at");
+    long long won = 0;
+    bool after;
+    results_around(r, 0, 1e300, &won, &after);
+    snprintf(r->info + strlen(r->info), sizeof r->info - strlen(r->info),
+             " killed-at-open-tx=%d leader-0-last-result=%lld", s->forged, won);
+    for (int i = 1; i < r->n; i++) {
+        bool new_leader = false;
+        long long before, leader, epoch;
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            if (!strcmp(e->ev, "leader") && e->t > s->attack_t && event_int(e, "leader", &leader) &&
+                event_int(e, "epoch", &epoch) && leader != 0 && epoch > 1)
+                new_leader = true;
+        }
+        results_around(r, i, s->attack_t, &before, &after);
+        if (!new_leader)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d never followed a new leader after leader 0 was killed with "
+                         "tx=%d open at t=%.0f",
+                         i, s->forged, s->attack_t);
+        else if (!after)
+            verdict_fail(v, V_LIVENESS,
+                         "node %d accepted no result after leader 0 was killed with tx=%d open "
+                         "(last before: tx=%lld): the new leader must go on from the last result",
+                         i, s->forged, before);
+    }
+}
+
 static void check_broker_restart(struct run *r, struct verdict *v)
 {
     struct lab7_state *s = r->lab_state;
@@ -353,9 +458,9 @@ static void check_broker_restart(struct run *r, struct verdict *v)
     }
 }
 
-static void check_late_joiner(struct run *r, struct verdict *v)
+/* Node 2, restarted, learned the leader and accepted a result in its new life. */
+static void late_joiner_followed(struct run *r, struct verdict *v)
 {
-    check_chain(r, v);
     int leader = 0, results = 0;
     for (int j = 0; j < r->node[2].n; j++) {
         const struct event *e = &r->node[2].ev[j];
@@ -374,8 +479,40 @@ static void check_late_joiner(struct run *r, struct verdict *v)
         verdict_fail(v, V_LIVENESS, "the late joiner (node 2) accepted no result");
 }
 
+static void check_late_joiner(struct run *r, struct verdict *v)
+{
+    check_chain(r, v);
+    late_joiner_followed(r, v);
+}
+
+static bool attacked(struct run *r, struct verdict *v);
+
+/* How many ev=bad why=<why> topic=<topic> from=<from> node i logged. */
+static int bad_count(const struct run *r, int i, const char *why, const char *topic, long long from)
+{
+    int k = 0;
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        const char *w = event_get(e, "why"), *t = event_get(e, "topic");
+        long long f;
+        k += !strcmp(e->ev, "bad") && w && !strcmp(w, why) && t && !strcmp(t, topic) &&
+             event_int(e, "from", &f) && f == from;
+    }
+    return k;
+}
+
+/* restart-then-join: node 2 is down while the broker restarts (which loses every retained
+ * message) and comes back after it: it can learn the leader only from what the leader
+ * re-published after reconnecting. */
+static void check_restart_join(struct run *r, struct verdict *v)
+{
+    check_broker_restart(r, v);
+    late_joiner_followed(r, v);
+}
+
 static void check_bad(struct run *r, struct verdict *v)
 {
+    char a[512];
     check_chain(r, v);
     for (int i = 0; i < r->n; i++) {
         int k = run_count(r, i, "bad");
@@ -384,6 +521,28 @@ static void check_bad(struct run *r, struct verdict *v)
                          "node %d logged %d ev=bad for the 8 malformed or forged "
                          "messages (expected at least 5: every node decodes them)",
                          i, k);
+    }
+    if (!attacked(r, v))
+        return;
+    for (int i = 0; i < r->n; i++) {
+        /* Every node followed the leader when they came: refused for their sender, no other way. */
+        static const char *const topics[] = {"system/challenge", "system/result"};
+        for (int t = 0; t < 2; t++)
+            if (bad_count(r, i, "not_leader", topics[t], 999) == 0)
+                verdict_fail(v, V_SAFETY,
+                             "node %d did not refuse the %s from node 999 (not the leader) with "
+                             "ev=bad why=not_leader topic=%s from=999: a challenge or result "
+                             "counts only from the leader of the current epoch",
+                             i, topics[t] + 7, topics[t]);
+        for (int j = 0; j < r->node[i].n; j++) {
+            const struct event *e = &r->node[i].ev[j];
+            const char *data = event_get(e, "data");
+            if ((!strcmp(e->ev, "challenge") || !strcmp(e->ev, "result")) && data &&
+                !strcmp(data, "forged"))
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d took the challenge or result forged by node 999: %s",
+                                    i, event_str(e, a, sizeof a));
+        }
     }
 }
 
@@ -467,17 +626,39 @@ static int setup_broker(struct run *r, struct verdict *v)
     return write_conf(r, v, NULL) < 0 ? -1 : spawn_broker(r, v);
 }
 
-/* F_CALL: stop the broker (its clients lose their connections), start it again. */
+/* Hold a TCP port on 127.0.0.1: bound, not listening, so connects to it are refused and no
+ * other program can take it (SO_REUSEADDR: mosquitto, which sets it too, may bind beside it).
+ * The fd, or -1. */
+static int hold_port(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof a) < 0)
+        return close(fd), -1;
+    return fd;
+}
+
+/* F_CALL: stop the broker (its clients lose their connections), start it again. The port is
+ * held while the broker is down: a parallel grading run once took it in those 300 ms, and the
+ * new broker died with "Address already in use". */
 static void inject_restart(struct run *r, int node, struct verdict *v)
 {
     (void)node;
     struct lab7_state *s = r->lab_state;
     harness_stop_aux(r, s->slot, 5000);
+    int held = hold_port(r->aux_port);
     nap(300); /* the nodes see the broker gone and retry in the meantime */
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     s->restart_t = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
     spawn_broker(r, v);
+    if (held >= 0)
+        close(held);
 }
 
 /* ---- a tiny MQTT publisher for the forged-message injector (MQTT 3.1.1 §3.1, §3.3) ---- */
@@ -573,38 +754,6 @@ static int mqtt_open(int port)
     int code;
     return mqtt_login(port, NULL, NULL, &code);
 }
-
-static const struct {
-    const char *topic, *payload;
-} forged[] = {
-    {"system/solution", "not json at all"},
-    {"system/init", "{\"type\": \"init\", \"node\": \"seven\"}"},
-    {"system/vote", "{\"type\": \"vote\", \"node\": 1}"},
-    {"system/init", "{\"type\": \"init\", \"node\": 99999999999999999999999}"},
-    {"system/vote", "{\"type\": \"init\", \"node\": 5}"},
-    {"system/challenge", "{\"type\": \"challenge\", \"node\": 999, \"epoch\": 1, \"tx\": 1, "
-                         "\"difficulty\": 1, \"data\": \"forged\"}"},
-    {"system/result", "{\"type\": \"result\", \"node\": 999, \"epoch\": 1, \"tx\": 2, "
-                      "\"difficulty\": 1, \"nonce\": 1, \"winner\": 999, \"data\": \"forged\"}"},
-    {"system/solution", "{\"type\": \"solution\", \"node\": 998, \"tx\": 99999, \"nonce\": 1, "
-                        "\"data\": \"x\"}"},
-};
-
-/* F_CALL: publish malformed and forged messages; every node must log them and go on. */
-static void inject_forged(struct run *r, int node, struct verdict *v)
-{
-    (void)node;
-    int fd = mqtt_open(r->aux_port);
-    if (fd < 0)
-        return verdict_fail(v, V_HARNESS, "cannot connect to the broker to inject messages");
-    for (size_t i = 0; i < sizeof forged / sizeof *forged; i++)
-        if (mqtt_publish0(fd, forged[i].topic, forged[i].payload) < 0)
-            verdict_fail(v, V_HARNESS, "cannot publish to the broker");
-    static const uint8_t disconnect[] = {0xe0, 0};
-    send_all(fd, disconnect, sizeof disconnect);
-    close(fd);
-}
-
 
 /* ---- TLS: a CA and a broker certificate made for the run, and pownode-tls ---- */
 
@@ -824,6 +973,59 @@ static void hang_up(int fd)
     close(fd);
 }
 
+static const struct {
+    const char *topic, *payload;
+} forged[] = {
+    {"system/solution", "not json at all"},
+    {"system/init", "{\"type\": \"init\", \"node\": \"seven\"}"},
+    {"system/vote", "{\"type\": \"vote\", \"node\": 1}"},
+    {"system/init", "{\"type\": \"init\", \"node\": 99999999999999999999999}"},
+    {"system/vote", "{\"type\": \"init\", \"node\": 5}"},
+    /* %lld: the leader's epoch and the next tx (see inject_forged) */
+    {"system/challenge", "{\"type\": \"challenge\", \"node\": 999, \"epoch\": %lld, \"tx\": "
+                         "%lld, \"difficulty\": 1, \"data\": \"forged\"}"},
+    {"system/result", "{\"type\": \"result\", \"node\": 999, \"epoch\": %lld, \"tx\": %lld, "
+                      "\"difficulty\": 1, \"nonce\": 1, \"winner\": 999, \"data\": \"forged\"}"},
+    {"system/solution", "{\"type\": \"solution\", \"node\": 998, \"tx\": 99999, \"nonce\": 1, "
+                        "\"data\": \"x\"}"},
+};
+
+/* F_CALL: once the leader published a result (so every node that took it knows its leader),
+ * publish malformed and forged messages; every node must log them and go on. The forged
+ * challenge and result come from node 999 in the leader's epoch, for the next tx: only the
+ * sender's id gives them away, so they reach the not_leader check. */
+static void inject_forged(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    char topic[64], pay[1024], msg[512];
+    bool retained;
+    long long tx = -1, epoch = -1;
+    int fd = spy(r, v);
+    if (fd < 0)
+        return;
+    for (double end = mono_ms() + 30000; tx < 0 && mono_ms() < end;) {
+        if (mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained, 10000) < 0)
+            break;
+        if (!retained && !strcmp(topic, "system/result"))
+            tx = json_num(pay, "tx"), epoch = json_num(pay, "epoch");
+    }
+    if (tx < 0 || epoch < 0) {
+        hang_up(fd);
+        return verdict_fail(v, V_HARNESS, "no result was published within 30 s: nothing to forge");
+    }
+    s->attack_t = mono_ms();
+    for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
+        snprintf(msg, sizeof msg, forged[i].payload, epoch, tx + 1);
+        if (mqtt_publish0(fd, forged[i].topic,
+                          strchr(forged[i].payload, '%') ? msg : forged[i].payload) < 0)
+            verdict_fail(v, V_HARNESS, "cannot publish to the broker");
+        else
+            s->forged++;
+    }
+    hang_up(fd);
+}
+
 /* F_CALL: each time the leader publishes a result for tx, at once (inside its --pause) a
  * forged result for tx+1 in the leader's name and epoch: difficulty 1, winner 666, made-up
  * data with a proof that holds at difficulty 1 (issue 12 §3). Three times. */
@@ -880,6 +1082,98 @@ static void inject_forged_challenge(struct run *r, int node, struct verdict *v)
             s->forged++;
     }
     hang_up(fd);
+}
+
+/* near-miss: the grader is the only honest miner (nodes 1 and 2 cheat), at a difficulty that is
+ * not a multiple of 4, so that a proof one bit short is still whole hex digits long. */
+#define NM_DIFF 10
+#define NM_SHORT 900 /* its solution has NM_DIFF - 1 zero bits */
+#define NM_WRONG 901 /* a valid proof of the open challenge, offered for another tx */
+#define NM_GOOD 902  /* a proof with exactly NM_DIFF zero bits: the one to win */
+#define NM_ROUNDS 4
+
+/* The first nonce from start whose proof for data has exactly bits leading zero bits. */
+static unsigned long long nonce_with(const char *data, int bits, unsigned long long start)
+{
+    char hex[65];
+    while (pow_bits(data, start, hex) != bits)
+        start++;
+    return start;
+}
+
+static int publish_solution(int fd, long long from, long long tx, unsigned long long nonce,
+                            const char *data)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "{\"type\": \"solution\", \"node\": %lld, \"tx\": %lld, \"nonce\": %llu, "
+             "\"data\": \"%s\"}",
+             from, tx, nonce, data);
+    return mqtt_publish0(fd, "system/solution", msg);
+}
+
+/* F_CALL: for each challenge, in this order (the broker keeps one publisher's order): a
+ * solution one bit short; a result in the leader's name with that proof; a valid proof of the
+ * challenge offered for tx+5; then a proof with exactly the difficulty's zero bits. */
+static void inject_near_miss(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    int fd = spy(r, v);
+    char topic[64], pay[1024], msg[512], data[80];
+    long long done = 0;
+    bool retained;
+    s->attack_t = mono_ms();
+    while (fd >= 0 && done < NM_ROUNDS &&
+           mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained, 10000) == 0) {
+        long long tx = json_num(pay, "tx"), ep = json_num(pay, "epoch"), ld = json_num(pay, "node");
+        long long diff = json_num(pay, "difficulty");
+        const char *d = strstr(pay, "\"data\":");
+        if (strcmp(topic, "system/challenge") || tx <= done || diff != NM_DIFF || !d ||
+            sscanf(d, "\"data\": \"%63[A-Za-z0-9._:-]\"", data) != 1)
+            continue;
+        done = tx;
+        unsigned long long shorter = nonce_with(data, NM_DIFF - 1, 0);
+        unsigned long long good = nonce_with(data, NM_DIFF, 0);
+        snprintf(msg, sizeof msg,
+                 "{\"type\": \"result\", \"node\": %lld, \"epoch\": %lld, \"tx\": %lld, "
+                 "\"difficulty\": %d, \"nonce\": %llu, \"winner\": %d, \"data\": \"%s\"}",
+                 ld, ep, tx, NM_DIFF, shorter, NM_SHORT, data);
+        if (publish_solution(fd, NM_SHORT, tx, shorter, data) == 0 &&
+            mqtt_publish0(fd, "system/result", msg) == 0 &&
+            publish_solution(fd, NM_WRONG, tx + 5, good, data) == 0 &&
+            publish_solution(fd, NM_GOOD, tx, good, data) == 0)
+            s->forged++;
+    }
+    if (fd >= 0)
+        hang_up(fd);
+}
+
+/* F_CALL: SIGKILL the leader (node 0) the moment it publishes a challenge for tx >= 2, while
+ * the miners work on it (difficulty 18): the new leader must go on from the last RESULT, not
+ * from the challenge that was open. A kill from the injector, not the schedule: the harness
+ * has no fault "when node 0 logs X", so this marks the node killed by us as F_CRASH does. */
+static void inject_kill_mining(struct run *r, int node, struct verdict *v)
+{
+    (void)node;
+    struct lab7_state *s = r->lab_state;
+    char topic[64], pay[1024];
+    bool retained;
+    int fd = spy(r, v);
+    for (double end = mono_ms() + 30000; fd >= 0 && mono_ms() < end;) {
+        if (mqtt_next(fd, topic, sizeof topic, pay, sizeof pay, &retained, 10000) < 0)
+            break;
+        if (retained || strcmp(topic, "system/challenge") || json_num(pay, "tx") < 2 ||
+            r->node[0].pid <= 0)
+            continue;
+        r->node[0].killed_by_us = true;
+        kill(-r->node[0].pid, SIGKILL);
+        s->attack_t = mono_ms();
+        s->forged = (int)json_num(pay, "tx"); /* the tx that was open */
+        break;
+    }
+    if (fd >= 0)
+        hang_up(fd);
 }
 
 /* F_CALL: a 100 KB retained message on system/init, a topic every node subscribes to and no
@@ -1018,6 +1312,68 @@ static void check_forged_challenge(struct run *r, struct verdict *v)
                      ((struct lab7_state *)r->lab_state)->forged);
 }
 
+/* How many ev=reject from=<from> why=<why> node i logged. */
+static int rejects(const struct run *r, int i, long long from, const char *why)
+{
+    int k = 0;
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        const char *w = event_get(e, "why");
+        long long f;
+        k += !strcmp(e->ev, "reject") && event_int(e, "from", &f) && f == from && w &&
+             !strcmp(w, why);
+    }
+    return k;
+}
+
+/* Every tx was won by the grader's exact proof; the short one and the one for another tx were
+ * refused by the leader (node 0), the short result by every follower (the chain's re-hash and
+ * list checks catch one that was taken). */
+static void check_near_miss(struct run *r, struct verdict *v)
+{
+    char a[512];
+    check_chain(r, v);
+    if (!attacked(r, v))
+        return;
+    int ntx = 0;
+    for (int j = 0; j < r->node[0].n; j++) {
+        const struct event *e = &r->node[0].ev[j];
+        long long winner;
+        if (strcmp(e->ev, "result") || !event_int(e, "winner", &winner))
+            continue;
+        ntx++;
+        if (winner != NM_GOOD)
+            return verdict_fail(v, V_SAFETY,
+                                "the leader's result %s was not won by the only valid proof "
+                                "(node %d's, exactly %d zero bits)",
+                                event_str(e, a, sizeof a), NM_GOOD, NM_DIFF);
+    }
+    int shorts = rejects(r, 0, NM_SHORT, "invalid_pow"),
+        wrong = rejects(r, 0, NM_WRONG, "unknown_tx");
+    int rounds = ((struct lab7_state *)r->lab_state)->forged;
+    snprintf(r->info, sizeof r->info,
+             "transactions=%d rounds=%d short-proof rejects=%d wrong-tx rejects=%d", ntx, rounds,
+             shorts, wrong);
+    if (shorts < rounds)
+        verdict_fail(v, V_SAFETY,
+                     "the leader rejected %d of %d solutions with %d zero bits at difficulty %d "
+                     "(ev=reject from=%d why=invalid_pow): a proof needs difficulty zero BITS, "
+                     "not whole hex digits",
+                     shorts, rounds, NM_DIFF - 1, NM_DIFF, NM_SHORT);
+    if (wrong < rounds)
+        verdict_fail(v, V_SAFETY,
+                     "the leader rejected %d of %d valid proofs offered for a tx that is not open "
+                     "(ev=reject from=%d why=unknown_tx): a solution counts only for the open tx",
+                     wrong, rounds, NM_WRONG);
+    for (int i = 1; i < r->n; i++)
+        if (bad_count(r, i, "invalid_pow", "system/result", 0) < rounds)
+            verdict_fail(v, V_SAFETY,
+                         "node %d refused %d of %d results whose proof was one bit short "
+                         "(ev=bad why=invalid_pow topic=system/result from=0): every node "
+                         "re-hashes every result",
+                         i, bad_count(r, i, "invalid_pow", "system/result", 0), rounds);
+}
+
 static void check_big_retained(struct run *r, struct verdict *v)
 {
     check_chain(r, v);
@@ -1090,7 +1446,10 @@ static void inject_epochs(struct run *r, int node, struct verdict *v)
     hang_up(fd);
 }
 
-/* No node moved to an epoch the forged votes named (nor wrapped), and the chain went on. */
+/* No node moved to an epoch the forged votes named (nor wrapped), and the chain went on. The
+ * forged leave of leader 0 moved nobody either: node 0 keeps talking (a result or challenge
+ * every ~100 ms), and a message from a node is the proof that it is alive, whatever a Will said
+ * a moment before (README: a Will is believed only after LEAVE_GRACE_MS). */
 static void check_epochs(struct run *r, struct verdict *v)
 {
     char a[512];
@@ -1100,7 +1459,13 @@ static void check_epochs(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++)
         for (int j = 0; j < r->node[i].n; j++) {
             const struct event *e = &r->node[i].ev[j];
-            long long epoch;
+            long long epoch, peer;
+            if (!strcmp(e->ev, "leave") && event_int(e, "peer", &peer) && peer == 0)
+                return verdict_fail(v, V_SAFETY,
+                                    "node %d believed the forged leave of leader 0, which kept "
+                                    "publishing: %s (a Will or leave stands only if the node "
+                                    "stays silent for the grace period)",
+                                    i, event_str(e, a, sizeof a));
             if ((!strcmp(e->ev, "vote") || !strcmp(e->ev, "leader")) &&
                 event_int(e, "epoch", &epoch) && epoch > 16)
                 return verdict_fail(v, V_SAFETY,
@@ -1356,15 +1721,25 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "every node elects the same leader, the highest vote (ties: higher id)"},
+    {.name = "tied-votes",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(3, 30) " --vote 7",
+     .net = "",
+     .check = check_one_leader,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "every node casts the same vote: the tie goes to the highest id"},
     {.name = "valid-winners",
      .points = 5,
      .nodes = 4,
-     .args = ARGSK(4, 15, 20) " --threads 2",
+     .args = ARGSK(4, 15, 20) " --threads 2 --difficulty 11",
      .net = "",
      .check = check_chain,
      .setup = setup_broker,
      .timeout_ms = 90000,
-     .what = "each transaction has one winner whose proof re-hashes to >= difficulty zero bits"},
+     .what = "each transaction has one winner whose proof re-hashes to >= difficulty zero bits "
+             "(difficulty 11: bits, not whole hex digits)"},
     {.name = "same-lists",
      .points = 5,
      .nodes = 5,
@@ -1406,6 +1781,19 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 120000,
      .what = "the leader is killed: its Will fires, the others elect a new one, the chain goes on"},
+    {.name = "leader-killed-mining",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGSD(5, 100, 18),
+     .net = "",
+     .args0 = LEADS ARGSD(5, 100, 18),
+     .faults = {{300, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_kill_mining,
+     .check = check_killed_mining,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "the leader is killed while a challenge is open: the new leader re-issues that tx"},
     {.name = "broker-restart",
      .points = 5,
      .nodes = 3,
@@ -1418,6 +1806,19 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 120000,
      .what = "the broker restarts: every node reconnects and goes on"},
+    {.name = "restart-then-join",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(40, 100),
+     .net = "",
+     .args0 = LEADS ARGS(40, 100),
+     .faults = {{300, F_CRASH, 2, NULL}, {1000, F_CALL, 0, NULL}, {3000, F_RESTART, 2, NULL}},
+     .nfaults = 3,
+     .inject = inject_restart,
+     .check = check_restart_join,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "node 2 joins after a broker restart: the leader re-published its retained state"},
     {.name = "late-joiner",
      .points = 5,
      .nodes = 3,
@@ -1441,7 +1842,8 @@ static const struct gtest tests[] = {
      .check = check_bad,
      .setup = setup_broker,
      .timeout_ms = 90000,
-     .what = "malformed payloads and forged challenges/results/solutions: logged, rejected"},
+     .what = "malformed payloads, and a challenge and result of a non-leader in the leader's "
+             "epoch: logged, refused (why=not_leader), never taken"},
     {.name = "forged-result",
      .points = 5,
      .nodes = 3,
@@ -1455,6 +1857,20 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 90000,
      .what = "forged results in the leader's name (difficulty 1, winner 666) are never accepted"},
+    {.name = "near-miss",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGSD(4, 50, 10) " --cheat invalid",
+     .net = "",
+     .args0 = LEADS ARGSD(4, 50, 10),
+     .faults = {{100, F_CALL, 0, NULL}},
+     .nfaults = 1,
+     .inject = inject_near_miss,
+     .check = check_near_miss,
+     .setup = setup_broker,
+     .timeout_ms = 90000,
+     .what = "difficulty 10: a proof with 9 zero bits (2 whole hex digits) and a valid proof "
+             "for another tx are refused by the leader and every node; 10 bits win"},
     {.name = "forged-challenge",
      .points = 5,
      .nodes = 3,
