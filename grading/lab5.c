@@ -219,9 +219,33 @@ static bool converged(struct run *r, bool running, char *why, size_t cap)
     return converged_among(r, r->n, running, why, cap);
 }
 
+/* Progress of a chat run: a section entered, a message delivered, a history reported after sync,
+ * a member (re)started. A deadlocked copy (a REP never sent, two members that both defer) makes
+ * none; rather than wait out the 90-120 s cap, the run ends STALL_MS after the last progress
+ * (never before the last fault) and the checkers name what is stuck (the requests never
+ * granted, the members that disagree). The longest quiet moment of a correct run is a wait for
+ * --dead-ms (3 s) or --ghost-ms (1.5 s). */
+#define STALL_MS 10000
+
+static bool stalled(struct run *r)
+{
+    static const char *const progress[] = {"cs-enter", "deliver", "history", "ready"};
+    double last = r->t_ready;
+    for (int k = 0; k < r->napplied; k++)
+        last = r->applied[k].t > last ? r->applied[k].t : last;
+    for (int i = 0; i < r->n; i++)
+        for (int j = r->node[i].n - 1; j >= 0 && r->node[i].ev[j].t > last; j--)
+            for (size_t k = 0; k < sizeof progress / sizeof *progress; k++)
+                if (!strcmp(r->node[i].ev[j].ev, progress[k]))
+                    last = r->node[i].ev[j].t;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 - last > STALL_MS * r->opt->slow;
+}
+
 static bool until_converged(struct run *r, char *why, size_t cap)
 {
-    return converged(r, true, why, cap);
+    return converged(r, true, why, cap) || stalled(r);
 }
 
 /* Members that never restarted must have printed ev=deliver for every message sent. */
@@ -1068,7 +1092,7 @@ static bool until_forgeries_seen(struct run *r, char *why, size_t cap)
             return false;
         }
     }
-    return converged(r, true, why, cap);
+    return converged(r, true, why, cap) || stalled(r);
 }
 
 /* Node i's first line that shows it believed a forgery: a message by the stranger or with the
@@ -1124,8 +1148,9 @@ static void check_key_forged(struct run *r, struct verdict *v)
  * nobody, never reaches --expect and reads nothing of the group. */
 static bool until_group_converged(struct run *r, char *why, size_t cap)
 {
-    return count_sent(r) == OUTSIDER * SENDS_PER_NODE &&
-           converged_among(r, OUTSIDER, true, why, cap);
+    return (count_sent(r) == OUTSIDER * SENDS_PER_NODE &&
+            converged_among(r, OUTSIDER, true, why, cap)) ||
+           stalled(r);
 }
 
 static void check_outsider(struct run *r, struct verdict *v)
