@@ -364,6 +364,9 @@ static void check_deferred_sent(struct run *r, struct verdict *v)
             for (end = x + 1; end < nl->n && nl->ev[end].life == d->life; end++)
                 if (!strcmp(nl->ev[end].ev, "request"))
                     break;
+            bool at_request = end < nl->n && nl->ev[end].life == d->life;
+            if (!at_request && (end < nl->n || ended_dead(r, i)))
+                continue; /* killed after cs-exit, perhaps before the REPs left */
             if (logged(r, i, x, end, "rep", "to", to) ||
                 logged(r, i, j, end, "peer-dead", "peer", to) ||
                 logged(r, i, j, end, "peer-restarted", "peer", to))

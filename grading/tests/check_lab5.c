@@ -419,6 +419,14 @@ START_TEST(deferred_reply_not_sent_on_exit_fails)
     deferred_log("node=1 ev=peer-dead peer=u0 silent_ms=3001 t=43.1"); /* excused */
     v = check("mutual-exclusion");
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    two_members(20.5, 30, "ab"); /* killed right after cs-exit: its REPs may not have left */
+    add("node=1 ev=request req=u1.1.2 t=40");
+    add("node=1 ev=cs-enter req=u1.1.2 t=41");
+    add("node=1 ev=defer to=u0 req=u0.1.2 state=held t=42");
+    add("node=1 ev=cs-exit req=u1.1.2 t=43");
+    add_life("node=1 ev=ready t=60", 1);
+    v = check("mutual-exclusion");
+    ck_assert_msg(v.kind != V_LIVENESS || !strstr(v.msg, "deferred"), "%s", v.msg);
     deferred_log(NULL);
     v = check("mutual-exclusion");
     ck_assert_int_eq(v.kind, V_LIVENESS);
