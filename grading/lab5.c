@@ -1317,6 +1317,19 @@ static const struct gtest tests[] = {
      .check = check_chat,
      .timeout_ms = 120000,
      .what = CHAT ", 20% of datagrams lost (REQ/REP retransmitted, sync fills gaps)"},
+    {.name = "late-replies",
+     .points = 5,
+     .nodes = 3,
+     /* a REP held back longer than --retx-ms: the REQ is resent and answered again, the member
+      * enters, leaves and asks again before the held-back copy arrives */
+     .args = BASE "--cs-ms 20 --retx-ms 100 --expect 3",
+     .net = "reorder 0.3 250",
+     .input = IN8 "sync\n",
+     .until = until_converged,
+     .check = check_chat,
+     .timeout_ms = 90000,
+     .what = CHAT ": 30% of datagrams held back 250 ms, longer than --retx-ms (100): a REP "
+             "that arrives after its request was granted must not grant the next one"},
     {.name = "dead-member",
      .points = 10,
      .nodes = 3,
