@@ -1329,7 +1329,7 @@ static const struct gtest tests[] = {
      .check = check_chat,
      .timeout_ms = 90000,
      .what = CHAT ": 30% of datagrams held back 250 ms, longer than --retx-ms (100): a REP "
-             "that arrives after its request was granted must not grant the next one"},
+                  "that arrives after its request was granted must not grant the next one"},
     {.name = "dead-member",
      .points = 10,
      .nodes = 3,
