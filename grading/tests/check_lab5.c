@@ -340,6 +340,152 @@ START_TEST(key_wrong_key_believed_fails)
 }
 END_TEST
 
+/* The summary line never claims what did not happen: "all granted" only when all were. */
+START_TEST(summary_says_how_many_were_granted)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=request req=u1.1.2 t=50");
+    add("node=0 ev=request req=u0.1.2 t=50");
+    struct verdict v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_msg(strstr(R.info, "4 requests of surviving members, only 2 granted (2 never "
+                                 "entered)"),
+                  "%s", R.info);
+    ck_assert_ptr_null(strstr(R.info, "all granted"));
+    two_members(20.5, 30, "cd"); /* histories differ: not "converged" */
+    v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_msg(strstr(R.info, "NOT converged: node 1's history"), "%s", R.info);
+}
+END_TEST
+
+/* Lamport's receive rule: lc after a REQ stamped ts is above ts, and a later request of that
+ * member is stamped above it. */
+START_TEST(clock_not_moved_by_a_req_fails)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=req from=u0 req=u0.1.2 ts=7 lc=8 t=31");
+    add("node=1 ev=request req=u1.1.2 ts=9 lc=9 t=32");
+    add("node=1 ev=cs-enter req=u1.1.2 t=33");
+    add("node=1 ev=cs-exit req=u1.1.2 t=34");
+    struct verdict v = check("mutual-exclusion");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=req from=u0 req=u0.1.2 ts=7 lc=7 t=31");
+    v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "lc=7 after a REQ stamped ts=7"), "%s", v.msg);
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=req from=u0 req=u0.1.2 ts=7 lc=8 t=31");
+    add("node=1 ev=request req=u1.1.2 ts=6 lc=6 t=32");
+    add("node=1 ev=cs-enter req=u1.1.2 t=33");
+    add("node=1 ev=cs-exit req=u1.1.2 t=34");
+    v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "stamped its request ts=6, not above the REQ ts=7"), "%s", v.msg);
+    /* a REQ seen in an earlier life does not bind the restored clock */
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=req from=u0 req=u0.1.2 ts=7 lc=8 t=31");
+    add_life("node=1 ev=request req=u1.2.1 ts=6 lc=6 t=40", 1);
+    add_life("node=1 ev=cs-enter req=u1.2.1 t=41", 1);
+    add_life("node=1 ev=cs-exit req=u1.2.1 t=42", 1);
+    v = check("mutual-exclusion");
+    ck_assert_msg(v.kind != V_SAFETY, "%s", v.msg);
+}
+END_TEST
+
+/* STEP 3: node 1 defers u0's request while inside, leaves and requests again without the REP. */
+static void deferred_log(const char *after_exit)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=request req=u1.1.2 t=40");
+    add("node=1 ev=cs-enter req=u1.1.2 t=41");
+    add("node=1 ev=req from=u0 req=u0.1.2 t=42");
+    add("node=1 ev=defer to=u0 req=u0.1.2 state=held t=42");
+    add("node=1 ev=cs-exit req=u1.1.2 t=43");
+    if (after_exit)
+        add(after_exit);
+    add("node=1 ev=request req=u1.1.3 t=44");
+    add("node=1 ev=rep to=u0 req=u0.1.2 t=500"); /* only when u0 retransmitted */
+    add("node=1 ev=cs-enter req=u1.1.3 t=501");
+    add("node=1 ev=cs-exit req=u1.1.3 t=502");
+}
+
+START_TEST(deferred_reply_not_sent_on_exit_fails)
+{
+    deferred_log("node=1 ev=rep to=u0 req=u0.1.2 deferred=1 t=43.1");
+    struct verdict v = check("mutual-exclusion");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    deferred_log("node=1 ev=peer-dead peer=u0 silent_ms=3001 t=43.1"); /* excused */
+    v = check("mutual-exclusion");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    two_members(20.5, 30, "ab"); /* killed right after cs-exit: its REPs may not have left */
+    add("node=1 ev=request req=u1.1.2 t=40");
+    add("node=1 ev=cs-enter req=u1.1.2 t=41");
+    add("node=1 ev=defer to=u0 req=u0.1.2 state=held t=42");
+    add("node=1 ev=cs-exit req=u1.1.2 t=43");
+    add_life("node=1 ev=ready t=60", 1);
+    v = check("mutual-exclusion");
+    ck_assert_msg(v.kind != V_LIVENESS || !strstr(v.msg, "deferred"), "%s", v.msg);
+    deferred_log(NULL);
+    v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_msg(strstr(v.msg, "node 1 deferred u0's request and left the section without"), "%s",
+                  v.msg);
+}
+END_TEST
+
+START_TEST(message_id_sent_twice_fails)
+{
+    two_members(20.5, 30, "ab");
+    add_life("node=1 ev=send msg=u1:1 lts=9 t=60", 1); /* restarted, reused seq 1 */
+    struct verdict v = check("mutual-exclusion");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "message id u1:1 was sent twice"), "%s", v.msg);
+}
+END_TEST
+
+/* damaged-checkpoint: node 1 checkpointed n=1 then n=2, was killed, its newest file damaged. */
+static void damaged_log(const char *restore)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=checkpoint n=1 seq=1 t=25");
+    add("node=1 ev=checkpoint n=2 seq=1 t=35");
+    add_life(restore, 1);
+    add_life("node=1 ev=ready t=60", 1);
+    add_life("node=1 ev=replicas agree=1 n=2 digest=ab t=70", 1);
+    add_life("node=1 ev=history n=2 digest=ab t=70", 1);
+    R.applied[0] = (struct applied_fault){50, F_CRASH, 1};
+    R.applied[1] = (struct applied_fault){52, F_CALL, 1};
+    R.applied[2] = (struct applied_fault){55, F_RESTART, 1};
+    for (int k = 0; k < 2; k++) /* two more rounds, restarts that printed nothing */
+        R.applied[3 + k] = (struct applied_fault){60 + k, F_CALL, 1};
+    R.napplied = 5;
+}
+
+START_TEST(damaged_checkpoint_needs_prev)
+{
+    damaged_log("node=1 ev=restored from=previous n=1 seq=1 t=60");
+    struct verdict v = check("damaged-checkpoint");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_msg(strstr(R.info, "restored 1 of 1 restarts, 1 from .prev"), "%s", R.info);
+    damaged_log("node=1 ev=fresh boot=1 t=60");
+    v = check("damaged-checkpoint");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "without restoring") && strstr(v.msg, ".prev"), "%s", v.msg);
+    damaged_log("node=1 ev=restored from=checkpoint n=2 seq=1 t=60");
+    v = check("damaged-checkpoint");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "restored its newest checkpoint file, which the grader had "
+                                "truncated"),
+                  "%s", v.msg);
+    damaged_log("node=1 ev=restored from=previous n=0 seq=0 t=60");
+    v = check("damaged-checkpoint");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "restored less than its previous checkpoint"), "%s", v.msg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lab5");
@@ -359,6 +505,11 @@ int main(void)
     tcase_add_test(tc, ghost_test_needs_a_live_ghost);
     tcase_add_test(tc, key_forged_believed_fails);
     tcase_add_test(tc, key_wrong_key_believed_fails);
+    tcase_add_test(tc, summary_says_how_many_were_granted);
+    tcase_add_test(tc, clock_not_moved_by_a_req_fails);
+    tcase_add_test(tc, deferred_reply_not_sent_on_exit_fails);
+    tcase_add_test(tc, message_id_sent_twice_fails);
+    tcase_add_test(tc, damaged_checkpoint_needs_prev);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
