@@ -468,16 +468,30 @@ static void check_crash(struct run *r, struct verdict *v)
         return;
     if (!f)
         verdict_fail(v, V_HARNESS, "the crash of player %d was not applied", CRASHED);
+    int before = 0; /* complete snapshots over before the crash: all four players alive */
     for (int k = 0; f && k < S->n; k++) {
         const struct snapinfo *s = &S->s[k];
         long long complete = 0;
-        if (s->initiate && s->result && event_int(s->result, "complete", &complete) &&
-            complete == 1 && s->initiate->t > f->t + 5)
+        if (!s->initiate || !s->result || !event_int(s->result, "complete", &complete) ||
+            complete != 1)
+            continue;
+        before += s->result->t >= 0 && s->result->t < f->t;
+        if (s->initiate->t > f->t + 5)
             verdict_fail(v, V_SAFETY,
                          "snapshot %s started after player %d crashed, yet it is "
                          "reported complete: %s",
                          s->id, CRASHED, event_str(s->result, a, sizeof a));
     }
+    /* Reporting every snapshot incomplete is not how a crash is survived: the ones taken while
+     * every player was alive must complete (and check_all checked their totals and cuts). */
+    if (f && before == 0)
+        verdict_fail(v, V_LIVENESS,
+                     "no snapshot completed before player %d crashed (%.0f ms after the start), "
+                     "while every player was alive",
+                     CRASHED, f->t - r->t_ready);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; %d complete before player %d crashed", before,
+             CRASHED);
     if (S->incomplete == 0)
         verdict_fail(v, V_LIVENESS,
                      "player %d crashed, yet no snapshot was reported "
