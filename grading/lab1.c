@@ -522,35 +522,43 @@ static void check_untouched(struct run *r, int i, struct verdict *v)
     }
 }
 
+/* Node i refused each bad datagram with the token of the check meant for it. */
+static void check_tokens(struct run *r, int i, const struct bad_case *c, int n, struct verdict *v)
+{
+    for (int k = 0; k < n; k++) {
+        int want = 0;
+        for (int m = 0; m < n; m++)
+            want += c[m].why && c[k].why && !strcmp(c[m].why, c[k].why) && c[m].ghost == c[k].ghost;
+        int got = c[k].why ? count_bad(r, i, c[k].why, c[k].ghost) : 0;
+        if (c[k].why && got < want) {
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad why=%s%s, but it was sent %d datagrams that "
+                         "only that check refuses (README \"What a receiver checks\")",
+                         i, got, c[k].why, c[k].ghost ? " from a member's address" : "", want);
+            return;
+        }
+    }
+}
+
+/* The most specific reasons first: a missing why= names the check that is missing; a forged
+ * frame accepted, a clock moved by a refused one; then the Lamport rules (a forged frame that was
+ * accepted also shows there as a receive that was never sent). */
 static void check_bad(struct run *r, struct verdict *v)
 {
     static struct bad_case c[MAXBAD];
     char a[512];
-    check_lamport(r, v);
     for (int i = 0; i < r->n; i++) {
         int n = bad_cases(r, i, c), bad = count_bad(r, i, NULL, false);
+        check_tokens(r, i, c, n, v);
         for (int j = 0; j < r->node[i].n; j++) {
             const struct event *e = &r->node[i].ev[j];
             const char *id = event_get(e, "msg");
             if (!strcmp(e->ev, "recv") && id && strstr(id, ":999999"))
-                verdict_fail(v, V_SAFETY, "node %d accepted a forged datagram: %s", i,
-                             event_str(e, a, sizeof a));
+                verdict_fail(v, V_SAFETY,
+                             "node %d accepted a datagram the grader forged (seq %u): %s", i,
+                             FORGED_SEQ, event_str(e, a, sizeof a));
         }
         check_untouched(r, i, v);
-        for (int k = 0; k < n; k++) {
-            int want = 0;
-            for (int m = 0; m < n; m++)
-                want +=
-                    c[m].why && c[k].why && !strcmp(c[m].why, c[k].why) && c[m].ghost == c[k].ghost;
-            int got = c[k].why ? count_bad(r, i, c[k].why, c[k].ghost) : 0;
-            if (c[k].why && got < want) {
-                verdict_fail(v, V_SAFETY,
-                             "node %d logged %d ev=bad why=%s%s, but it was sent %d datagrams "
-                             "that only that check refuses (README \"What a receiver checks\")",
-                             i, got, c[k].why, c[k].ghost ? " from a member's address" : "", want);
-                break;
-            }
-        }
         if (bad < n)
             verdict_fail(v, V_SAFETY,
                          "node %d logged %d ev=bad lines for the %d bad datagrams "
@@ -558,6 +566,7 @@ static void check_bad(struct run *r, struct verdict *v)
                          "silently",
                          i, bad, n);
     }
+    check_lamport(r, v); /* writes r->info */
     int n = bad_cases(r, 0, c), ghost = 0;
     for (int k = 0; k < n; k++)
         ghost += c[k].ghost;
