@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,9 +456,54 @@ static void check_paused(struct run *r, struct verdict *v)
     snaps_free(S);
 }
 
-/* ---- a player crashes while snapshots run ---- */
+/* ---- a player crashes while snapshots run ----
+ *
+ * The crash must come after at least one snapshot has completed, or the test cannot tell a
+ * player that never completes a snapshot from a slow machine. So it is not one F_CRASH at a fixed
+ * time: from CRASH_FIRST_MS on, every CRASH_STEP_MS an F_CALL looks at the initiator's log and
+ * SIGKILLs player CRASHED as soon as a snapshot is complete (on an idle machine, at the first
+ * call), and at CRASH_LAST_MS in any case. The crash is recorded as the F_CRASH the harness would
+ * have applied (killed_by_us, and its time taken before the signal, so that "complete before the
+ * crash" never counts a result the crash could have caused). */
 
 #define CRASHED 2
+#define CRASH_FIRST_MS 620
+#define CRASH_STEP_MS 200
+#define CRASH_CALLS 25 /* the last one at 620 + 24 x 200 = 5420 ms */
+#define CRASH_LAST_MS (CRASH_FIRST_MS + (CRASH_CALLS - 1) * CRASH_STEP_MS)
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool some_complete(const struct run *r, int node)
+{
+    for (int j = 0; j < r->node[node].n; j++) {
+        long long complete = 0;
+        const struct event *e = &r->node[node].ev[j];
+        if (!strcmp(e->ev, "snapshot") && event_int(e, "complete", &complete) && complete == 1)
+            return true;
+    }
+    return false;
+}
+
+static void inject_crash(struct run *r, int node, struct verdict *v)
+{
+    struct nodelog *nl = &r->node[node];
+    double now = mono_ms();
+    (void)v;
+    if (nl->pid <= 0 || nl->killed_by_us || run_fault(r, F_CRASH, node))
+        return;
+    if (!some_complete(r, 0) && now - r->t_ready < CRASH_LAST_MS - CRASH_STEP_MS / 2)
+        return;
+    nl->killed_by_us = true;
+    if (r->napplied < G_MAXFAULTS)
+        r->applied[r->napplied++] = (struct applied_fault){now, F_CRASH, node};
+    kill(-nl->pid, SIGKILL);
+}
 
 static void check_crash(struct run *r, struct verdict *v)
 {
@@ -954,6 +1000,7 @@ static void check_outsider(struct run *r, struct verdict *v)
 #define BASE "--id {id} --nodes {nodes} --seed {seed} --gold 100 "
 #define SNAPS " --snapshot-every 100 --snapshots 10"
 #define KEY " --key {dir}/group.key"
+#define CRASH_AT(ms) {ms, F_CALL, CRASHED, NULL}
 
 static const struct gtest tests[] = {
     {.name = "total-conserved",
@@ -1017,14 +1064,21 @@ static const struct gtest tests[] = {
      .points = 10,
      .nodes = 4,
      .args = BASE "--interval 5 --delay-ms 20 --initiators 0 --snapshot-every 100 "
-                  "--snapshots 15",
+                  "--snapshots 60",
      .net = "",
-     .faults = {{620, F_CRASH, CRASHED, NULL}},
-     .nfaults = 1,
+     /* CRASH_CALLS calls, CRASH_STEP_MS apart from CRASH_FIRST_MS: see inject_crash() */
+     .faults = {CRASH_AT(620), CRASH_AT(820), CRASH_AT(1020), CRASH_AT(1220), CRASH_AT(1420),
+                CRASH_AT(1620), CRASH_AT(1820), CRASH_AT(2020), CRASH_AT(2220), CRASH_AT(2420),
+                CRASH_AT(2620), CRASH_AT(2820), CRASH_AT(3020), CRASH_AT(3220), CRASH_AT(3420),
+                CRASH_AT(3620), CRASH_AT(3820), CRASH_AT(4020), CRASH_AT(4220), CRASH_AT(4420),
+                CRASH_AT(4620), CRASH_AT(4820), CRASH_AT(5020), CRASH_AT(5220), CRASH_AT(5420)},
+     .nfaults = CRASH_CALLS,
      .until = until_initiators_done,
      .check = check_crash,
+     .inject = inject_crash,
      .timeout_ms = 90000,
-     .what = "player 2 killed mid-run: later snapshots say complete=0, never a wrong total"},
+     .what = "player 2 killed once a snapshot has completed: later snapshots say complete=0, never a "
+             "wrong total"},
     {.name = "bad-input",
      .points = 5,
      .nodes = 3,
