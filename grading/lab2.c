@@ -594,8 +594,35 @@ static void inject_garbage(struct run *r, int node, struct verdict *v)
         send_conn(r, node, b[k], len[k], v);
 }
 
+/* The why= of each garbage connection above (README "The protocol"): each breaks one rule. */
+static const char *const garbage_why[NGARBAGE] = {"bad_magic", "bad_magic",  "bad_version",
+                                                  "bad_type",  "bad_length", "no_hello",
+                                                  "bad_value", "bad_hello",  "truncated"};
+
+static int count_why(const struct run *r, int node, const char *why);
+
+/* Player i refused each garbage connection with the token of the rule it breaks: one check
+ * missing would otherwise hide behind another's ev=bad line. */
+static void check_garbage_why(struct run *r, int i, struct verdict *v)
+{
+    for (int k = 0; k < NGARBAGE; k++) {
+        int want = 0, got = count_why(r, i, garbage_why[k]);
+        for (int m = 0; m < NGARBAGE; m++)
+            want += !strcmp(garbage_why[m], garbage_why[k]);
+        if (got < want) {
+            verdict_fail(v, V_SAFETY,
+                         "player %d logged %d ev=bad why=%s, but it was sent %d garbage "
+                         "connections that only that check refuses (README \"The protocol\")",
+                         i, got, garbage_why[k], want);
+            return;
+        }
+    }
+}
+
 static void check_bad(struct run *r, struct verdict *v)
 {
+    for (int i = 0; i < r->n; i++)
+        check_garbage_why(r, i, v); /* first: the most specific reason */
     struct snaps *S = check_all(r, v);
     if (!S)
         return;

@@ -278,13 +278,19 @@ START_TEST(bad_input_checks)
 {
     good(CHAN, "200");
     R.n = 2;
-    expect_fail("bad-input", V_SAFETY, "ev=bad lines");
+    expect_fail("bad-input", V_SAFETY, "ev=bad why=bad_magic");
+    static const char *why[9] = {"bad_magic", "bad_magic", "bad_version", "bad_type", "bad_length",
+                                 "no_hello",  "bad_value", "bad_hello",   "truncated"};
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < 9; k++) {
             char line[96];
-            snprintf(line, sizeof line, "node=%d ev=bad why=bad_magic from=? t=1.5", i);
+            snprintf(line, sizeof line, "node=%d ev=bad why=%s from=? t=1.5", i,
+                     i == 1 && k == 2 ? "bad_hello" : why[k]); /* no version check on 1 */
             add(line);
         }
+    /* nine ev=bad lines each, but player 1 refused the bad version only for what came after */
+    expect_fail("bad-input", V_SAFETY, "player 1 logged 0 ev=bad why=bad_version");
+    add("node=1 ev=bad why=bad_version from=? t=1.5");
     expect_pass("bad-input");
     add("node=1 ev=bad why=bad_magic from=? t=50"); /* nothing from player 1 after this one */
     expect_fail("bad-input", V_LIVENESS, "player 1 neither received gold");
