@@ -35,6 +35,11 @@ asan tsan: deps kit
 	@sh common/run-all.sh $@ "$(SEL)"
 	@$(GRADER) --build build-$@ $(GRADE_ARGS)
 
+# The judge tests itself: grade every mutant in grading/mutants/<lab>/ (a realistic student bug
+# must lose points, an equivalent variant must keep full marks). LAB=... one lab, MUTANT=name one.
+mutants: deps all
+	@$(if $(MUTANT),MUTANT=$(MUTANT)) $(if $(SEED),SEED=$(SEED)) sh grading/mutants/run.sh $(LAB)
+
 # libFuzzer harnesses of every decoder (each lab's tests/fuzz_*.c, faultnet's control file, the
 # grader's event lines), FUZZ_S seconds each (default 20), one after the other; fails on a finding.
 # LAB= also takes common/faultnet or grading.
@@ -59,8 +64,9 @@ help:
 	@echo "                JSON=results.json (Gradescope) V=1 (numbers for passing tests too)"
 	@echo "make valgrind   unit tests and grading runs under valgrind memcheck"
 	@echo "make asan       the same with AddressSanitizer+UBSan builds; make tsan: ThreadSanitizer"
+	@echo "make mutants    grade every student-bug mutant of grading/mutants (LAB=..., MUTANT=...)"
 	@echo "make fuzz       libFuzzer on every decoder, FUZZ_S=20 seconds each (LAB=... for one lab)"
 	@echo "make demo       LAB=lab1-lamport N=3: one tmux pane per node"
 	@echo "make deps       install Check, Valgrind, Mosquitto if missing (apt-get)"
 
-.PHONY: all kit deps test grade valgrind asan tsan demo format clean help fuzz
+.PHONY: all kit deps test grade valgrind asan tsan demo format clean help fuzz mutants

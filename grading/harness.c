@@ -1,5 +1,6 @@
 /* harness.c - run one test: start the nodes, wait for readiness, apply faults, collect, stop. */
 #define _GNU_SOURCE /* pipe2, personality */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -629,12 +630,52 @@ static void poll_once(struct run *r, double timeout, bool stopping, struct verdi
 
 /* ---- faults ---- */
 
+/* Is thread (or process) stat_path stopped? /proc/.../stat: "pid (comm) S ...", comm may hold
+ * spaces and parentheses, so the state is after the last ')'. */
+static bool task_stopped(const char *stat_path)
+{
+    char buf[512];
+    FILE *f = fopen(stat_path, "r");
+    if (!f)
+        return true; /* gone: it logs nothing more either */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return !p || p[1] != ' ' || p[2] == 'T' || p[2] == 't' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* SIGSTOP takes effect when the kernel next runs the node: on 2 cores it may log for a moment
+ * after kill() returned. Wait (at most 2 s) until every thread of it is stopped, so a pause is
+ * recorded from when it really began (NOTES: fault windows are recorded conservatively). */
+static void wait_stopped(pid_t pid)
+{
+    char dir[64], path[600];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    for (int tries = 0; tries < 2000; tries++) {
+        DIR *d = opendir(dir);
+        if (!d)
+            return;
+        bool all = true;
+        for (struct dirent *de; all && (de = readdir(d));)
+            if (de->d_name[0] != '.') {
+                snprintf(path, sizeof path, "%s/%s/stat", dir, de->d_name);
+                all = task_stopped(path);
+            }
+        closedir(d);
+        if (all)
+            return;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+}
+
 static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
 {
     struct nodelog *nl = &r->node[f->node];
     /* A resume is recorded before SIGCONT is sent: the woken node may run (and log dozens of
      * events) before this process is scheduled again, so a clock read afterwards would put them
-     * inside the pause. Every other fault is recorded once it has been applied. */
+     * inside the pause. Every other fault is recorded once it has been applied (a pause once
+     * the node has really stopped). */
     double before = now_ms();
     switch (f->kind) {
     case F_CRASH:
@@ -644,8 +685,10 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
         }
         break;
     case F_PAUSE:
-        if (nl->pid > 0 && kill(-nl->pid, SIGSTOP) == 0)
+        if (nl->pid > 0 && kill(-nl->pid, SIGSTOP) == 0) {
             nl->paused = true;
+            wait_stopped(nl->pid);
+        }
         break;
     case F_RESUME:
         if (nl->pid > 0 && kill(-nl->pid, SIGCONT) == 0)

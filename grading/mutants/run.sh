@@ -1,0 +1,111 @@
+#!/bin/sh
+# run.sh [LAB...] - the judge tests itself: grade every mutant of grading/mutants/<lab>/ and fail
+# unless each bug loses points and each equivalent variant keeps full marks.
+#
+# A mutant is a patch against the lab directory (paths a/file.c, b/file.c; patch -p1), after
+# header lines that patch ignores:
+#   <name>.patch        # bug: <the student's mistake>      # caught-by: test1,test2
+#   equiv-<name>.patch  # equivalent: <a different but correct choice>
+# Each is applied to a fresh copy of the lab, built, and graded at seed $SEED (default 1) with
+# the kit's grader. A bug is first graded on the tests named in caught-by (fast, and it says
+# whether the grader catches it where we expect); only if it keeps full marks there is the whole
+# lab graded. An equivalent is graded on the whole lab. MUTANT=name runs one mutant only.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+root=$(pwd)
+grade="$root/grading/build/grade"
+seed=${SEED:-1}
+only=${MUTANT:-}
+gflags=${GRADE_FLAGS:-}
+[ -x "$grade" ] || { echo "run.sh: $grade is not built (run make first)" >&2; exit 2; }
+
+labs=$*
+[ -n "$labs" ] || labs=$(cd grading/mutants && for d in */; do [ -d "$d" ] && echo "${d%/}"; done)
+[ -n "$labs" ] || { echo "run.sh: no grading/mutants/<lab>/ directory" >&2; exit 2; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/kit-mutants.XXXXXX") || exit 2
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+header() { sed -n "s/^# $2: *//p" "$1" | head -n 1; }
+
+# grade_copy LAB COPY TESTS LOG: grade COPY (all tests when TESTS is empty); prints "score max".
+grade_copy() {
+    # shellcheck disable=SC2086 # gflags is a list of flags
+    "$grade" --lab "$1" --dir "$2" --seed "$seed" --logs "$work/logs" \
+        ${3:+--test "$3"} $gflags >"$4" 2>&1
+    sed -n 's/.*Score: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' "$4" | tail -n 1
+}
+
+# The tests that lost points, from the grader's Failed: list ("  lab: test (5 pts, ...").
+failed_tests() {
+    sed -n "s/^  $1: \([a-z0-9-]*\) (.*/\1/p" "$2" | paste -sd, -
+}
+
+bad=0
+total_bugs=0
+total_caught=0
+printf '%-20s %-28s %-6s %-40s %s\n' lab mutant kind "caught by (tests that lost points)" secs
+for lab in $labs; do
+    [ -d "grading/mutants/$lab" ] || { echo "run.sh: no mutants for $lab" >&2; bad=1; continue; }
+    [ -d "$lab" ] || { echo "run.sh: no lab directory $lab" >&2; bad=1; continue; }
+    bugs=0
+    caught=0
+    for p in grading/mutants/"$lab"/*.patch; do
+        [ -e "$p" ] || continue
+        name=$(basename "$p" .patch)
+        [ -z "$only" ] || [ "$only" = "$name" ] || continue
+        case $name in equiv-*) kind=equiv ;; *) kind=bug ;; esac
+        start=$(date +%s)
+        copy="$work/$lab-$name"
+        rm -rf "$copy" && cp -r "$lab" "$copy" && rm -rf "$copy"/build "$copy"/build-*
+        log="$work/$lab-$name.log"
+        if ! patch -s -p1 -d "$copy" <"$p" >"$log" 2>&1; then
+            result="ERROR: the patch does not apply"
+            bad=1
+        elif ! make -s -C "$copy" >>"$log" 2>&1; then
+            result="ERROR: the mutant does not build"
+            bad=1
+        elif [ $kind = equiv ]; then
+            set -- $(grade_copy "$lab" "$copy" "" "$log")
+            if [ $# -eq 2 ] && [ "$1" = "$2" ]; then
+                result="- (full marks, $1/$2: right)"
+            else
+                result="WRONG: an equivalent lost points (${1:-?}/${2:-?}): $(failed_tests "$lab" "$log")"
+                bad=1
+            fi
+        else
+            bugs=$((bugs + 1))
+            expect=$(header "$p" caught-by)
+            [ -n "$expect" ] || { echo "run.sh: $p has no '# caught-by:' line" >&2; bad=1; }
+            set -- $(grade_copy "$lab" "$copy" "$expect" "$log")
+            if [ $# -eq 2 ] && [ "$1" = "$2" ]; then # not where expected: try the whole lab
+                set -- $(grade_copy "$lab" "$copy" "" "$log")
+                where=" (not by caught-by: $expect)"
+            else
+                where=""
+            fi
+            if [ $# -eq 2 ] && [ "$1" != "$2" ]; then
+                caught=$((caught + 1))
+                result="$(failed_tests "$lab" "$log") ($1/$2)$where"
+            else
+                result="SURVIVED: full marks (${1:-?}/${2:-?}): $(header "$p" bug)"
+                bad=1
+            fi
+        fi
+        printf '%-20s %-28s %-6s %-40s %s\n' "$lab" "$name" $kind "$result" \
+            $(($(date +%s) - start))
+        case $result in ERROR* | WRONG* | SURVIVED*) sed 's/^/    | /' "$log" | tail -n 15 ;; esac
+    done
+    [ $bugs -gt 0 ] && echo "$lab: $caught of $bugs bugs caught ($((100 * caught / bugs))%)"
+    total_bugs=$((total_bugs + bugs))
+    total_caught=$((total_caught + caught))
+done
+[ $total_bugs -gt 0 ] || { echo "run.sh: no bug was graded" >&2; bad=1; }
+[ $total_bugs -gt 0 ] && echo "kill rate: $total_caught of $total_bugs bugs caught" \
+    "($((100 * total_caught / total_bugs))%)"
+if [ $bad -ne 0 ]; then
+    echo "make mutants: FAILED (a bug kept full marks, an equivalent lost points, or a mutant" \
+        "did not apply or build)"
+    exit 1
+fi
+echo "make mutants: every bug lost points and every equivalent kept full marks"
