@@ -337,13 +337,30 @@ static void check_paused(struct run *r, struct verdict *v)
              c->t - p->t, after, backlog);
 }
 
-/* ---- bad input: the grader itself sends garbage and forgeries to every node ---- */
+/* ---- bad input: the grader itself sends garbage and forgeries to every node ----
+ *
+ * Each bad datagram fails exactly one of the receiver's checks (README "What a receiver checks"),
+ * so its why= token does not depend on the order the checks run in. The checks that come after
+ * "is the sender a member?" can only be reached from a member's address, so the bad-input tests
+ * give the nodes one more member, the GHOST: id r->n, at the run's aux port, which no node holds.
+ * The grader binds that port and sends the frames meant for those checks from it. */
 
-#define FORGED_SEQ 999999u /* a message id no honest node reaches in a test */
-#define NGARBAGE 11
+#define FORGED_SEQ 999999u        /* a message id no honest node reaches in a test */
+#define FORGED_LC (1ULL << 40)    /* every forged frame's clock: far above any honest clock */
+#define ABSURD_LC (1ULL << 60)    /* above the documented bound of 2^48 */
+#define JUST_ABOVE (LC_LIMIT + 1) /* the first value the bound refuses */
+#define MAXBAD 16
+
+struct bad_case {
+    const char *why; /* the token the node must log; NULL: any (random bytes) */
+    bool ghost;      /* sent from the ghost member's address */
+    size_t len;
+    uint8_t b[600];
+};
 
 /* lab1's frame, written independently of the lab's code (README "The protocol"):
- * "LC" | version 1 | kind 1 | sender u16 | vlen u16 | seq u32 | lc u64 | vlen x u64. */
+ * "LC" | version 1 | kind 1 | sender u16 | vlen u16 | seq u32 | lc u64 | vlen x u64.
+ * The header only: the vlen field says vlen, but no entries follow. */
 static size_t frame(uint8_t *b, int version, int from, int vlen, uint32_t seq, uint64_t lc)
 {
     b[0] = 'L', b[1] = 'C', b[2] = (uint8_t)version, b[3] = 1;
@@ -356,63 +373,214 @@ static size_t frame(uint8_t *b, int version, int from, int vlen, uint32_t seq, u
     return 20;
 }
 
-static void inject_garbage(struct run *r, int node, struct verdict *v)
+/* A whole frame: the header, then vlen (at most 64) entries, all 0 if vc is NULL. */
+static size_t frame_vc(uint8_t *b, int from, int vlen, uint32_t seq, uint64_t lc,
+                       const uint64_t *vc)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0) {
-        verdict_fail(v, V_HARNESS, "socket: %m");
-        return;
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->node[node].port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    uint8_t b[NGARBAGE][160];
-    size_t len[NGARBAGE];
-    int other = (node + 1) % r->n;
-    uint64_t x = r->seed * 2654435761u + (uint64_t)node;
-    for (size_t k = 0; k < sizeof b[0]; k++, x = x * 6364136223846793005ULL + 1)
-        b[0][k] = (uint8_t)(x >> 33);
-    len[0] = 37;                                                   /* random bytes */
-    len[1] = 0;                                                    /* empty */
-    len[2] = frame(b[2], 1, other, 0, 1, 1) - 10;                  /* truncated */
-    len[3] = frame(b[3], 1, other, 0, 1, 1) + 100;                 /* trailing bytes */
-    memset(b[3] + 20, 0xAB, 100);
-    len[4] = frame(b[4], 1, other, 0, 1, 1), b[4][0] = 'X';       /* bad magic */
-    len[5] = frame(b[5], 9, other, 0, 1, 1);                       /* bad version */
-    len[6] = frame(b[6], 1, other, 1000, 1, 1);                    /* vector too long */
-    len[7] = frame(b[7], 1, other, 0, FORGED_SEQ, 1ULL << 60);     /* absurd clock */
-    len[8] = frame(b[8], 1, other, 0, FORGED_SEQ, 5);              /* forged sender */
-    len[9] = frame(b[9], 1, 200, 0, FORGED_SEQ, 5);                /* sender out of range */
-    len[10] = frame(b[10], 1, node, 0, FORGED_SEQ, 5);             /* claims to be us */
-    for (int k = 0; k < NGARBAGE; k++)
-        if (sendto(fd, b[k], len[k], 0, (struct sockaddr *)&to, sizeof to) < 0)
-            verdict_fail(v, V_HARNESS, "sendto node %d: %m", node);
-    close(fd);
+    size_t len = frame(b, 1, from, vlen, seq, lc);
+    for (int i = 0; i < vlen && i < 64; i++, len += 8)
+        for (int k = 0; k < 8; k++)
+            b[len + (size_t)k] = (uint8_t)((vc ? vc[i] : 0) >> (56 - 8 * k));
+    return len;
 }
 
+static bool vector_test(const struct run *r)
+{
+    return r->test && strstr(r->test->args, "--vector");
+}
+
+static struct bad_case *add_case(struct bad_case *c, int *n, const char *why, bool ghost)
+{
+    struct bad_case *k = &c[(*n)++];
+    memset(k, 0, sizeof *k);
+    k->why = why, k->ghost = ghost;
+    return k;
+}
+
+/* The bad datagrams for node `node`: the same list for the injector and the checker. */
+static int bad_cases(const struct run *r, int node, struct bad_case *c)
+{
+    int n = 0, other = (node + 1) % r->n, ghost = r->n;
+    int vlen = vector_test(r) ? r->n + 1 : 0; /* the vector length a member's frame has */
+    uint64_t vc[65] = {0};
+    struct bad_case *k;
+    uint64_t x = r->seed * 2654435761u + (uint64_t)node;
+    k = add_case(c, &n, NULL, false); /* random bytes */
+    for (size_t i = 0; i < 37; i++, x = x * 6364136223846793005ULL + 1)
+        k->b[i] = (uint8_t)(x >> 33);
+    k->len = 37;
+    add_case(c, &n, "truncated", false)->len = 0; /* empty */
+    k = add_case(c, &n, "truncated", false);
+    k->len = frame(k->b, 1, other, 0, 1, 1) - 10;
+    k = add_case(c, &n, "trailing-bytes", false);
+    k->len = frame(k->b, 1, other, 0, 1, 1) + 100;
+    memset(k->b + 20, 0xAB, 100);
+    k = add_case(c, &n, "bad-magic", false);
+    k->len = frame(k->b, 1, other, 0, 1, 1), k->b[0] = 'X';
+    k = add_case(c, &n, "bad-version", false);
+    k->len = frame(k->b, 9, other, 0, 1, 1);
+    k = add_case(c, &n, "bad-vlen", false); /* vector too long */
+    k->len = frame(k->b, 1, other, 1000, 1, 1);
+    /* Well-formed frames with sane clocks whose sender is not who sent them. */
+    k = add_case(c, &n, "unknown-sender", false); /* names a member, from a stranger's port */
+    k->len = frame_vc(k->b, other, vlen, FORGED_SEQ, FORGED_LC, NULL);
+    k = add_case(c, &n, "unknown-sender", false); /* sender out of range */
+    k->len = frame_vc(k->b, 200, vlen, FORGED_SEQ, FORGED_LC, NULL);
+    k = add_case(c, &n, "unknown-sender", false); /* claims to be the node itself */
+    k->len = frame_vc(k->b, node, vlen, FORGED_SEQ, FORGED_LC, NULL);
+    k = add_case(c, &n, "unknown-sender", true); /* a member's address, another member's id */
+    k->len = frame_vc(k->b, other, vlen, FORGED_SEQ, FORGED_LC, NULL);
+    /* From the ghost, in its own name: only the check each is meant for can refuse it. */
+    k = add_case(c, &n, "absurd-clock", true);
+    k->len = frame_vc(k->b, ghost, vlen, FORGED_SEQ, ABSURD_LC, NULL);
+    k = add_case(c, &n, "absurd-clock", true); /* the bound itself: 2^48 + 1 */
+    k->len = frame_vc(k->b, ghost, vlen, FORGED_SEQ, JUST_ABOVE, NULL);
+    k = add_case(c, &n, "vlen-mismatch", true); /* a vector of the wrong length */
+    k->len = frame_vc(k->b, ghost, vlen ? vlen - 1 : 2, FORGED_SEQ, FORGED_LC, NULL);
+    if (vlen) {
+        vc[ghost] = 3;
+        vc[other] = JUST_ABOVE; /* an absurd entry in the vector */
+        k = add_case(c, &n, "absurd-clock", true);
+        k->len = frame_vc(k->b, ghost, vlen, FORGED_SEQ, 5, vc);
+        vc[other] = 0;
+        vc[node] = FORGED_LC; /* claims events of ours that we never had */
+        k = add_case(c, &n, "vc-ahead", true);
+        k->len = frame_vc(k->b, ghost, vlen, FORGED_SEQ, 5, vc);
+    }
+    return n;
+}
+
+static int udp_socket(struct run *r, int port, struct verdict *v)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in me = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || (port && bind(fd, (struct sockaddr *)&me, sizeof me) < 0)) {
+        verdict_fail(v, V_HARNESS, "socket for the bad input (port %d, aux %d): %m", port,
+                     r->aux_port);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void inject_garbage(struct run *r, int node, struct verdict *v)
+{
+    static struct bad_case c[MAXBAD];
+    int n = bad_cases(r, node, c);
+    int stranger = udp_socket(r, 0, v), ghost = udp_socket(r, r->aux_port, v);
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)r->node[node].port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int k = 0; stranger >= 0 && ghost >= 0 && k < n; k++)
+        if (sendto(c[k].ghost ? ghost : stranger, c[k].b, c[k].len, 0, (struct sockaddr *)&to,
+                   sizeof to) < 0)
+            verdict_fail(v, V_HARNESS, "sendto node %d: %m", node);
+    if (stranger >= 0)
+        close(stranger);
+    if (ghost >= 0)
+        close(ghost);
+}
+
+/* Node i's ev=bad lines with this why= (any, if NULL) and, if ghost, from the ghost's address. */
+static int count_bad(const struct run *r, int i, const char *why, bool ghost)
+{
+    char src[32];
+    int n = 0;
+    snprintf(src, sizeof src, "127.0.0.1:%d", r->aux_port);
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        const char *w = event_get(e, "why"), *s = event_get(e, "src");
+        n += !strcmp(e->ev, "bad") && (!why || (w && !strcmp(w, why))) &&
+             (!ghost || (s && !strcmp(s, src)));
+    }
+    return n;
+}
+
+/* A clock value that only a forged frame could have put there: FORGED_LC or more, in lc= or in
+ * any vc= entry, or anything but 0 in the ghost's vc= entry (it never sends). */
+static void check_untouched(struct run *r, int i, struct verdict *v)
+{
+    char a[512];
+    long long vc[G_MAXNODES + 1];
+    for (int j = 0; j < r->node[i].n; j++) {
+        const struct event *e = &r->node[i].ev[j];
+        long long lc = 0;
+        int nv = is_clock_event(e) && vector_test(r) ? event_vector(e, "vc", vc, r->n + 1) : 0;
+        bool forged = event_int(e, "lc", &lc) && lc >= (long long)FORGED_LC;
+        for (int k = 0; k < nv; k++)
+            forged |= vc[k] >= (long long)FORGED_LC || (k == r->n && vc[k] != 0);
+        if (forged) {
+            verdict_fail(v, V_SAFETY,
+                         "node %d's clock took a value from a datagram it refused (or should "
+                         "have): a bad frame must be dropped before the clock is touched: %s",
+                         i, event_str(e, a, sizeof a));
+            return;
+        }
+    }
+}
+
+/* Node i refused each bad datagram with the token of the check meant for it. */
+static void check_tokens(struct run *r, int i, const struct bad_case *c, int n, struct verdict *v)
+{
+    for (int k = 0; k < n; k++) {
+        int want = 0;
+        for (int m = 0; m < n; m++)
+            want += c[m].why && c[k].why && !strcmp(c[m].why, c[k].why) && c[m].ghost == c[k].ghost;
+        int got = c[k].why ? count_bad(r, i, c[k].why, c[k].ghost) : 0;
+        if (c[k].why && got < want) {
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad why=%s%s, but it was sent %d datagrams that "
+                         "only that check refuses (README \"What a receiver checks\")",
+                         i, got, c[k].why, c[k].ghost ? " from a member's address" : "", want);
+            return;
+        }
+    }
+}
+
+/* The most specific reasons first: a missing why= names the check that is missing; a forged
+ * frame accepted, a clock moved by a refused one; then the Lamport rules (a forged frame that was
+ * accepted also shows there as a receive that was never sent). */
 static void check_bad(struct run *r, struct verdict *v)
 {
-    check_lamport(r, v);
+    static struct bad_case c[MAXBAD];
     char a[512];
     for (int i = 0; i < r->n; i++) {
-        int bad = run_count(r, i, "bad");
-        if (bad < NGARBAGE)
-            verdict_fail(v, V_SAFETY, "node %d logged %d ev=bad lines for the %d bad datagrams "
-                                      "it was sent: some bad input was accepted or ignored "
-                                      "silently", i, bad, NGARBAGE);
+        int n = bad_cases(r, i, c), bad = count_bad(r, i, NULL, false);
+        check_tokens(r, i, c, n, v);
         for (int j = 0; j < r->node[i].n; j++) {
             const struct event *e = &r->node[i].ev[j];
             const char *id = event_get(e, "msg");
             if (!strcmp(e->ev, "recv") && id && strstr(id, ":999999"))
-                verdict_fail(v, V_SAFETY, "node %d accepted a forged datagram: %s", i,
-                             event_str(e, a, sizeof a));
+                verdict_fail(v, V_SAFETY,
+                             "node %d accepted a datagram the grader forged (seq %u): %s", i,
+                             FORGED_SEQ, event_str(e, a, sizeof a));
         }
+        check_untouched(r, i, v);
+        if (bad < n)
+            verdict_fail(v, V_SAFETY,
+                         "node %d logged %d ev=bad lines for the %d bad datagrams "
+                         "it was sent: some bad input was accepted or ignored "
+                         "silently",
+                         i, bad, n);
     }
+    check_lamport(r, v); /* writes r->info */
+    int n = bad_cases(r, 0, c), ghost = 0;
+    for (int k = 0; k < n; k++)
+        ghost += c[k].ghost;
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len,
+             "; %d bad datagrams sent to each node, %d of them from a member's address", n, ghost);
 }
 
 /* ---- the table ---- */
 
 #define ARGS "--id {id} --nodes {nodes} --interval 10 --count 60 --seed {seed}"
 #define VARGS ARGS " --vector"
+/* The bad-input tests: one more member, the ghost, at the aux port the grader sends from. */
+#define GARGS "--id {id} --nodes {nodes},127.0.0.1:{aux} --interval 10 --count 60 --seed {seed}"
 #define CLOCKS "C(send) < C(receive) for every message; clocks strictly increase per node"
 
 static const struct gtest tests[] = {
@@ -438,10 +606,17 @@ static const struct gtest tests[] = {
     {.name = "vector-faults", .points = 10, .nodes = 4, .args = VARGS,
      .net = "drop 0.2\ndup 0.2\nreorder 0.3 30", .check = check_vector, .timeout_ms = 60000,
      .what = "e -> f iff V(e) < V(f), with loss, duplicates and reordering"},
-    {.name = "bad-input", .points = 10, .nodes = 3, .args = ARGS, .net = "",
+    {.name = "bad-input", .points = 10, .nodes = 3, .args = GARGS, .net = "",
      .faults = {{100, F_CALL, 0, NULL}, {100, F_CALL, 1, NULL}, {100, F_CALL, 2, NULL}},
      .nfaults = 3, .check = check_bad, .inject = inject_garbage, .timeout_ms = 60000,
-     .what = "malformed and forged datagrams are logged as ev=bad and never touch a clock"},
+     .what = "malformed and forged datagrams (absurd clocks and wrong vectors from a member's "
+             "address) are each refused by the check meant for them and never touch a clock"},
+    {.name = "bad-input-vector", .points = 10, .nodes = 3, .args = GARGS " --vector", .net = "",
+     .faults = {{100, F_CALL, 0, NULL}, {100, F_CALL, 1, NULL}, {100, F_CALL, 2, NULL}},
+     .nfaults = 3, .check = check_bad, .inject = inject_garbage, .timeout_ms = 60000,
+     .what = "vector mode: a vector claiming more of our events than we had (vc-ahead), of the "
+             "wrong length, or with an absurd entry, from a member's address, is refused and "
+             "merges nothing"},
 };
 
 const struct lab lab1_lamport = {"lab1-lamport", "lamport", tests, sizeof tests / sizeof *tests,

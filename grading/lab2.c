@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,9 +456,87 @@ static void check_paused(struct run *r, struct verdict *v)
     snaps_free(S);
 }
 
-/* ---- a player crashes while snapshots run ---- */
+/* ---- a player crashes while snapshots run ----
+ *
+ * The crash must come after at least one snapshot has completed, or the test cannot tell a
+ * player that never completes a snapshot from a slow machine; and while a snapshot still needs
+ * the crashed player's report, or a player that forgets the snapshots it was waiting in is not
+ * seen. So it is not one F_CRASH at a fixed time: from CRASH_FIRST_MS on, CRASH_CALLS F_CALLs
+ * (the table's CRASH_AT) read the logs, and once a snapshot is complete and the initiator's
+ * latest one still waits for player CRASHED's report, SIGSTOP it, then CRASH_STOP_MS later SIGKILL
+ * it (at CRASH_LAST_MS both, in any case). While it is stopped the others exchange every marker
+ * that does not come from it, so when its streams end nothing else is left to arrive for that
+ * snapshot: a player that only notices the death when its next marker comes (and not at
+ * peer_down) hangs. The crash is recorded as the F_CRASH the harness would have applied
+ * (killed_by_us), at the stop, the last moment it ran: "complete before the crash" never counts
+ * a result it did not take part in alive. */
 
 #define CRASHED 2
+#define CRASH_FIRST_MS 620
+#define CRASH_CALLS 31     /* 20 calls 40 ms apart from 620 ms, then 11 calls 400 ms apart */
+#define CRASH_LAST_MS 5800 /* from 1800 ms to 5800 ms: a loaded machine's slow snapshots */
+#define CRASH_STOP_MS 150  /* stopped this long before it is killed */
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool some_complete(const struct run *r, int node)
+{
+    for (int j = 0; j < r->node[node].n; j++) {
+        long long complete = 0;
+        const struct event *e = &r->node[node].ev[j];
+        if (!strcmp(e->ev, "snapshot") && event_int(e, "complete", &complete) && complete == 1)
+            return true;
+    }
+    return false;
+}
+
+/* Node's first ev=<ev> snap=<id>, or NULL. */
+static const struct event *snap_event(const struct run *r, int node, const char *ev, const char *id)
+{
+    for (int j = 0; j < r->node[node].n; j++) {
+        const struct event *e = &r->node[node].ev[j];
+        const char *s = event_get(e, "snap");
+        if (!strcmp(e->ev, ev) && s && !strcmp(s, id))
+            return e;
+    }
+    return NULL;
+}
+
+/* The initiator's latest snapshot has no result yet and player CRASHED has not reported in it. */
+static bool needs_crashed(const struct run *r)
+{
+    const char *id = NULL;
+    for (int j = 0; j < r->node[0].n; j++)
+        if (!strcmp(r->node[0].ev[j].ev, "initiate"))
+            id = event_get(&r->node[0].ev[j], "snap");
+    return id && !snap_event(r, 0, "snapshot", id) && !snap_event(r, CRASHED, "report", id);
+}
+
+static void inject_crash(struct run *r, int node, struct verdict *v)
+{
+    struct nodelog *nl = &r->node[node];
+    const struct applied_fault *f = run_fault(r, F_CRASH, node);
+    double now = mono_ms();
+    bool last = now - r->t_ready >= CRASH_LAST_MS - 20;
+    (void)v;
+    if (nl->pid <= 0)
+        return;
+    if (!f && !last && !(some_complete(r, 0) && needs_crashed(r)))
+        return;
+    if (!f) { /* stage 1: stop it; the others finish all they can without it */
+        nl->killed_by_us = nl->paused = true;
+        if (r->napplied < G_MAXFAULTS)
+            r->applied[r->napplied++] = (struct applied_fault){now, F_CRASH, node};
+        kill(-nl->pid, SIGSTOP);
+    }
+    if (last || (f && now - f->t >= CRASH_STOP_MS)) /* stage 2: it dies, its streams end */
+        kill(-nl->pid, SIGKILL);
+}
 
 static void check_crash(struct run *r, struct verdict *v)
 {
@@ -468,16 +547,30 @@ static void check_crash(struct run *r, struct verdict *v)
         return;
     if (!f)
         verdict_fail(v, V_HARNESS, "the crash of player %d was not applied", CRASHED);
+    int before = 0; /* complete snapshots over before the crash: all four players alive */
     for (int k = 0; f && k < S->n; k++) {
         const struct snapinfo *s = &S->s[k];
         long long complete = 0;
-        if (s->initiate && s->result && event_int(s->result, "complete", &complete) &&
-            complete == 1 && s->initiate->t > f->t + 5)
+        if (!s->initiate || !s->result || !event_int(s->result, "complete", &complete) ||
+            complete != 1)
+            continue;
+        before += s->result->t >= 0 && s->result->t < f->t;
+        if (s->initiate->t > f->t + 5)
             verdict_fail(v, V_SAFETY,
                          "snapshot %s started after player %d crashed, yet it is "
                          "reported complete: %s",
                          s->id, CRASHED, event_str(s->result, a, sizeof a));
     }
+    /* Reporting every snapshot incomplete is not how a crash is survived: the ones taken while
+     * every player was alive must complete (and check_all checked their totals and cuts). */
+    if (f && before == 0)
+        verdict_fail(v, V_LIVENESS,
+                     "no snapshot completed before player %d crashed (%.0f ms after the start), "
+                     "while every player was alive",
+                     CRASHED, f->t - r->t_ready);
+    size_t len = strlen(r->info);
+    snprintf(r->info + len, sizeof r->info - len, "; %d complete before player %d crashed", before,
+             CRASHED);
     if (S->incomplete == 0)
         verdict_fail(v, V_LIVENESS,
                      "player %d crashed, yet no snapshot was reported "
@@ -534,8 +627,35 @@ static void inject_garbage(struct run *r, int node, struct verdict *v)
         send_conn(r, node, b[k], len[k], v);
 }
 
+/* The why= of each garbage connection above (README "The protocol"): each breaks one rule. */
+static const char *const garbage_why[NGARBAGE] = {"bad_magic", "bad_magic",  "bad_version",
+                                                  "bad_type",  "bad_length", "no_hello",
+                                                  "bad_value", "bad_hello",  "truncated"};
+
+static int count_why(const struct run *r, int node, const char *why);
+
+/* Player i refused each garbage connection with the token of the rule it breaks: one check
+ * missing would otherwise hide behind another's ev=bad line. */
+static void check_garbage_why(struct run *r, int i, struct verdict *v)
+{
+    for (int k = 0; k < NGARBAGE; k++) {
+        int want = 0, got = count_why(r, i, garbage_why[k]);
+        for (int m = 0; m < NGARBAGE; m++)
+            want += !strcmp(garbage_why[m], garbage_why[k]);
+        if (got < want) {
+            verdict_fail(v, V_SAFETY,
+                         "player %d logged %d ev=bad why=%s, but it was sent %d garbage "
+                         "connections that only that check refuses (README \"The protocol\")",
+                         i, got, garbage_why[k], want);
+            return;
+        }
+    }
+}
+
 static void check_bad(struct run *r, struct verdict *v)
 {
+    for (int i = 0; i < r->n; i++)
+        check_garbage_why(r, i, v); /* first: the most specific reason */
     struct snaps *S = check_all(r, v);
     if (!S)
         return;
@@ -940,6 +1060,7 @@ static void check_outsider(struct run *r, struct verdict *v)
 #define BASE "--id {id} --nodes {nodes} --seed {seed} --gold 100 "
 #define SNAPS " --snapshot-every 100 --snapshots 10"
 #define KEY " --key {dir}/group.key"
+#define CRASH_AT(ms) {ms, F_CALL, CRASHED, NULL}
 
 /* Progress: snapshots (markers, states, reports). Players send money all along, stuck or not,
  * and a stranger's rejected frames (bad) come as long as it tries. */
@@ -1011,14 +1132,23 @@ static const struct gtest tests[] = {
      .points = 10,
      .nodes = 4,
      .args = BASE "--interval 5 --delay-ms 20 --initiators 0 --snapshot-every 100 "
-                  "--snapshots 15",
+                  "--snapshots 60",
      .net = "",
-     .faults = {{620, F_CRASH, CRASHED, NULL}},
-     .nfaults = 1,
+     /* CRASH_CALLS chances to crash player 2: see inject_crash(); 60 snapshots outlast them */
+     .faults = {CRASH_AT(620), CRASH_AT(660), CRASH_AT(700), CRASH_AT(740), CRASH_AT(780),
+                CRASH_AT(820), CRASH_AT(860), CRASH_AT(900), CRASH_AT(940), CRASH_AT(980),
+                CRASH_AT(1020), CRASH_AT(1060), CRASH_AT(1100), CRASH_AT(1140), CRASH_AT(1180),
+                CRASH_AT(1220), CRASH_AT(1260), CRASH_AT(1300), CRASH_AT(1340), CRASH_AT(1380),
+                CRASH_AT(1800), CRASH_AT(2200), CRASH_AT(2600), CRASH_AT(3000), CRASH_AT(3400),
+                CRASH_AT(3800), CRASH_AT(4200), CRASH_AT(4600), CRASH_AT(5000), CRASH_AT(5400),
+                CRASH_AT(5800)},
+     .nfaults = CRASH_CALLS,
      .until = until_initiators_done,
      .check = check_crash,
+     .inject = inject_crash,
      .timeout_ms = 90000,
-     .what = "player 2 killed mid-run: later snapshots say complete=0, never a wrong total"},
+     .what = "player 2 killed after a complete snapshot, while one needs its report: that one and "
+             "later ones say complete=0, never a wrong total"},
     {.name = "bad-input",
      .points = 5,
      .nodes = 3,

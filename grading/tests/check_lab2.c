@@ -208,6 +208,25 @@ START_TEST(crash_checks)
 }
 END_TEST
 
+/* issue 13: a player that reports every snapshot incomplete, even the ones taken while every
+ * player was alive, took full marks here. */
+START_TEST(crash_nothing_complete_fails)
+{
+    run_reset(2);
+    add("node=0 ev=ready port=1 players=2 gold=100 t=1");
+    add("node=1 ev=ready port=2 players=2 gold=100 t=1");
+    add("node=0 ev=initiate snap=0:1 by=timer t=3");
+    add("node=0 ev=record snap=0:1 gold=100 life=1 score=1 items=none t=3");
+    add("node=0 ev=snapshot snap=0:1 complete=0 why=peer_lost peer=-1 t=11");
+    with_fault(F_CRASH, 2, 20);
+    add("node=0 ev=initiate snap=0:2 by=timer t=30");
+    add("node=0 ev=snapshot snap=0:2 complete=0 why=peer_lost peer=1 t=31");
+    expect_fail("crash-during-snapshot", V_LIVENESS, "no snapshot completed before player 2");
+    crash_log("complete=0 why=peer_lost peer=2"); /* 0:1 complete at t=11, before the crash */
+    expect_pass("crash-during-snapshot");
+}
+END_TEST
+
 /* ---- pause ---- */
 
 START_TEST(pause_checks)
@@ -259,13 +278,19 @@ START_TEST(bad_input_checks)
 {
     good(CHAN, "200");
     R.n = 2;
-    expect_fail("bad-input", V_SAFETY, "ev=bad lines");
+    expect_fail("bad-input", V_SAFETY, "ev=bad why=bad_magic");
+    static const char *why[9] = {"bad_magic", "bad_magic", "bad_version", "bad_type", "bad_length",
+                                 "no_hello",  "bad_value", "bad_hello",   "truncated"};
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < 9; k++) {
             char line[96];
-            snprintf(line, sizeof line, "node=%d ev=bad why=bad_magic from=? t=1.5", i);
+            snprintf(line, sizeof line, "node=%d ev=bad why=%s from=? t=1.5", i,
+                     i == 1 && k == 2 ? "bad_hello" : why[k]); /* no version check on 1 */
             add(line);
         }
+    /* nine ev=bad lines each, but player 1 refused the bad version only for what came after */
+    expect_fail("bad-input", V_SAFETY, "player 1 logged 0 ev=bad why=bad_version");
+    add("node=1 ev=bad why=bad_version from=? t=1.5");
     expect_pass("bad-input");
     add("node=1 ev=bad why=bad_magic from=? t=50"); /* nothing from player 1 after this one */
     expect_fail("bad-input", V_LIVENESS, "player 1 neither received gold");
@@ -379,6 +404,7 @@ static Suite *lab2_suite(void)
     tcase_add_test(tc, phantom_receive_fails);
     tcase_add_test(tc, incomplete_without_failure_fails);
     tcase_add_test(tc, crash_checks);
+    tcase_add_test(tc, crash_nothing_complete_fails);
     tcase_add_test(tc, pause_checks);
     tcase_add_test(tc, concurrent_checks);
     tcase_add_test(tc, bad_input_checks);
