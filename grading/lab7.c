@@ -458,6 +458,33 @@ static void check_broker_restart(struct run *r, struct verdict *v)
     }
 }
 
+/* restart-missed: node 2 was stopped across the broker restart, so the leader published results
+ * it never received (only the last one is retained). It must have them all the same: its list is
+ * the chain from its first result to the last round (check_lists: no gap), and it finished. */
+static void check_restart_missed(struct run *r, struct verdict *v)
+{
+    check_broker_restart(r, v);
+    const struct applied_fault *p = run_fault(r, F_PAUSE, 2), *q = run_fault(r, F_RESUME, 2);
+    if (!p || !q)
+        return verdict_fail(v, V_HARNESS, "node 2 was not paused and resumed");
+    int missed = 0; /* the leader's results while node 2 was stopped */
+    for (int j = 0; j < r->node[0].n; j++) {
+        const struct event *e = &r->node[0].ev[j];
+        missed += !strcmp(e->ev, "result") && e->t > p->t && e->t < q->t;
+    }
+    if (missed < 2)
+        return verdict_fail(v, V_HARNESS,
+                            "the leader published %d result(s) while node 2 was stopped: the "
+                            "test needs at least 2 (one more than the retained one)",
+                            missed);
+    if (run_count(r, 2, "done") == 0)
+        verdict_fail(v, V_LIVENESS,
+                     "node 2 missed %d results while it was stopped across the broker restart "
+                     "and never printed ev=done: a node must recover the results published "
+                     "while it was away",
+                     missed);
+}
+
 /* Node 2, restarted, learned the leader and accepted a result in its new life. */
 static void late_joiner_followed(struct run *r, struct verdict *v)
 {
@@ -1806,6 +1833,20 @@ static const struct gtest tests[] = {
      .setup = setup_broker,
      .timeout_ms = 120000,
      .what = "the broker restarts: every node reconnects and goes on"},
+    {.name = "restart-missed",
+     .points = 5,
+     .nodes = 3,
+     .args = ARGS(40, 100),
+     .net = "",
+     .args0 = LEADS ARGS(40, 100),
+     .faults = {{800, F_PAUSE, 2, NULL}, {1000, F_CALL, 0, NULL}, {4000, F_RESUME, 2, NULL}},
+     .nfaults = 3,
+     .inject = inject_restart,
+     .check = check_restart_missed,
+     .setup = setup_broker,
+     .timeout_ms = 120000,
+     .what = "a node stopped across a broker restart misses results: it recovers them and "
+             "finishes"},
     {.name = "restart-then-join",
      .points = 5,
      .nodes = 3,

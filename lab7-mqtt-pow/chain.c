@@ -76,6 +76,24 @@ enum chain_verdict chain_check(const struct chain *c, const struct seen *seen, c
     return m->tx > chain_last_tx(c) ? CH_GAP : CH_OLD;
 }
 
+enum chain_verdict chain_check_missed(const struct chain *c, const struct seen *seen,
+                                      const struct msg *m)
+{
+    if (c->n == 0 || m->tx != chain_last_tx(c) + 1)
+        return CH_UNSEEN;
+    const struct challenge *later = NULL; /* the newest challenge of the epoch past m->tx */
+    for (int i = 0; i < seen->n; i++)
+        if (seen->c[i].epoch == m->epoch && seen->c[i].tx > m->tx)
+            later = &seen->c[i];
+    if (!later)
+        return CH_UNSEEN;
+    if (m->difficulty < later->difficulty)
+        return CH_MISMATCH;
+    if (m->difficulty == 0 || !pow_check(m->data, strlen(m->data), m->nonce, m->difficulty))
+        return CH_INVALID;
+    return CH_ACCEPT;
+}
+
 const char *chain_verdict_name(enum chain_verdict v)
 {
     static const char *const names[] = {"accept",      "duplicate",        "conflict",

@@ -75,6 +75,14 @@ const struct result *chain_find(const struct chain *c, uint64_t tx);
 /* Judge a result message: the same as one we have, or the next one, for a challenge in seen
  * (same epoch, tx, difficulty and data), with a proof the node re-checks itself. */
 enum chain_verdict chain_check(const struct chain *c, const struct seen *seen, const struct msg *m);
+/* A result chain_check found CH_UNSEEN, because this node missed its challenge while it was
+ * disconnected (the leader re-sends such results when asked, README "Missed results"). It is
+ * accepted only as the next tx of a non-empty list, when this node saw a challenge for a later
+ * tx in the same epoch (so it knows the chain went on without it), at a difficulty at least that
+ * challenge's, with a proof that holds for the data the result carries. What it cannot check:
+ * that the leader really issued that data. CH_UNSEEN when it is not such a result. */
+enum chain_verdict chain_check_missed(const struct chain *c, const struct seen *seen,
+                                      const struct msg *m);
 const char *chain_verdict_name(enum chain_verdict v);
 /* Append a result judged CH_ACCEPT; -1 if out of memory. */
 int chain_append(struct chain *c, const struct msg *m);

@@ -30,6 +30,7 @@ static const struct {
     [MSG_RESULT] = {"result", TOPIC_RESULT,
                     F_NODE | F_EPOCH | F_TX | F_DIFF | F_NONCE | F_WINNER | F_DATA},
     [MSG_LEAVE] = {"leave", TOPIC_LEAVE, F_NODE},
+    [MSG_SYNC] = {"sync", TOPIC_SYNC, F_NODE | F_TX},
 };
 #define NTYPES (sizeof types / sizeof *types)
 

@@ -13,6 +13,7 @@
 #define TOPIC_SOLUTION "system/solution"
 #define TOPIC_RESULT "system/result"
 #define TOPIC_LEAVE "system/leave"
+#define TOPIC_SYNC "system/sync"
 
 #define MSG_MAX_DATA 64       /* challenge data: printable, no spaces (it is printed in events) */
 #define MSG_MAX_NODE 1000000  /* node ids 0..MSG_MAX_NODE */
@@ -29,7 +30,8 @@ enum msg_type {
     MSG_CHALLENGE,
     MSG_SOLUTION,
     MSG_RESULT,
-    MSG_LEAVE
+    MSG_LEAVE,
+    MSG_SYNC
 };
 
 /* Every field any message has; which ones a type uses is in msg.c's table and the README. */
@@ -38,7 +40,8 @@ struct msg {
     uint32_t node;  /* sender (for leave: the node that went away) */
     uint32_t epoch; /* election round: vote, leader, challenge, result */
     uint64_t value; /* vote: the random vote; leader: the winning vote */
-    uint64_t tx;    /* challenge, solution, result; leader: the last result's tx */
+    uint64_t tx;    /* challenge, solution, result; leader: the last result's tx; sync: the first
+                     * result asked for */
     uint32_t difficulty;
     uint64_t nonce;  /* solution, result */
     uint32_t winner; /* result */

@@ -37,6 +37,11 @@
 /* After a reconnection, a follower that hears nothing from its leader for this long elects
  * again (the leader may have died while the broker was down: then no Will ever comes). */
 #define LEADER_SILENCE_MS 5000
+/* A follower that missed results asks the leader for them (system/sync) at most this often for
+ * the same tx; the leader re-sends at most SYNC_MAX results per request (README "Missed
+ * results"). */
+#define SYNC_EVERY_MS 1000
+#define SYNC_MAX 16
 
 enum phase { PH_START, PH_DISCOVER, PH_VOTE, PH_RUN };
 
@@ -78,6 +83,8 @@ struct node {
     } leaving[ELECTION_MAX];
     int nleaving;
     double leader_deadline; /* LEADER_SILENCE_MS after a reconnection; 0: not waiting */
+    uint64_t sync_tx;       /* the first missed tx we last asked the leader for, and when */
+    double sync_at;
     struct miner miner;
     int pipe[2];
     uint64_t rng;
@@ -234,7 +241,7 @@ static void publish_challenge(struct node *n)
     publish(n, &m, true); /* retained: a node that joins later gets it at once */
 }
 
-static void publish_result(struct node *n, const struct result *r)
+static void publish_result(struct node *n, const struct result *r, bool retain)
 {
     struct msg m = {.type = MSG_RESULT,
                     .node = n->cfg->id,
@@ -244,7 +251,7 @@ static void publish_result(struct node *n, const struct result *r)
                     .nonce = r->nonce,
                     .winner = r->winner};
     memcpy(m.data, r->data, sizeof m.data);
-    publish(n, &m, true);
+    publish(n, &m, retain);
 }
 
 /* STEP 4: the leader opens the next transaction; the chain goes on from the last result. */
@@ -307,7 +314,7 @@ static void on_solution(struct node *n, const struct msg *m)
         return (void)fprintf(stderr, "pownode: out of memory\n");
     n->open.open = false;
     log_result(n, &r);
-    publish_result(n, &n->chain.r[n->chain.n - 1]);
+    publish_result(n, &n->chain.r[n->chain.n - 1], true);
     check_done(n);
     n->next_challenge = evlog_now_ms() + n->cfg->pause_ms;
 }
@@ -577,6 +584,31 @@ static void on_challenge(struct node *n, const struct msg *m)
         miner_start(n);
 }
 
+/* A follower that was disconnected missed results (only the last one is retained): it asks the
+ * leader to send them again, from the first one it lacks. */
+static void ask_sync(struct node *n)
+{
+    uint64_t from = chain_last_tx(&n->chain) + 1;
+    double now = evlog_now_ms();
+    if (from == n->sync_tx && now < n->sync_at + SYNC_EVERY_MS)
+        return;
+    n->sync_tx = from;
+    n->sync_at = now;
+    evlog("ev=sync tx=%" PRIu64 " leader=%u epoch=%u", from, n->leader, n->leader_epoch);
+    struct msg m = {.type = MSG_SYNC, .node = n->cfg->id, .tx = from};
+    publish(n, &m, false);
+}
+
+/* The leader re-sends (not retained) up to SYNC_MAX of its results from the tx asked for. */
+static void on_sync(struct node *n, const struct msg *m)
+{
+    if (!n->am_leader || m->node == n->cfg->id || n->chain.n == 0)
+        return;
+    uint64_t tx = m->tx < n->chain.r[0].tx ? n->chain.r[0].tx : m->tx;
+    for (int k = 0; k < SYNC_MAX && tx <= chain_last_tx(&n->chain); k++, tx++)
+        publish_result(n, chain_find(&n->chain, tx), false);
+}
+
 /* STEP 5 on every node: keep the list, and verify every winner's proof ourselves. */
 static void on_result(struct node *n, const struct msg *m)
 {
@@ -585,6 +617,11 @@ static void on_result(struct node *n, const struct msg *m)
     enum chain_verdict v = chain_check(&n->chain, &n->seen, m);
     if (v == CH_DUP)
         return;
+    bool missed = false;
+    if (v == CH_UNSEEN && !n->am_leader) { /* its challenge came while we were away? */
+        v = chain_check_missed(&n->chain, &n->seen, m);
+        missed = v == CH_ACCEPT;
+    }
     if (n->am_leader) { /* we append our results before publishing them: this one is not ours */
         n->bad++;
         evlog("ev=bad why=not_mine topic=%s from=%u tx=%" PRIu64 " winner=%u nonce=%" PRIu64,
@@ -595,6 +632,8 @@ static void on_result(struct node *n, const struct msg *m)
         n->bad++;
         evlog("ev=bad why=%s topic=%s from=%u tx=%" PRIu64 " winner=%u nonce=%" PRIu64,
               chain_verdict_name(v), TOPIC_RESULT, m->node, m->tx, m->winner, m->nonce);
+        if (n->chain.n && m->tx > chain_last_tx(&n->chain) + 1)
+            ask_sync(n); /* the leader is ahead of us */
         return;
     }
     if (chain_append(&n->chain, m) < 0)
@@ -605,6 +644,8 @@ static void on_result(struct node *n, const struct msg *m)
     }
     log_result(n, m);
     check_done(n);
+    if (missed && m->tx == n->sync_tx + SYNC_MAX - 1)
+        ask_sync(n); /* a whole batch came: there may be more */
 }
 
 /* Every PUBLISH the broker delivers. */
@@ -647,6 +688,7 @@ static void on_message(void *ctx, const char *topic, const uint8_t *payload, siz
     case MSG_SOLUTION: on_solution(n, &m); break;
     case MSG_RESULT: on_result(n, &m); break;
     case MSG_LEAVE: on_leave(n, &m); break;
+    case MSG_SYNC: on_sync(n, &m); break;
     }
 }
 
@@ -686,7 +728,7 @@ static void on_subscribed(void *ctx)
     if (n->am_leader) { /* a restarted broker lost the retained state: give it back */
         announce(n);
         if (n->chain.n)
-            publish_result(n, &n->chain.r[n->chain.n - 1]);
+            publish_result(n, &n->chain.r[n->chain.n - 1], true);
         if (n->open.open)
             publish_challenge(n);
     }
@@ -832,8 +874,8 @@ static void setup(struct node *n, const struct node_cfg *cfg)
     snprintf(c->client_id, sizeof c->client_id, "pownode-%u", cfg->id);
     /* 3.1.2.5 Will Flag: if we vanish without DISCONNECT the broker says so for us. */
     c->will_topic = TOPIC_LEAVE; /* its payload is made in try_connect */
-    static const char *const topics[] = {TOPIC_LEADER,   TOPIC_INIT,   TOPIC_VOTE, TOPIC_CHALLENGE,
-                                         TOPIC_SOLUTION, TOPIC_RESULT, TOPIC_LEAVE};
+    static const char *const topics[] = {TOPIC_LEADER,   TOPIC_INIT,   TOPIC_VOTE,  TOPIC_CHALLENGE,
+                                         TOPIC_SOLUTION, TOPIC_RESULT, TOPIC_LEAVE, TOPIC_SYNC};
     for (size_t i = 0; i < sizeof topics / sizeof *topics; i++)
         c->topics[c->ntopics++] = topics[i];
     c->on_message = on_message;

@@ -385,7 +385,7 @@ START_TEST(table_points_sum)
     for (int l = 0; l < g_nlabs; l++)
         for (int t = 0; strcmp(g_labs[l]->dir, "lab7-mqtt-pow") == 0 && t < g_labs[l]->ntests; t++)
             sum += g_labs[l]->tests[t].points;
-    ck_assert_int_eq(sum, 120);
+    ck_assert_int_eq(sum, 125); /* restart-missed added 5 */
 }
 END_TEST
 

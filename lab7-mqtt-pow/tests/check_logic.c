@@ -274,6 +274,44 @@ END_TEST
 
 /* Issue 12 §3: a forged CHALLENGE for the same tx with other data, 10 ms after the real one, made
  * both miners drop the real one. One tx has one challenge per epoch: the first one heard. */
+/* A follower that missed the challenges (and results) of tx 3 and 4 while disconnected, and saw
+ * the one of tx 5: the leader's re-sent results 3 and 4 are taken in order, on their own proof, at
+ * no less than the difficulty of the challenge it saw; nothing else gets in that way. */
+START_TEST(missed_results_resynced)
+{
+    struct chain c;
+    chain_init(&c);
+    struct seen seen = seen_upto(2);
+    struct msg r2 = result(2, "d2", mine("d2"));
+    ck_assert_int_eq(chain_append(&c, &r2), 0);
+    struct msg r3 = result(3, "x3", mine("x3")), r4 = result(4, "x4", mine("x4"));
+    ck_assert_int_eq(chain_check(&c, &seen, &r3), CH_UNSEEN);
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &r3), CH_UNSEEN); /* no later challenge yet */
+    struct msg ch5 = {.type = MSG_CHALLENGE, .node = 1, .epoch = 1, .tx = 5, .difficulty = DIFF};
+    strcpy(ch5.data, "d5");
+    ck_assert_int_eq(chain_seen_add(&seen, &ch5), SEEN_NEW);
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &r4), CH_UNSEEN); /* not the next tx */
+    struct msg easy = result(3, "x3", 0);                            /* difficulty 1, made up */
+    easy.difficulty = 1;
+    while (!pow_check("x3", 2, easy.nonce, 1))
+        easy.nonce++;
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &easy), CH_MISMATCH);
+    struct msg wrong = result(3, "x3", bad_nonce("x3"));
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &wrong), CH_INVALID);
+    struct msg other_epoch = r3;
+    other_epoch.epoch = 2;
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &other_epoch), CH_UNSEEN);
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &r3), CH_ACCEPT);
+    ck_assert_int_eq(chain_append(&c, &r3), 0);
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &r4), CH_ACCEPT);
+    ck_assert_int_eq(chain_append(&c, &r4), 0);
+    struct msg r5 = result(5, "d5", mine("d5"));
+    ck_assert_int_eq(chain_check(&c, &seen, &r5), CH_ACCEPT); /* and on as before */
+    ck_assert_int_eq(chain_check_missed(&c, &seen, &r5), CH_UNSEEN);
+    chain_free(&c);
+}
+END_TEST
+
 START_TEST(one_challenge_per_tx_and_epoch)
 {
     struct seen s = seen_upto(1);
@@ -344,6 +382,7 @@ int main(void)
     tcase_add_test(tc, results_in_order);
     tcase_add_test(tc, invalid_result_refused);
     tcase_add_test(tc, forged_result_refused);
+    tcase_add_test(tc, missed_results_resynced);
     tcase_add_test(tc, one_challenge_per_tx_and_epoch);
     tcase_add_test(tc, judge_solutions);
     suite_add_tcase(s, tc);
