@@ -43,7 +43,7 @@ n=$(grep -c "^== lab1-lamport: " "$out")
 
 # Copies of lab1 (make's own variables are not theirs, as for a student's `make -C copy`):
 # good, broken (the receive rule forgets the max), one that does not compile.
-unset MAKEFLAGS MFLAGS MAKELEVEL SAN B VALGRIND
+unset MAKEFLAGS MFLAGS MAKELEVEL SAN B VALGRIND LAB TEST SEED REPEAT JSON V JOBS FAIL_FAST MUTANT
 make -s -C "$ROOT/lab1-lamport" >/dev/null || fail "lab1-lamport does not build"
 mkdir "$tmp/a" "$tmp/b"
 cp -r "$ROOT/lab1-lamport" "$tmp/a/lab1-lamport"
