@@ -31,6 +31,8 @@ static void usage(FILE *f)
             "                  (each run's logs then go to LOGS/LAB/TEST/seedN)\n"
             "  --jobs N        run N tests at once (default 3 per core; 1 per core: valgrind, tsan)\n"
             "                  and print them in table order all the same\n"
+            "  --ports I/N     this is grader I (0..N-1) of N started at once: it takes its ports\n"
+            "                  from share I of the range only, never from another's\n"
             "  --json FILE     also write Gradescope's results.json\n"
             "  --valgrind      run every node under valgrind memcheck\n"
             "  --build DIR     the lab's build directory to run from (build, build-asan, ...)\n"
@@ -187,7 +189,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
         {"valgrind", 0, 0, 'V'}, {"build", 1, 0, 'b'}, {"slow", 1, 0, 'S'},
         {"root", 1, 0, 'R'},  {"logs", 1, 0, 'L'},     {"list", 0, 0, 'T'},
         {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {"fail-fast", 0, 0, 'F'},
-        {"jobs", 1, 0, 'J'},
+        {"jobs", 1, 0, 'J'},  {"ports", 1, 0, 'P'},
         {0, 0, 0, 0}};
     int c;
     char *end;
@@ -220,6 +222,13 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
             if (*end || p->jobs < 1 || p->jobs > POOL_MAXJOBS)
                 return -1;
             break;
+        case 'P': {
+            long i = strtol(optarg, &end, 10), n = *end == '/' ? strtol(end + 1, &end, 10) : 0;
+            if (*end || n < 1 || n > 64 || i < 0 || i >= n)
+                return -1;
+            harness_port_share((int)i, (int)n);
+            break;
+        }
         case 'V': o->valgrind = true; break;
         case 'b': o->build = optarg; break;
         case 'S':

@@ -229,6 +229,8 @@ int harness_free_port(struct run *r);
 /* Parallel runs (grading/pool.c): this process is slot of nslots and takes its ports only from
  * its own share of the range below the ephemeral ports, so two runs never pick the same port. */
 void harness_port_slot(int slot, int nslots);
+/* This grader is share `share` of `nshares` graders running at once (--ports I/N). */
+void harness_port_share(int share, int nshares);
 /* Start a helper process (a broker) in its own process group, stdout+stderr appended to
  * <run dir>/<logname>; killed with the run (and if the grader dies). Returns its slot or -1. */
 int harness_spawn(struct run *r, char *const argv[], const char *logname);

@@ -136,12 +136,18 @@ uint64_t harness_wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static int port_slot, port_slots = 1;
+static int port_slot, port_slots = 1, port_share, port_shares = 1;
 
 void harness_port_slot(int slot, int nslots)
 {
     port_slot = nslots > 1 && slot >= 0 && slot < nslots ? slot : 0;
     port_slots = nslots > 1 ? nslots : 1;
+}
+
+void harness_port_share(int share, int nshares)
+{
+    port_share = nshares > 1 && share >= 0 && share < nshares ? share : 0;
+    port_shares = nshares > 1 ? nshares : 1;
 }
 
 /* A port free for both TCP and UDP on 127.0.0.1 right now, and not handed out before.
@@ -155,8 +161,10 @@ int harness_free_port(struct run *r)
     int lo, hi;
     ephemeral_range(&lo, &hi);
     /* Parallel runs of one grader each probe only their slot's share of the range: a port one
-     * run probed free but whose node has not bound it yet can never be handed to another. */
-    int span = (lo - 10000) / port_slots, base = 10000 + port_slot * span;
+     * run probed free but whose node has not bound it yet can never be handed to another.
+     * Graders started together with --ports I/N split the range the same way first. */
+    int span = (lo - 10000) / (port_slots * port_shares),
+        base = 10000 + (port_share * port_slots + port_slot) * span;
     if (!next) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -165,7 +173,7 @@ int harness_free_port(struct run *r)
     for (int attempt = 0; attempt < 200; attempt++) {
         int want = span > 1000 ? base + (int)(next++ % (unsigned)span) : 0;
         /* The kernel's choice could be a port another slot just probed: only when alone. */
-        int port = try_port(attempt < 150 || port_slots > 1 ? want : 0);
+        int port = try_port(attempt < 150 || port_slots * port_shares > 1 ? want : 0);
         for (int i = 0; i < r->n && port > 0; i++)
             if (r->node[i].port == port)
                 port = -1;
@@ -647,6 +655,9 @@ static void poll_once(struct run *r, double timeout, bool stopping, struct verdi
 
 /* ---- faults ---- */
 
+/* How long a crash waits (x --slow) for the killed node to be reaped before it goes on. */
+#define G_REAP_MS 5000
+
 /* Is thread (or process) stat_path stopped? /proc/.../stat: "pid (comm) S ...", comm may hold
  * spaces and parentheses, so the state is after the last ')'. */
 static bool task_stopped(const char *stat_path)
@@ -693,12 +704,18 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
      * events) before this process is scheduled again, so a clock read afterwards would put them
      * inside the pause. Every other fault is recorded once it has been applied (a pause once
      * the node has really stopped). */
-    double before = now_ms();
+    double before = now_ms(), at = -1;
     switch (f->kind) {
     case F_CRASH:
         if (nl->pid > 0) {
             nl->killed_by_us = true;
             kill(-nl->pid, SIGKILL);
+            at = now_ms();
+            /* The crash has been applied when the node is gone: under Valgrind a killed process
+             * takes a while to die, and the next fault (say, damaging its files 100 ms later)
+             * must find it dead. It is recorded at the kill: it logs nothing after that. */
+            while (nl->pid > 0 && !interrupted && now_ms() - at < G_REAP_MS * r->opt->slow)
+                poll_once(r, 50, false, v);
         }
         break;
     case F_PAUSE:
@@ -747,7 +764,8 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
     }
     if (r->napplied < G_MAXFAULTS)
         r->applied[r->napplied++] =
-            (struct applied_fault){f->kind == F_RESUME ? before : now_ms(), f->kind, f->node};
+            (struct applied_fault){f->kind == F_RESUME ? before : at >= 0 ? at : now_ms(),
+                                   f->kind, f->node};
 }
 
 /* ---- the phases of a run ---- */

