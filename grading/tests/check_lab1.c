@@ -9,35 +9,6 @@
 #include "grader.h"
 #include "tests/testlog.h"
 
-static struct run R;
-
-static void add(const char *line)
-{
-    tl_add(&R, line, 0);
-}
-
-static struct verdict check(const char *name)
-{
-    struct verdict v = {.kind = V_PASS};
-    R.test = tl_test("lab1-lamport", name);
-    R.test->check(&R, &v);
-    return v;
-}
-
-static void expect_fail(const char *test, enum verdict_kind kind, const char *words)
-{
-    struct verdict v = check(test);
-    ck_assert_msg(v.kind == kind, "%s: expected %s, got %s: %s", test, verdict_name(kind),
-                  verdict_name(v.kind), v.msg);
-    ck_assert_msg(strstr(v.msg, words), "%s: message lacks '%s': %s", test, words, v.msg);
-}
-
-static void expect_pass(const char *test)
-{
-    struct verdict v = check(test);
-    ck_assert_msg(v.kind == V_PASS, "%s: %s", test, v.msg);
-}
-
 #define GHOST "127.0.0.1:7999" /* R.aux_port below: the ghost member's address */
 #define STRANGER "127.0.0.1:40000"
 
@@ -152,6 +123,7 @@ static Suite *lab1_suite(void)
 
 int main(void)
 {
+    tl_lab = "lab1-lamport";
     SRunner *sr = srunner_create(lab1_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

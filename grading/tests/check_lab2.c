@@ -11,45 +11,6 @@
 
 /* ---- helpers (from check_grader.c) ---- */
 
-static struct run R;
-
-static void run_reset(int n)
-{
-    tl_reset(&R, n);
-}
-
-static void add(const char *line)
-{
-    tl_add(&R, line, 0);
-}
-
-static const struct gtest *find_test(const char *lab, const char *name)
-{
-    return tl_test(lab, name);
-}
-
-static struct verdict check(const char *name)
-{
-    struct verdict v = {.kind = V_PASS};
-    R.test = find_test("lab2-snapshot", name);
-    R.test->check(&R, &v);
-    return v;
-}
-
-static void expect_fail(const char *test, enum verdict_kind kind, const char *words)
-{
-    struct verdict v = check(test);
-    ck_assert_msg(v.kind == kind, "%s: expected %s, got %s: %s", test, verdict_name(kind),
-                  verdict_name(v.kind), v.msg);
-    ck_assert_msg(strstr(v.msg, words), "%s: message lacks '%s': %s", test, words, v.msg);
-}
-
-static void expect_pass(const char *test)
-{
-    struct verdict v = check(test);
-    ck_assert_msg(v.kind == V_PASS, "%s: %s", test, v.msg);
-}
-
 /* ---- a good two-player snapshot, written out by hand ----
  *
  *   player 0:  send 0:1 (10) | RECORD 90 | ............ recv 1:1 (5) -> chan | marker from 1
@@ -418,6 +379,7 @@ static Suite *lab2_suite(void)
 
 int main(void)
 {
+    tl_lab = "lab2-snapshot";
     SRunner *sr = srunner_create(lab2_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

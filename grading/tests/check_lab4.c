@@ -2,7 +2,6 @@
  * log with a broken detector must fail with the property named. */
 #define _GNU_SOURCE
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,32 +10,12 @@
 #include "grader.h"
 #include "tests/testlog.h"
 
-static struct run R;
-
-static void run_reset(int n)
+/* The harness gives every node a port; the checkers name nodes by theirs (127.0.0.1:700<i>). */
+static void reset_ports(int n)
 {
-    tl_reset(&R, n);
+    run_reset(n);
     for (int i = 0; i < n; i++)
         R.node[i].port = 7000 + i;
-}
-
-static void add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void add(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    tl_add(&R, line, 0);
-}
-
-/* An event of a later life (after a restart). */
-static void add_life(int life, const char *line)
-{
-    add("%s", line);
-    struct nodelog *nl = &R.node[line[5] - '0'];
-    nl->ev[nl->n - 1].life = life;
 }
 
 static void fault(double t, enum fault_kind k, int node)
@@ -44,47 +23,20 @@ static void fault(double t, enum fault_kind k, int node)
     R.applied[R.napplied++] = (struct applied_fault){t, k, node};
 }
 
-static const struct gtest *find_test(const char *name)
-{
-    return tl_test("lab4-heartbeat", name);
-}
-
-static struct verdict check(const char *name)
-{
-    struct verdict v = {.kind = V_PASS};
-    R.test = find_test(name);
-    R.info[0] = '\0';
-    R.test->check(&R, &v);
-    return v;
-}
-
-#define PASSES(name)                                                                               \
-    do {                                                                                           \
-        struct verdict v_ = check(name);                                                           \
-        ck_assert_msg(v_.kind == V_PASS, "%s", v_.msg);                                            \
-    } while (0)
-
-#define FAILS(name, kind_, text)                                                                   \
-    do {                                                                                           \
-        struct verdict v_ = check(name);                                                           \
-        ck_assert_msg(v_.kind == (kind_), "wanted a failure, got %s: %s", verdict_name(v_.kind),   \
-                      v_.msg);                                                                     \
-        ck_assert_msg(strstr(v_.msg, text), "message lacks '%s': %s", text, v_.msg);               \
-    } while (0)
-
 /* ---- the P2P registry (test "completeness": timeout 500, interval 100, W = 1000 ms) ---- */
 
 static void status(int o, int p, const char *st, double t, const char *id)
 {
-    add("node=%d ev=status peer=127.0.0.1:%d status=%s id=%s was=X t=%.0f", o, 7000 + p, st, id, t);
+    addf("node=%d ev=status peer=127.0.0.1:%d status=%s id=%s was=X t=%.0f", o, 7000 + p, st, id,
+         t);
 }
 
 /* Three nodes up at 0..2 ms, all seeing each other at 100. */
 static void three_up(void)
 {
-    run_reset(3);
+    reset_ports(3);
     for (int i = 0; i < 3; i++)
-        add("node=%d ev=ready id=u%d t=%d", i, i, i);
+        addf("node=%d ev=ready id=u%d t=%d", i, i, i);
     for (int o = 0; o < 3; o++)
         for (int p = 0; p < 3; p++)
             if (o != p)
@@ -103,7 +55,7 @@ START_TEST(peers_good)
     three_nodes();
     status(0, 2, "TIMEOUT", 1550, "u2");
     status(1, 2, "TIMEOUT", 1590, "u2");
-    PASSES("completeness");
+    expect_pass("completeness");
     ck_assert_ptr_nonnull(strstr(R.info, "detection ms min/median/max 550/590/590 (2)"));
 }
 END_TEST
@@ -114,7 +66,7 @@ START_TEST(peers_false_suspicion)
     status(0, 2, "TIMEOUT", 1550, "u2");
     status(1, 2, "TIMEOUT", 1590, "u2");
     status(0, 1, "TIMEOUT", 1500, "u1"); /* node 1 never stopped */
-    FAILS("completeness", V_SAFETY, "accuracy violated: node 0 marked node 1 TIMEOUT");
+    expect_fail("completeness", V_SAFETY, "accuracy violated: node 0 marked node 1 TIMEOUT");
 }
 END_TEST
 
@@ -127,10 +79,10 @@ START_TEST(peers_unknown_at_startup)
     status(1, 2, "TIMEOUT", 1590, "u2");
     add("node=1 ev=status peer=127.0.0.1:7000 status=TIMEOUT id=- was=UNKNOWN t=1040");
     add("node=1 ev=status peer=127.0.0.1:7000 status=ALIVE id=u0 was=TIMEOUT t=1045");
-    PASSES("completeness");
+    expect_pass("completeness");
     add("node=1 ev=status peer=127.0.0.1:7000 status=TIMEOUT id=- was=UNKNOWN t=1100");
     add("node=1 ev=status peer=127.0.0.1:7000 status=ALIVE id=u0 was=TIMEOUT t=1105");
-    FAILS("completeness", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
+    expect_fail("completeness", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
 }
 END_TEST
 
@@ -142,23 +94,23 @@ START_TEST(peers_early_detection)
     fault(4000, F_CRASH, 2);
     status(0, 2, "TIMEOUT", 5600, "u2");
     status(1, 2, "TIMEOUT", 6000, "u2");
-    PASSES("detection-floor");
+    expect_pass("detection-floor");
     three_up();
     fault(4000, F_CRASH, 2);
     status(0, 2, "TIMEOUT", 5600, "u2");
     status(1, 2, "TIMEOUT", 4200, "u2");
-    FAILS("detection-floor", V_SAFETY,
-          "accuracy violated: node 1 marked node 2 TIMEOUT only 200 ms after it went down");
+    expect_fail("detection-floor", V_SAFETY,
+                "accuracy violated: node 1 marked node 2 TIMEOUT only 200 ms after it went down");
     three_nodes(); /* the crash at 1000 is less than W after the start: judged all the same */
     status(0, 2, "TIMEOUT", 1082, "u2");
     status(1, 2, "TIMEOUT", 2600, "u2");
-    FAILS("detection-floor", V_SAFETY,
-          "accuracy violated: node 0 marked node 2 TIMEOUT only 82 ms after it went down");
+    expect_fail("detection-floor", V_SAFETY,
+                "accuracy violated: node 0 marked node 2 TIMEOUT only 82 ms after it went down");
     three_up(); /* timeout 500, interval 100: no floor, 200 ms is possible there */
     fault(4000, F_CRASH, 2);
     status(0, 2, "TIMEOUT", 4500, "u2");
     status(1, 2, "TIMEOUT", 4200, "u2");
-    PASSES("completeness");
+    expect_pass("completeness");
 }
 END_TEST
 
@@ -167,7 +119,7 @@ START_TEST(peers_late_detection)
     three_nodes();
     status(0, 2, "TIMEOUT", 1550, "u2");
     status(1, 2, "TIMEOUT", 2100, "u2"); /* after 1000 + W */
-    FAILS("completeness", V_LIVENESS, "completeness violated: node 2 was crashed");
+    expect_fail("completeness", V_LIVENESS, "completeness violated: node 2 was crashed");
 }
 END_TEST
 
@@ -176,11 +128,11 @@ START_TEST(peers_never_converged)
     three_nodes();
     status(0, 2, "TIMEOUT", 1550, "u2");
     status(1, 2, "TIMEOUT", 1590, "u2");
-    PASSES("completeness");
+    expect_pass("completeness");
     status(0, 1, "TIMEOUT", 300, "u1"); /* early (node 1 up < W): not a false suspicion... */
-    FAILS("completeness", V_LIVENESS,
-          "node 1 was up at the end (since 1 ms into the run) but "
-          "node 0's registry still has it TIMEOUT"); /* ...but stale */
+    expect_fail("completeness", V_LIVENESS,
+                "node 1 was up at the end (since 1 ms into the run) but "
+                "node 0's registry still has it TIMEOUT"); /* ...but stale */
 }
 END_TEST
 
@@ -188,7 +140,7 @@ START_TEST(peers_never_detected)
 {
     three_nodes();
     status(0, 2, "TIMEOUT", 1550, "u2");
-    FAILS("completeness", V_LIVENESS, "node 1 still had it ALIVE");
+    expect_fail("completeness", V_LIVENESS, "node 1 still had it ALIVE");
 }
 END_TEST
 
@@ -201,7 +153,7 @@ static void restarted(const char *new_id)
     fault(3000, F_RESTART, 2);
     char line[128];
     snprintf(line, sizeof line, "node=2 ev=ready id=%s t=3010", new_id);
-    add_life(1, line);
+    add_life(line, 1);
 }
 
 START_TEST(restart_good)
@@ -209,7 +161,7 @@ START_TEST(restart_good)
     restarted("v2");
     status(0, 2, "ALIVE", 3100, "v2");
     status(1, 2, "ALIVE", 3050, "v2");
-    PASSES("restart");
+    expect_pass("restart");
     ck_assert_ptr_nonnull(strstr(R.info, "recovery ms min/median/max 40/90/90"));
 }
 END_TEST
@@ -219,7 +171,7 @@ START_TEST(restart_same_id)
     restarted("u2");
     status(0, 2, "ALIVE", 3100, "u2");
     status(1, 2, "ALIVE", 3050, "u2");
-    FAILS("restart", V_SAFETY, "a new incarnation needs a new id");
+    expect_fail("restart", V_SAFETY, "a new incarnation needs a new id");
 }
 END_TEST
 
@@ -227,7 +179,7 @@ START_TEST(restart_never_alive)
 {
     restarted("v2");
     status(0, 2, "ALIVE", 3100, "v2");
-    FAILS("restart", V_LIVENESS, "recovery missing: node 2 was up again");
+    expect_fail("restart", V_LIVENESS, "recovery missing: node 2 was up again");
 }
 END_TEST
 
@@ -241,9 +193,9 @@ START_TEST(pause_good_and_bad)
     status(2, 1, "TIMEOUT", 1500, "u1");
     status(0, 1, "ALIVE", 2501, "u1");
     status(2, 1, "ALIVE", 2502, "u1");
-    PASSES("paused-node");
+    expect_pass("paused-node");
     status(1, 0, "TIMEOUT", 2600, "u0"); /* the paused node blames the others for its pause */
-    FAILS("paused-node", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
+    expect_fail("paused-node", V_SAFETY, "accuracy violated: node 1 marked node 0 TIMEOUT");
 }
 END_TEST
 
@@ -257,17 +209,17 @@ START_TEST(bad_input_needs_every_bad_event)
     const char *whys[] = {"line-too-long", "slow-line", "not-heartbeat", "json-syntax"};
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < 4; k++)
-            add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
-    PASSES("bad-input");
-    run_reset(3); /* the same without the slow-line events of node 1 */
+            addf("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
+    expect_pass("bad-input");
+    reset_ports(3); /* the same without the slow-line events of node 1 */
     three_nodes();
     status(0, 2, "TIMEOUT", 1550, "u2");
     status(1, 2, "TIMEOUT", 1590, "u2");
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < 4; k++)
             if (i == 0 || k != 1)
-                add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
-    FAILS("bad-input", V_SAFETY, "node 1 logged no ev=bad why=slow-line");
+                addf("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k], 400 + k);
+    expect_fail("bad-input", V_SAFETY, "node 1 logged no ev=bad why=slow-line");
     /* --line-timeout 1000: a slow-line close 1300 ms after the injection passes, 5000 fails */
     three_nodes();
     status(0, 2, "TIMEOUT", 1550, "u2");
@@ -276,14 +228,15 @@ START_TEST(bad_input_needs_every_bad_event)
     fault(100, F_CALL, 1);
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < 4; k++)
-            add("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k],
-                k != 1   ? 400 + k
-                : i == 0 ? 1400
-                         : 5100);
-    FAILS("bad-input", V_LIVENESS,
-          "node 1 closed the connection whose line never ended (one byte sent) 5000 ms after");
+            addf("node=%d ev=bad why=%s from=127.0.0.1:5 t=%d", i, whys[k],
+                 k != 1   ? 400 + k
+                 : i == 0 ? 1400
+                          : 5100);
+    expect_fail(
+        "bad-input", V_LIVENESS,
+        "node 1 closed the connection whose line never ended (one byte sent) 5000 ms after");
     R.node[1].ev[R.node[1].n - 3].t = 1400;
-    PASSES("bad-input");
+    expect_pass("bad-input");
 }
 END_TEST
 
@@ -291,32 +244,32 @@ static void loaded(bool unflag, bool early)
 {
     three_up();
     for (int o = 0; early && o < 2; o++)
-        add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 t=500", o);
+        addf("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 t=500", o);
     fault(800, F_INPUT, 2);
     add("node=2 ev=own_load load=0.95 t=801");
     fault(2000, F_INPUT, 2);
     add("node=2 ev=own_load load=0.20 t=2001");
     for (int o = 0; o < 2; o++) {
         if (!early)
-            add("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 "
-                "t=900",
-                o);
+            addf("node=%d ev=load peer=127.0.0.1:7002 load=0.95 threshold=0.80 overloaded=1 "
+                 "t=900",
+                 o);
         if (unflag)
-            add("node=%d ev=load peer=127.0.0.1:7002 load=0.20 threshold=0.80 overloaded=0 "
-                "t=2100",
-                o);
-        add("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
+            addf("node=%d ev=load peer=127.0.0.1:7002 load=0.20 threshold=0.80 overloaded=0 "
+                 "t=2100",
+                 o);
+        addf("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
     }
 }
 
 START_TEST(load_flags)
 {
     loaded(true, false);
-    PASSES("load-threshold");
+    expect_pass("load-threshold");
     loaded(false, false);
-    FAILS("load-threshold", V_LIVENESS, "kept node 2 flagged");
+    expect_fail("load-threshold", V_LIVENESS, "kept node 2 flagged");
     loaded(true, true);
-    FAILS("load-threshold", V_SAFETY, "node 0 flagged node 2 overloaded before");
+    expect_fail("load-threshold", V_SAFETY, "node 0 flagged node 2 overloaded before");
 }
 END_TEST
 
@@ -325,7 +278,7 @@ END_TEST
 /* Monitor 0, workers 1 and 2 ready at 5; orders every 100 ms. */
 static void q4(void)
 {
-    run_reset(3);
+    reset_ports(3);
     add("node=0 ev=ready role=monitor t=0");
     add("node=1 ev=ready role=worker t=5");
     add("node=2 ev=ready role=worker t=5");
@@ -346,8 +299,8 @@ static void q4(void)
 START_TEST(q4_failed_before_timeout)
 {
     q4();
-    PASSES("monitor-failover");
-    run_reset(3);
+    expect_pass("monitor-failover");
+    reset_ports(3);
     add("node=0 ev=ready role=monitor t=0");
     add("node=1 ev=ready role=worker t=5");
     add("node=2 ev=ready role=worker t=5");
@@ -356,8 +309,8 @@ START_TEST(q4_failed_before_timeout)
     add("node=0 ev=recv from=1 msg=1:20 t=1000");
     fault(1000, F_CRASH, 1);
     add("node=0 ev=failed worker=1 to=2 t=1150");
-    FAILS("monitor-failover", V_SAFETY,
-          "the monitor reported worker 1 failed 150 ms after the last beat it accepted");
+    expect_fail("monitor-failover", V_SAFETY,
+                "the monitor reported worker 1 failed 150 ms after the last beat it accepted");
     R.node[0].ev[R.node[0].n - 1].t = 1320; /* no longer this reason (others may still object) */
     struct verdict v = check("monitor-failover");
     ck_assert_ptr_null(strstr(v.msg, "after the last beat it accepted"));
@@ -367,7 +320,7 @@ END_TEST
 START_TEST(q4_good)
 {
     q4();
-    PASSES("monitor-failover");
+    expect_pass("monitor-failover");
     ck_assert_ptr_nonnull(strstr(R.info, "failure detection ms min/median/max 310/320/320 (2)"));
 }
 END_TEST
@@ -376,9 +329,9 @@ START_TEST(q4_wrong_target)
 {
     q4();
     add("node=0 ev=order id=4 to=2 t=2500"); /* 2 died 500 ms ago... still allowed (< W) */
-    PASSES("monitor-failover");
+    expect_pass("monitor-failover");
     add("node=0 ev=order id=5 to=2 t=3000"); /* ...but not 1000 ms after */
-    FAILS("monitor-failover", V_SAFETY, "failover violated");
+    expect_fail("monitor-failover", V_SAFETY, "failover violated");
 }
 END_TEST
 
@@ -386,18 +339,18 @@ START_TEST(q4_higher_id_while_lower_alive)
 {
     q4();
     add("node=0 ev=order id=9 to=2 t=800"); /* worker 1 is alive and lower */
-    FAILS("monitor-failover", V_SAFETY, "failover violated");
+    expect_fail("monitor-failover", V_SAFETY, "failover violated");
 }
 END_TEST
 
 START_TEST(q4_missing_critical)
 {
-    run_reset(2);
+    reset_ports(2);
     add("node=0 ev=ready role=monitor t=0");
     add("node=1 ev=ready role=worker t=5");
     fault(1000, F_CRASH, 1);
     add("node=0 ev=failed worker=1 to=none t=1300");
-    FAILS("monitor-failover", V_LIVENESS, "did not report ev=critical");
+    expect_fail("monitor-failover", V_LIVENESS, "did not report ev=critical");
 }
 END_TEST
 
@@ -405,10 +358,10 @@ START_TEST(q4_false_failure_and_early_critical)
 {
     q4();
     add("node=0 ev=failed worker=2 to=none t=1500"); /* 2 was alive */
-    FAILS("monitor-failover", V_SAFETY, "accuracy violated: the monitor reported worker 2");
+    expect_fail("monitor-failover", V_SAFETY, "accuracy violated: the monitor reported worker 2");
     q4();
     add("node=0 ev=critical why=no-alive-worker workers=2 t=1500");
-    FAILS("monitor-failover", V_SAFETY, "critical reported");
+    expect_fail("monitor-failover", V_SAFETY, "critical reported");
 }
 END_TEST
 
@@ -418,18 +371,18 @@ START_TEST(q4_silent_worker_is_not_a_false_failure)
 {
     q4();
     for (int t = 10; t <= 1100; t += 50)
-        add("node=2 ev=send to=0 msg=2:%d t=%d", t / 50, t);
+        addf("node=2 ev=send to=0 msg=2:%d t=%d", t / 50, t);
     add("node=2 ev=send to=0 msg=2:99 t=1560"); /* 450 ms without a beat (timeout 300) */
     add("node=0 ev=failed worker=2 to=none t=1500");
     add("node=0 ev=critical why=no-alive-worker workers=2 t=1500");
     add("node=0 ev=recovered worker=2 to=2 t=1561");
-    PASSES("monitor-failover");
+    expect_pass("monitor-failover");
     ck_assert_msg(strstr(R.info, "itself silent > timeout 1"), "%s", R.info);
     q4();
     for (int t = 10; t <= 1500; t += 50) /* beating all along, up to 10 ms before the report */
-        add("node=2 ev=send to=0 msg=2:%d t=%d", t / 50, t);
+        addf("node=2 ev=send to=0 msg=2:%d t=%d", t / 50, t);
     add("node=0 ev=failed worker=2 to=none t=1500");
-    FAILS("monitor-failover", V_SAFETY, "accuracy violated: the monitor reported worker 2");
+    expect_fail("monitor-failover", V_SAFETY, "accuracy violated: the monitor reported worker 2");
 }
 END_TEST
 
@@ -437,10 +390,10 @@ START_TEST(q4_never_recovered)
 {
     q4();
     fault(3000, F_RESTART, 1);
-    add_life(1, "node=1 ev=ready role=worker t=3010");
-    FAILS("monitor-failover", V_LIVENESS, "no ev=recovered worker=1");
+    add_life("node=1 ev=ready role=worker t=3010", 1);
+    expect_fail("monitor-failover", V_LIVENESS, "no ev=recovered worker=1");
     add("node=0 ev=recovered worker=1 to=1 t=3060");
-    PASSES("monitor-failover");
+    expect_pass("monitor-failover");
 }
 END_TEST
 
@@ -449,7 +402,7 @@ END_TEST
 /* Monitor 0, workers 1 and 2; worker 2 killed at 1000 and reported failed at 1320. */
 static void q4_forged(void)
 {
-    run_reset(3);
+    reset_ports(3);
     add("node=0 ev=ready role=monitor t=0");
     add("node=1 ev=ready role=worker t=5");
     add("node=2 ev=ready role=worker t=5");
@@ -465,12 +418,12 @@ START_TEST(forged_beats_must_not_revive)
 {
     q4_forged();
     add("node=0 ev=bad why=wrong-source from=127.0.0.1:9 worker=2 t=1500");
-    PASSES("monitor-forged-beats");
+    expect_pass("monitor-forged-beats");
     add("node=0 ev=recovered worker=2 to=1 t=1500"); /* nobody restarted it */
-    FAILS("monitor-forged-beats", V_SAFETY, "forged beats revived a dead worker: worker 2");
+    expect_fail("monitor-forged-beats", V_SAFETY, "forged beats revived a dead worker: worker 2");
     q4_forged();
     add("node=0 ev=joined worker=2 to=1 t=1600");
-    FAILS("monitor-forged-beats", V_SAFETY, "forged beats revived a dead worker");
+    expect_fail("monitor-forged-beats", V_SAFETY, "forged beats revived a dead worker");
 }
 END_TEST
 
@@ -480,7 +433,7 @@ START_TEST(flood_must_not_lock_out)
 {
     char dir[] = "/tmp/check_lab4.XXXXXX", path[600];
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    run_reset(3);
+    reset_ports(3);
     snprintf(R.dir, sizeof R.dir, "%s", dir);
     snprintf(path, sizeof path, "%s/late-worker.log", dir);
     FILE *f = fopen(path, "w");
@@ -497,11 +450,11 @@ START_TEST(flood_must_not_lock_out)
     add("node=0 ev=joined worker=2 to=1 t=6");
     add("node=0 ev=order id=1 to=1 t=900");
     add("node=0 ev=bad why=too-many-workers worker=50 t=1010");
-    FAILS("monitor-flood", V_LIVENESS, "table flooding locked a genuine worker out");
+    expect_fail("monitor-flood", V_LIVENESS, "table flooding locked a genuine worker out");
     add("node=0 ev=joined worker=50 to=1 t=2100"); /* after 1000 + 300 + 750: too late */
-    FAILS("monitor-flood", V_LIVENESS, "no ev=joined worker=50 within 1050 ms");
+    expect_fail("monitor-flood", V_LIVENESS, "no ev=joined worker=50 within 1050 ms");
     add("node=0 ev=joined worker=50 to=1 t=1320");
-    PASSES("monitor-flood");
+    expect_pass("monitor-flood");
     ck_assert_ptr_nonnull(strstr(R.info, "late worker joined 320 ms after its ready"));
     R.test->teardown(&R, &v);
     unlink(path);
@@ -543,10 +496,11 @@ static Suite *suite(void)
 
 int main(void)
 {
+    tl_lab = "lab4-heartbeat";
     SRunner *r = srunner_create(suite());
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
     srunner_free(r);
-    run_reset(0);
+    reset_ports(0);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -11,31 +11,6 @@
 
 /* ---- helpers copied from check_grader.c ---- */
 
-static struct run R;
-
-static void run_reset(int n)
-{
-    tl_reset(&R, n);
-}
-
-static void add(const char *line)
-{
-    tl_add(&R, line, 0);
-}
-
-static const struct gtest *find_test(const char *lab, const char *name)
-{
-    return tl_test(lab, name);
-}
-
-static struct verdict check(const char *name)
-{
-    struct verdict v = {.kind = V_PASS};
-    R.test = find_test("lab7-mqtt-pow", name);
-    R.test->check(&R, &v);
-    return v;
-}
-
 /* The layout of lab7.c's struct lab7_state: the attack tests read forged= from it. */
 static struct {
     int slot;
@@ -391,6 +366,7 @@ END_TEST
 
 int main(void)
 {
+    tl_lab = "lab7-mqtt-pow";
     Suite *s = suite_create("lab7");
     TCase *tc = tcase_create("checkers");
     tcase_set_timeout(tc, 30);
