@@ -1,5 +1,6 @@
 /* check.c - small helpers shared by the labs' checkers: message maps, counts, fault lookups. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,4 +160,13 @@ int net_stats(const char *dir, long long sum[NS_N])
     }
     fclose(f);
     return lines;
+}
+
+void run_info(struct run *r, const char *fmt, ...)
+{
+    size_t len = strlen(r->info);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->info + len, sizeof r->info - len, fmt, ap);
+    va_end(ap);
 }

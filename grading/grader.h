@@ -262,6 +262,8 @@ void msgmap_free(struct msgmap *m);
 bool msgmap_put(struct msgmap *m, const char *id, const struct event *e);
 const struct event *msgmap_get(const struct msgmap *m, const char *id);
 int run_count(const struct run *r, int node, const char *ev);
+/* Append to r->info (the line of numbers printed with the verdict), truncated to fit. */
+void run_info(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const struct applied_fault *run_fault(const struct run *r, enum fault_kind k, int node);
 bool until_all_done(struct run *r, char *why, size_t cap);
 

@@ -297,8 +297,7 @@ static void check_vector(struct run *r, struct verdict *v)
                                       "the logs contradict causality", left);
         else {
             long long pairs = compare_pairs(r, &c, v);
-            size_t len = strlen(r->info);
-            snprintf(r->info + len, sizeof r->info - len, "; %lld event pairs compared", pairs);
+            run_info(r, "; %lld event pairs compared", pairs);
         }
     }
     msgmap_free(m);
@@ -331,9 +330,7 @@ static void check_paused(struct run *r, struct verdict *v)
                                    "did not take effect", PAUSED, during);
     if (!after)
         verdict_fail(v, V_LIVENESS, "node %d did nothing after it was resumed", PAUSED);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; node %d paused %.0f ms, then %d events (%d receives in its first 50 ms)", PAUSED,
+    run_info(r, "; node %d paused %.0f ms, then %d events (%d receives in its first 50 ms)", PAUSED,
              c->t - p->t, after, backlog);
 }
 
@@ -570,9 +567,8 @@ static void check_bad(struct run *r, struct verdict *v)
     int n = bad_cases(r, 0, c), ghost = 0;
     for (int k = 0; k < n; k++)
         ghost += c[k].ghost;
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; %d bad datagrams sent to each node, %d of them from a member's address", n, ghost);
+    run_info(r, "; %d bad datagrams sent to each node, %d of them from a member's address", n,
+             ghost);
 }
 
 /* ---- the table ---- */

@@ -414,8 +414,7 @@ static void check_concurrent(struct run *r, struct verdict *v)
         verdict_fail(v, V_LIVENESS,
                      "no two snapshots of different initiators overlapped in "
                      "time: nothing concurrent was tested");
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; %d overlapping pairs", overlaps);
+    run_info(r, "; %d overlapping pairs", overlaps);
     snaps_free(S);
 }
 
@@ -450,9 +449,7 @@ static void check_paused(struct run *r, struct verdict *v)
                      "no snapshot started while player %d was stopped completed "
                      "after it resumed",
                      PAUSED);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; %d snapshots waited for the paused player",
-             waited);
+    run_info(r, "; %d snapshots waited for the paused player", waited);
     snaps_free(S);
 }
 
@@ -568,9 +565,7 @@ static void check_crash(struct run *r, struct verdict *v)
                      "no snapshot completed before player %d crashed (%.0f ms after the start), "
                      "while every player was alive",
                      CRASHED, f->t - r->t_ready);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; %d complete before player %d crashed", before,
-             CRASHED);
+    run_info(r, "; %d complete before player %d crashed", before, CRASHED);
     if (S->incomplete == 0)
         verdict_fail(v, V_LIVENESS,
                      "player %d crashed, yet no snapshot was reported "
@@ -1004,9 +999,7 @@ static void check_key_forged(struct run *r, struct verdict *v)
                          "without a good tag it was sent",
                          i, bad, NKEYFORGED);
     }
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; %d forged connections per attacked player, each bad-mac", NKEYFORGED);
+    run_info(r, "; %d forged connections per attacked player, each bad-mac", NKEYFORGED);
 }
 
 /* key-wrong-key ends when the group has played and has refused the outsider a few times. */

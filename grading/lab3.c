@@ -452,8 +452,7 @@ static bool followed_between(const struct run *r, int who, int k)
 
 static void append(struct run *r, const char *fmt, const char *s, int x)
 {
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, fmt, s, x);
+    run_info(r, fmt, s, x);
 }
 
 /* Restart and pause: between the first two faults the others must have moved to node 3. */

@@ -116,12 +116,11 @@ static void lat_add(struct lat *l, double ms)
 
 static void lat_info(struct run *r, const char *what, struct lat *l)
 {
-    size_t len = strlen(r->info);
-    if (l->n == 0 || len >= sizeof r->info)
+    if (l->n == 0)
         return;
     qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_double);
-    snprintf(r->info + len, sizeof r->info - len, "%s%s ms min/median/max %.0f/%.0f/%.0f (%d)",
-             len ? "; " : "", what, l->v[0], l->v[l->n / 2], l->v[l->n - 1], l->n);
+    run_info(r, "%s%s ms min/median/max %.0f/%.0f/%.0f (%d)", r->info[0] ? "; " : "", what, l->v[0],
+             l->v[l->n / 2], l->v[l->n - 1], l->n);
 }
 
 /* ---- the ground truth: when was each node down ---- */
@@ -411,9 +410,7 @@ static void check_peers(struct run *r, struct verdict *v)
     check_new_id(r, v);
     lat_info(r, "detection", &det);
     lat_info(r, "recovery", &rec);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "%sfalse suspicions %d; bound W %.0f ms",
-             len ? "; " : "", fs, w);
+    run_info(r, "%sfalse suspicions %d; bound W %.0f ms", r->info[0] ? "; " : "", fs, w);
 }
 
 /* The run may end when every running observer agrees with the truth: a running peer ALIVE, a
@@ -898,11 +895,10 @@ static void check_monitor(struct run *r, struct verdict *v)
     check_orders(r, w, &orders, v);
     lat_info(r, "failure detection", &det);
     lat_info(r, "recovery", &rec);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "%s%d orders checked; false failures %d; failures of a worker that was itself "
              "silent > timeout %d; bound W %.0f ms",
-             len ? "; " : "", orders, false_failures, stalls, w);
+             r->info[0] ? "; " : "", orders, false_failures, stalls, w);
 }
 
 /* The monitor has reacted to every fault (or 2 W passed: the checker will say what is missing),
@@ -1102,9 +1098,7 @@ static void check_flood(struct run *r, struct verdict *v)
                      "worker %d was registered after the flood but not monitored: stopped %.0f "
                      "ms into the run, no ev=failed worker=%d within %.0f ms",
                      LATE_WORKER, a->stopped - r->t_ready, LATE_WORKER, w);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; late worker joined %.0f ms after its ready",
-             j->t - ready);
+    run_info(r, "; late worker joined %.0f ms after its ready", j->t - ready);
 }
 
 /* Forged beats must not bring a killed worker back: after the crash of FORGED_FOR, nothing

@@ -111,9 +111,7 @@ static void check_mutex(struct run *r, struct verdict *v)
             free(iv);
             return;
         }
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "%s%d critical sections, none overlapping",
-             len ? "; " : "", n);
+    run_info(r, "%s%d critical sections, none overlapping", r->info[0] ? "; " : "", n);
     free(iv);
 }
 
@@ -142,15 +140,13 @@ static void check_granted(struct run *r, struct verdict *v)
                              event_str(e, a, sizeof a));
         }
     }
-    size_t len = strlen(r->info);
     /* the summary line says what happened, also when it is a failure */
     if (granted == requests)
-        snprintf(r->info + len, sizeof r->info - len,
-                 "%s%d requests of surviving members, all granted", len ? "; " : "", requests);
+        run_info(r, "%s%d requests of surviving members, all granted", r->info[0] ? "; " : "",
+                 requests);
     else
-        snprintf(r->info + len, sizeof r->info - len,
-                 "%s%d requests of surviving members, only %d granted (%d never entered)",
-                 len ? "; " : "", requests, granted, requests - granted);
+        run_info(r, "%s%d requests of surviving members, only %d granted (%d never entered)",
+                 r->info[0] ? "; " : "", requests, granted, requests - granted);
 }
 
 /* ---- convergence: after sync, every live member holds every message, replicas agree ---- */
@@ -300,9 +296,7 @@ static void check_converged(struct run *r, struct verdict *v)
     if (!ok)
         verdict_fail(v, V_LIVENESS, "after sync the members disagree: %s", why);
     check_delivered(r, v);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "%s%s: %s", len ? "; " : "",
-             ok ? "converged" : "NOT converged", why);
+    run_info(r, "%s%s: %s", r->info[0] ? "; " : "", ok ? "converged" : "NOT converged", why);
 }
 
 /* ---- the Lamport clock: a REQ's timestamp is seen before the member acts on it ---- */
@@ -434,8 +428,7 @@ static void check_chat(struct run *r, struct verdict *v)
     int retx = 0, bad = 0;
     for (int i = 0; i < r->n; i++)
         retx += run_count(r, i, "retx"), bad += run_count(r, i, "bad");
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; %d REQ retransmissions, %d ev=bad", retx, bad);
+    run_info(r, "; %d REQ retransmissions, %d ev=bad", retx, bad);
 }
 
 /* ---- exactly 2(N-1) control messages per entry, without faults ---- */
@@ -474,8 +467,7 @@ static void check_count(struct run *r, struct verdict *v)
                              reqs + reps, reqs, reps, want, event_str(e, a, sizeof a));
         }
     }
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; %d entries used %d control messages (N-1 REQ deliveries + N-1 REP = %d each; "
              "%d entries used another number), %d retransmissions",
              entries, used, want, off, retx);
@@ -548,8 +540,7 @@ static void check_restart(struct run *r, struct verdict *v)
     if (lives == 0)
         verdict_fail(v, V_HARNESS, "node %d was never restarted", VICTIM);
     count_restores(r, VICTIM, &prev, &bad);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; node %d restarted %d times, restored %d times (%d from .prev), %d checkpoint "
              "files rejected",
              VICTIM, lives, restored, prev, bad);
@@ -616,8 +607,7 @@ static void check_damaged(struct run *r, struct verdict *v)
                          VICTIM, damage_name[(e->life - 1) % NDAMAGE], event_str(e, a, sizeof a));
     }
     count_restores(r, VICTIM, &prev, &bad);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; node %d's newest checkpoint damaged %d times while it was down (truncated, a byte "
              "flipped, removed): restored %d of %d restarts, %d from .prev, %d files rejected",
              VICTIM, calls, restored, lives, prev, bad);
@@ -645,8 +635,7 @@ static void check_dead_peer(struct run *r, struct verdict *v)
                      "only %d of the %d survivors declared the killed member u2 "
                      "dead (ev=peer-dead peer=u2)",
                      noticed, r->n - 1);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; %d survivors dropped u2, the last %.0f ms "
              "after the kill",
              noticed, worst);
@@ -935,9 +924,7 @@ static void check_ghost(struct run *r, struct verdict *v)
     int sections = 0, requests = 0;
     for (int i = 0; i < r->n; i++)
         sections += run_count(r, i, "cs-enter"), requests += run_count(r, i, "request");
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; a HELLO-only ghost was alive to %d members, %d critical sections completed%s",
+    run_info(r, "; a HELLO-only ghost was alive to %d members, %d critical sections completed%s",
              alive, sections, v->kind == V_PASS ? ": it locked nobody out" : "");
     if (sections < requests)
         verdict_fail(v, V_LIVENESS,
@@ -956,10 +943,8 @@ static void check_forged_author(struct run *r, struct verdict *v)
     if (refused < r->n)
         verdict_fail(v, V_SAFETY, "only %d of %d members logged ev=bad for the forged message "
                      "in their own name", refused, r->n);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "%s%d of %d members logged ev=bad for the forgery in their own name%s",
-             len ? "; " : "", refused, r->n,
+    run_info(r, "%s%d of %d members logged ev=bad for the forgery in their own name%s",
+             r->info[0] ? "; " : "", refused, r->n,
              v->kind == V_PASS ? ", none showed it, all their messages reached everyone" : "");
 }
 
@@ -982,9 +967,7 @@ static void check_huge_seq(struct run *r, struct verdict *v)
     int refused = 0;
     for (int i = 0; i < r->n; i++)
         refused += run_count(r, i, "bad") > 0;
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; %d of %d members logged ev=bad for the forged seqs%s", refused, r->n,
+    run_info(r, "; %d of %d members logged ev=bad for the forged seqs%s", refused, r->n,
              v->kind == V_PASS ? ", every member still sends" : "");
 }
 
@@ -1029,9 +1012,8 @@ static void check_key_reordered(struct run *r, struct verdict *v)
                      "refused; the replay window must accept a stamp below the highest seen if "
                      "it is new",
                      replay, sum[NS_DUPLICATED], r->n * sum[NS_DUPLICATED]);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; %d copies refused (replay), %d overtaken below the window (stale)", replay, stale);
+    run_info(r, "; %d copies refused (replay), %d overtaken below the window (stale)", replay,
+             stale);
 }
 
 static int setup_key_forger(struct run *r, struct verdict *v)
@@ -1160,9 +1142,7 @@ static void check_key_forged(struct run *r, struct verdict *v)
                          i, bad, FORGED_PER_CALL * calls);
         least = least < 0 || bad < least ? bad : least;
     }
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; %d forged datagrams sent to each member, each logged at least %d bad-mac", 
+    run_info(r, "; %d forged datagrams sent to each member, each logged at least %d bad-mac",
              FORGED_PER_CALL * calls, least);
 }
 
@@ -1206,10 +1186,8 @@ static void check_outsider(struct run *r, struct verdict *v)
                          "datagrams", i);
         bad += i < OUTSIDER ? b : 0;
     }
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
-             "; the group logged %d ev=bad why=bad-mac for u%d's datagrams (another key): %s", bad,
-             OUTSIDER, why);
+    run_info(r, "; the group logged %d ev=bad why=bad-mac for u%d's datagrams (another key): %s",
+             bad, OUTSIDER, why);
 }
 
 /* ---- the table ---- */

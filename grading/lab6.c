@@ -305,9 +305,7 @@ static void check_conserved(struct run *r, struct verdict *v)
     int acks = 0, refused = 0;
     for (int i = 1; i < r->n; i++)
         acks += run_count(r, i, "ack"), refused += run_count(r, i, "refused");
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; %d refused (insufficient funds etc.)",
-             refused);
+    run_info(r, "; %d refused (insufficient funds etc.)", refused);
     if (acks == 0)
         verdict_fail(v, V_LIVENESS, "no transfer was acknowledged: nothing to check");
 }
@@ -404,8 +402,7 @@ static void check_durable(struct run *r, const struct applied_fault *crash,
                      "acknowledged before it, %d after the restart (the clients must "
                      "reconnect with backoff and go on)",
                      before, after);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; %d acks before the crash (up to tx=%lld), "
              "%lld replayed, %d acks after the restart",
              before, maxtx, replayed, after);
@@ -622,8 +619,7 @@ static void check_at_write(struct run *r, struct verdict *v)
         return;
     }
     check_durable(r, crash, restart, v);
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; the server %s (ledger %lld bytes when armed); the grader's retry after the "
              "restart %s",
              inj.died_at_write ? "died at its next ledger write"
@@ -956,9 +952,8 @@ static void check_bad(struct run *r, struct verdict *v)
         verdict_fail(v, V_LIVENESS,
                      "no client transfer was acknowledged after the flood of "
                      "idle connections: the server stopped serving everyone else");
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; flood: %d idle served, %d refused (cap %d)",
-             inj.flood_accepted, inj.flood_refused, FLOOD_CAP);
+    run_info(r, "; flood: %d idle served, %d refused (cap %d)", inj.flood_accepted,
+             inj.flood_refused, FLOOD_CAP);
 }
 
 /* ---- test 7: slowloris (README "Limits") ---- */
@@ -1128,16 +1123,14 @@ static void check_slowloris(struct run *r, struct verdict *v)
     const struct applied_fault *f = run_fault(r, F_CALL, SERVER);
     if (f && count_after(r, "ack", f->t) == 0)
         verdict_fail(v, V_LIVENESS, "no client transfer was acknowledged after the attack began");
-    size_t len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len,
+    run_info(r,
              "; slowloris: %d dials by %d attackers, %d cut (%d slow-line, %d evicted), %d "
              "refused; a new client was %s after %lld ms (%d tries)",
              inj.slow_open, SLOW_OPEN, inj.slow_cut, count_bad(r, "slow-line"),
              count_bad(r, "evicted"), inj.slow_refused,
              inj.genuine_served ? "served" : "still not served",
              inj.genuine_served ? inj.genuine_ms : inj.attack_ms, inj.genuine_tries);
-    len = strlen(r->info);
-    snprintf(r->info + len, sizeof r->info - len, "; a trickling line with free slots %s",
+    run_info(r, "; a trickling line with free slots %s",
              !inj.trickle_ran  ? "was not tried"
              : inj.trickle_cut ? "was cut"
                                : "was not cut");

@@ -406,8 +406,7 @@ static void check_killed_mining(struct run *r, struct verdict *v)
     long long won = 0;
     bool after;
     results_around(r, 0, 1e300, &won, &after);
-    snprintf(r->info + strlen(r->info), sizeof r->info - strlen(r->info),
-             " killed-at-open-tx=%d leader-0-last-result=%lld", s->forged, won);
+    run_info(r, " killed-at-open-tx=%d leader-0-last-result=%lld", s->forged, won);
     for (int i = 1; i < r->n; i++) {
         bool new_leader = false;
         long long before, leader, epoch;
