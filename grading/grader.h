@@ -243,6 +243,8 @@ int harness_input(struct run *r, int id, const char *text);
  * -1 with a harness verdict. */
 #define HARNESS_KEY_LEN 32
 int harness_write_keys(struct run *r, int odd_one, struct verdict *v);
+/* CLOCK_MONOTONIC in ms: the clock of the nodes' t= and of every time the harness records. */
+double mono_ms(void);
 /* CLOCK_REALTIME in microseconds: the clock of the labs' --key freshness stamps. */
 uint64_t harness_wall_us(void);
 /* Expand {id} {nodes} {port} {seed} {dir} {aux} for node id. */

@@ -30,7 +30,7 @@ static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t interrupted;
 static struct run *current; /* for harness_kill_all; set while a run is in progress */
 
-static double now_ms(void)
+double mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -704,17 +704,17 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
      * events) before this process is scheduled again, so a clock read afterwards would put them
      * inside the pause. Every other fault is recorded once it has been applied (a pause once
      * the node has really stopped). */
-    double before = now_ms(), at = -1;
+    double before = mono_ms(), at = -1;
     switch (f->kind) {
     case F_CRASH:
         if (nl->pid > 0) {
             nl->killed_by_us = true;
             kill(-nl->pid, SIGKILL);
-            at = now_ms();
+            at = mono_ms();
             /* The crash has been applied when the node is gone: under Valgrind a killed process
              * takes a while to die, and the next fault (say, damaging its files 100 ms later)
              * must find it dead. It is recorded at the kill: it logs nothing after that. */
-            while (nl->pid > 0 && !interrupted && now_ms() - at < G_REAP_MS * r->opt->slow)
+            while (nl->pid > 0 && !interrupted && mono_ms() - at < G_REAP_MS * r->opt->slow)
                 poll_once(r, 50, false, v);
         }
         break;
@@ -763,9 +763,10 @@ static void apply_fault(struct run *r, const struct fault *f, struct verdict *v)
     }
     }
     if (r->napplied < G_MAXFAULTS)
-        r->applied[r->napplied++] =
-            (struct applied_fault){f->kind == F_RESUME ? before : at >= 0 ? at : now_ms(),
-                                   f->kind, f->node};
+        r->applied[r->napplied++] = (struct applied_fault){f->kind == F_RESUME ? before
+                                                           : at >= 0           ? at
+                                                                               : mono_ms(),
+                                                           f->kind, f->node};
 }
 
 /* ---- the phases of a run ---- */
@@ -931,11 +932,11 @@ static void phase_start(struct run *r, double deadline, struct verdict *v)
 {
     char why[256] = "";
     struct progress pg;
-    progress_init(r, &pg, now_ms());
+    progress_init(r, &pg, mono_ms());
     for (int i = 0; i < r->n && v->kind == V_PASS; i++)
         start_node(r, i, v);
     while (v->kind == V_PASS && !interrupted && !all_ready(r, why, sizeof why)) {
-        double now = now_ms();
+        double now = mono_ms();
         if (now > deadline) {
             verdict_add(v, V_LIVENESS, R_GENERIC, "timeout waiting for readiness: %s", why);
             return;
@@ -947,7 +948,7 @@ static void phase_start(struct run *r, double deadline, struct verdict *v)
         }
         poll_once(r, deadline - now < 250 ? deadline - now : 250, false, v);
     }
-    r->t_ready = now_ms();
+    r->t_ready = mono_ms();
 }
 
 /* Fault times are not scaled by the slow factor: nodes pace themselves by the clock (their
@@ -964,10 +965,10 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
     progress_init(r, &pg, r->t_ready);
     double last_fault = r->t_ready;
     while (!interrupted && !any_died(r, v)) {
-        double now = now_ms();
+        double now = mono_ms();
         while (next < t->nfaults && now >= r->t_ready + t->faults[next].at_ms) {
             apply_fault(r, &t->faults[next++], v);
-            pg.moved = last_fault = now_ms();
+            pg.moved = last_fault = mono_ms();
         }
         if (next == t->nfaults && until(r, why, sizeof why))
             return;
@@ -1019,9 +1020,9 @@ static void phase_stop(struct run *r, struct verdict *v)
      * every test of a lab, and the points are lost anyway. */
     int grace_ms = v->kind != V_PASS && r->opt->grace_ms > FAILED_GRACE_MS ? FAILED_GRACE_MS
                                                                            : r->opt->grace_ms;
-    double grace = now_ms() + grace_ms * r->opt->slow;
-    while (any_running(r) && now_ms() < grace && !interrupted)
-        poll_once(r, grace - now_ms(), true, v);
+    double grace = mono_ms() + grace_ms * r->opt->slow;
+    while (any_running(r) && mono_ms() < grace && !interrupted)
+        poll_once(r, grace - mono_ms(), true, v);
     for (int i = 0; i < r->n; i++) {
         if (r->node[i].pid <= 0)
             continue;
@@ -1102,7 +1103,7 @@ int run_test(struct run *r, struct verdict *v)
     if (harness_init() < 0)
         return verdict_fail(v, V_HARNESS, "pipe: %s", strerror(errno)), -1;
     current = r;
-    double deadline = now_ms() + r->test->timeout_ms * r->opt->slow;
+    double deadline = mono_ms() + r->test->timeout_ms * r->opt->slow;
     bool set_up = false;
     if (prepare(r, v) == 0 && (!r->test->setup || (set_up = true, r->test->setup(r, v) == 0))) {
         phase_start(r, deadline, v);

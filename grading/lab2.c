@@ -474,13 +474,6 @@ static void check_paused(struct run *r, struct verdict *v)
 #define CRASH_LAST_MS 5800 /* from 1800 ms to 5800 ms: a loaded machine's slow snapshots */
 #define CRASH_STOP_MS 150  /* stopped this long before it is killed */
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static bool some_complete(const struct run *r, int node)
 {
     for (int j = 0; j < r->node[node].n; j++) {

@@ -18,13 +18,6 @@
  * node about to suspect its leader would have done so inside the window. */
 #define STABLE_MS 2000
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The value of "--flag N" in the test's argument template, or def. */
 static double arg_ms(const struct run *r, const char *flag, double def)
 {

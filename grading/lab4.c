@@ -38,13 +38,6 @@
 
 /* ---- small helpers ---- */
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The value of "--flag N" in an argument template, or def. */
 static double arg_ms(const char *args, const char *flag, double def)
 {

@@ -958,13 +958,6 @@ static void check_bad(struct run *r, struct verdict *v)
 
 /* ---- test 7: slowloris (README "Limits") ---- */
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define SLOW_CAP 40  /* --max-conns of the test */
 #define SLOW_OPEN 50 /* attackers: more than the cap, so every free slot is taken */
 
@@ -1042,10 +1035,10 @@ static bool genuine_transfer(struct run *r, struct verdict *v)
 static void trickle(struct run *r)
 {
     char got[256];
-    long long end = mono_ms() + (long long)(10 * SLOW_LINE_MS * r->opt->slow);
+    long long end = (long long)mono_ms() + (long long)(10 * SLOW_LINE_MS * r->opt->slow);
     int fd = -1;
     inj.trickle_ran = true;
-    while (!inj.trickle_cut && mono_ms() < end) {
+    while (!inj.trickle_cut && (long long)mono_ms() < end) {
         struct pollfd p = {fd, POLLIN, 0};
         if (fd < 0) {
             fd = dial(r->node[SERVER].port);
@@ -1077,15 +1070,15 @@ static void inject_slowloris(struct run *r, int node, struct verdict *v)
     raise_fd_limit();
     for (int k = 0; k < SLOW_OPEN; k++)
         fd[k] = slow_dial(r);
-    long long start = mono_ms(), end = start + wait_ms(r);
-    while ((!inj.genuine_served || inj.slow_cut < SLOW_CAP) && mono_ms() < end) {
+    long long start = (long long)mono_ms(), end = start + wait_ms(r);
+    while ((!inj.genuine_served || inj.slow_cut < SLOW_CAP) && (long long)mono_ms() < end) {
         slow_round(r, fd, SLOW_OPEN);
         if (!inj.genuine_served && genuine_transfer(r, v))
-            inj.genuine_ms = mono_ms() - start;
+            inj.genuine_ms = (long long)mono_ms() - start;
         struct timespec ts = {0, 100 * 1000000L}; /* the attackers' pace */
         nanosleep(&ts, NULL);
     }
-    inj.attack_ms = mono_ms() - start;
+    inj.attack_ms = (long long)mono_ms() - start;
     for (int k = 0; k < SLOW_OPEN; k++)
         if (fd[k] >= 0)
             close(fd[k]);

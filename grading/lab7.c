@@ -973,13 +973,6 @@ static long long json_num(const char *pay, const char *key)
     return p ? strtoll(p + strlen(k), NULL, 10) : -1;
 }
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 /* A session that listens to the leader as every node does. */
 static int spy(struct run *r, struct verdict *v)
 {

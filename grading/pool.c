@@ -60,13 +60,6 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int pool_default_width(const struct options *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -292,13 +292,6 @@ START_TEST(no_view_is_liveness)
 }
 END_TEST
 
-static double mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* The end condition: every running node follows the highest running id, for long enough. */
 START_TEST(until_needs_stable_agreement)
 {
