@@ -263,6 +263,10 @@ void msgmap_free(struct msgmap *m);
 /* Map a message id (msg=) to its send event; false if the id was already there. */
 bool msgmap_put(struct msgmap *m, const char *id, const struct event *e);
 const struct event *msgmap_get(const struct msgmap *m, const char *id);
+/* for_each_event(r, i, e) { ... }: e walks node i's log, first event to last (all lives). */
+#define for_each_event(r, i, e)                                                                    \
+    for (const struct event *e = (r)->node[i].ev;                                                  \
+         (r)->node[i].n > 0 && e < &(r)->node[i].ev[(r)->node[i].n]; e++)
 int run_count(const struct run *r, int node, const char *ev);
 /* Append to r->info (the line of numbers printed with the verdict), truncated to fit. */
 void run_info(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

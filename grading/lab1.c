@@ -23,8 +23,7 @@ static struct msgmap *index_sends(struct run *r, struct verdict *v)
     struct msgmap *m = msgmap_new();
     char a[512];
     for (int i = 0; m && i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (strcmp(e->ev, "send") != 0)
                 continue;
             const char *id = event_get(e, "msg");
@@ -44,8 +43,7 @@ static void check_monotonic(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         const struct event *prev = NULL;
         long long lc, plc = 0;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!is_clock_event(e))
                 continue;
             if (!event_int(e, "lc", &lc)) {
@@ -94,8 +92,7 @@ static void check_receives(struct run *r, struct msgmap *m, struct totals *tot,
     char a[512];
     for (int i = 0; i < r->n; i++) {
         int recvs = 0;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long lc;
             if (event_int(e, "lc", &lc) && lc > tot->max_lc)
                 tot->max_lc = lc;
@@ -235,13 +232,11 @@ static long long compare_pairs(struct run *r, struct vcheck *c, struct verdict *
     long long pairs = 0;
     char a[512], b[512], va[256], vb[256];
     for (int i = 0; i < r->n; i++)
-        for (int x = 0; x < r->node[i].n; x++) {
-            const struct event *e = &r->node[i].ev[x];
+        for_each_event(r, i, e) {
             if (!is_clock_event(e))
                 continue;
             for (int j = 0; j < r->n; j++)
-                for (int y = 0; y < r->node[j].n; y++) {
-                    const struct event *f = &r->node[j].ev[y];
+                for_each_event(r, j, f) {
                     if (e == f || !is_clock_event(f))
                         continue;
                     pairs++;
@@ -266,8 +261,7 @@ static bool load_lab_vectors(struct run *r, struct vcheck *c, struct verdict *v)
 {
     char a[512];
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (is_clock_event(e) && event_vector(e, "vc", lv(c, e), c->n) != c->n) {
                 verdict_fail(v, V_SAFETY, "event without a vc= of %d entries: %s", c->n,
                              event_str(e, a, sizeof a));
@@ -318,8 +312,7 @@ static void check_paused(struct run *r, struct verdict *v)
         return;
     }
     int during = 0, after = 0, backlog = 0;
-    for (int j = 0; j < r->node[PAUSED].n; j++) {
-        const struct event *e = &r->node[PAUSED].ev[j];
+    for_each_event(r, PAUSED, e) {
         /* 20 ms of slack: the node may have read its clock just before the signal landed */
         during += e->t > p->t + 20 && e->t < c->t;
         after += e->t > c->t && is_clock_event(e);
@@ -487,8 +480,7 @@ static int count_bad(const struct run *r, int i, const char *why, bool ghost)
     char src[32];
     int n = 0;
     snprintf(src, sizeof src, "127.0.0.1:%d", r->aux_port);
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         const char *w = event_get(e, "why"), *s = event_get(e, "src");
         n += !strcmp(e->ev, "bad") && (!why || (w && !strcmp(w, why))) &&
              (!ghost || (s && !strcmp(s, src)));
@@ -502,8 +494,7 @@ static void check_untouched(struct run *r, int i, struct verdict *v)
 {
     char a[512];
     long long vc[G_MAXNODES + 1];
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         long long lc = 0;
         int nv = is_clock_event(e) && vector_test(r) ? event_vector(e, "vc", vc, r->n + 1) : 0;
         bool forged = event_int(e, "lc", &lc) && lc >= (long long)FORGED_LC;
@@ -547,8 +538,7 @@ static void check_bad(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         int n = bad_cases(r, i, c), bad = count_bad(r, i, NULL, false);
         check_tokens(r, i, c, n, v);
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "msg");
             if (!strcmp(e->ev, "recv") && id && strstr(id, ":999999"))
                 verdict_fail(v, V_SAFETY,

@@ -136,8 +136,7 @@ static struct snaps *index_run(struct run *r, struct verdict *v)
     }
     long long gold = -1;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!strcmp(e->ev, "ready") && gold < 0)
                 event_int(e, "gold", &gold);
             index_event(S, e, v);
@@ -180,8 +179,7 @@ static void check_balances(struct run *r, struct snaps *S, struct verdict *v)
 {
     char a[512];
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long have = -1;
             if (strcmp(e->ev, "send") != 0 && strcmp(e->ev, "recv") != 0)
                 continue;
@@ -206,8 +204,7 @@ static void check_cut(struct run *r, struct snaps *S, struct snapinfo *s, struct
     char a[512], b[512], c[512], d[512];
     int matched = 0;
     for (int i = 0; i < r->n; i++)
-        for (int x = 0; x < r->node[i].n; x++) {
-            const struct event *snd = &r->node[i].ev[x];
+        for_each_event(r, i, snd) {
             if (strcmp(snd->ev, "send") != 0)
                 continue;
             const char *id = event_get(snd, "msg");
@@ -268,8 +265,7 @@ static long long recorded_gold(struct run *r, struct snapinfo *s)
     for (int i = 0; i < r->n; i++) {
         if (s->rec[i] && event_int(s->rec[i], "gold", &g))
             sum += g;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "snap");
             if (!strcmp(e->ev, "chan") && id && !strcmp(id, s->id) && event_int(e, "gold", &g))
                 sum += g;
@@ -488,8 +484,7 @@ static bool some_complete(const struct run *r, int node)
 /* Node's first ev=<ev> snap=<id>, or NULL. */
 static const struct event *snap_event(const struct run *r, int node, const char *ev, const char *id)
 {
-    for (int j = 0; j < r->node[node].n; j++) {
-        const struct event *e = &r->node[node].ev[j];
+    for_each_event(r, node, e) {
         const char *s = event_get(e, "snap");
         if (!strcmp(e->ev, ev) && s && !strcmp(s, id))
             return e;
@@ -650,8 +645,7 @@ static void check_bad(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         int bad = run_count(r, i, "bad");
         double last_bad = 0, last_alive = 0;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!strcmp(e->ev, "bad"))
                 last_bad = e->t;
             /* it still plays (gold arrives) or still takes part in snapshots */
@@ -800,8 +794,7 @@ static int count_closed(struct held_conns *h)
 /* Has player i received coins from the late player? (Its join is only shown by them.) */
 static bool heard_late(struct run *r, int i)
 {
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         const char *from = event_get(e, "from");
         if (!strcmp(e->ev, "recv") && from && atoi(from) == LATE)
             return true;
@@ -944,8 +937,7 @@ static void inject_key_forged(struct run *r, int node, struct verdict *v)
 /* Player i's first ev=accept from=who before time t, or NULL. */
 static const struct event *accepted_before(const struct run *r, int i, int who, double t)
 {
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         long long from = -1;
         if (e->t >= 0 && e->t < t && !strcmp(e->ev, "accept") && event_int(e, "from", &from) &&
             from == who)
@@ -1021,8 +1013,7 @@ static void check_outsider(struct run *r, struct verdict *v)
     check_pairs(r, S, v);
     check_balances(r, S, v);
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long peer = -1;
             bool with_outsider = (!strcmp(e->ev, "accept") && event_int(e, "from", &peer)) ||
                                  (!strcmp(e->ev, "connect") && event_int(e, "to", &peer));

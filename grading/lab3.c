@@ -355,8 +355,7 @@ static int measure(struct run *r, int high, char *out, size_t cap)
                     t0 = r->node[i].ev[j].t;
     for (int i = 0; i < r->n; i++) {
         alive += alive_at_end(r, i);
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *type = event_get(e, "type");
             if (e->t < t0 || strcmp(e->ev, "send") != 0 || !is_election_msg(type))
                 continue;
@@ -435,8 +434,7 @@ static bool followed_between(const struct run *r, int who, int k)
 {
     double from = r->applied[k].t, to = k + 1 < r->napplied ? r->applied[k + 1].t : 1e300;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (e->t > from && e->t < to && !strcmp(e->ev, "leader") && view_of(e) == who)
                 return true;
         }
@@ -474,8 +472,7 @@ static void check_mid(struct run *r, struct verdict *v)
         return;
     }
     bool started = false, won = false;
-    for (int j = 0; j < r->node[3].n; j++) {
-        const struct event *e = &r->node[3].ev[j];
+    for_each_event(r, 3, e) {
         if (e->t > k4->t && e->t < k3->t) {
             started |= !strcmp(e->ev, "election");
             won |= started && !strcmp(e->ev, "leader") && view_of(e) == 3;
@@ -654,8 +651,7 @@ static int count_why(const struct run *r, int node, const char *why)
  * of it as leader. NULL if none. */
 static const struct event *accepted_from(const struct run *r, int i, int who, double t)
 {
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         long long from = -1;
         if (e->t < t)
             continue;

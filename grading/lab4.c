@@ -197,8 +197,7 @@ static bool starting(const struct run *r, char *why, size_t cap)
 static const struct event *status_at(const struct run *r, int o, int p, double t)
 {
     const struct event *last = NULL;
-    for (int j = 0; j < r->node[o].n; j++) {
-        const struct event *e = &r->node[o].ev[j];
+    for_each_event(r, o, e) {
         if (e->t > t)
             break;
         if (!strcmp(e->ev, "status") && node_of_addr(r, event_get(e, "peer")) == p)
@@ -210,8 +209,7 @@ static const struct event *status_at(const struct run *r, int o, int p, double t
 /* The first ALIVE of p at o in [a, b], or NULL. */
 static const struct event *alive_between(const struct run *r, int o, int p, double a, double b)
 {
-    for (int j = 0; j < r->node[o].n; j++) {
-        const struct event *e = &r->node[o].ev[j];
+    for_each_event(r, o, e) {
         if (e->t >= a && e->t <= b && is(e, "status", "status", "ALIVE") &&
             node_of_addr(r, event_get(e, "peer")) == p)
             return e;
@@ -250,8 +248,7 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
     int false_suspicions = 0;
     double floor = peer_floor(r);
     for (int o = 0; o < r->n; o++)
-        for (int j = 0; j < r->node[o].n; j++) {
-            const struct event *e = &r->node[o].ev[j];
+        for_each_event(r, o, e) {
             if (!is(e, "status", "status", "TIMEOUT"))
                 continue;
             int p = node_of_addr(r, event_get(e, "peer"));
@@ -346,8 +343,7 @@ static void check_new_id(struct run *r, struct verdict *v)
     char a[512], b[512];
     for (int o = 0; o < r->n; o++) {
         const struct event *prev[G_MAXNODES] = {0};
-        for (int j = 0; j < r->node[o].n; j++) {
-            const struct event *e = &r->node[o].ev[j];
+        for_each_event(r, o, e) {
             int p = is(e, "status", "status", "ALIVE") ? node_of_addr(r, event_get(e, "peer")) : -1;
             if (p < 0)
                 continue;
@@ -642,8 +638,7 @@ static void check_bad(struct run *r, struct verdict *v)
 
 static const struct event *load_flag(const struct run *r, int o, const char *over, double after)
 {
-    for (int j = 0; j < r->node[o].n; j++) {
-        const struct event *e = &r->node[o].ev[j];
+    for_each_event(r, o, e) {
         if (e->t > after && is(e, "load", "overloaded", over) &&
             node_of_addr(r, event_get(e, "peer")) == LOADED)
             return e;
@@ -668,8 +663,7 @@ static bool until_load(struct run *r, char *why, size_t cap)
  * is timed less precisely than the node's own clock). */
 static double own_load_at(const struct run *r, bool high, double after)
 {
-    for (int j = 0; j < r->node[LOADED].n; j++) {
-        const struct event *e = &r->node[LOADED].ev[j];
+    for_each_event(r, LOADED, e) {
         const char *l = event_get(e, "load");
         if (e->t > after && !strcmp(e->ev, "own_load") && l && (atof(l) > 0.8) == high)
             return e->t;
@@ -723,8 +717,7 @@ static const struct event *mon_event_after(const struct run *r, const char *ev, 
 {
     char id[16];
     snprintf(id, sizeof id, "%d", w);
-    for (int j = 0; j < r->node[0].n; j++) {
-        const struct event *e = &r->node[0].ev[j];
+    for_each_event(r, 0, e) {
         if (e->t >= a && e->t <= b && is(e, ev, w >= 0 ? "worker" : NULL, id))
             return e;
     }
@@ -740,8 +733,7 @@ static const struct event *mon_event_after(const struct run *r, const char *ev, 
 static bool worker_silent(const struct run *r, int k, double t)
 {
     double timeout = arg_ms(r->test->args0, "--timeout ", 3000), last = -INF;
-    for (int j = 0; j < r->node[k].n; j++) {
-        const struct event *e = &r->node[k].ev[j];
+    for_each_event(r, k, e) {
         if (e->t < t && !strcmp(e->ev, "send") && e->t > last)
             last = e->t;
     }
@@ -771,8 +763,7 @@ static bool target_ok(const struct run *r, long to, double t, double w)
 static void check_orders(struct run *r, double w, int *orders, struct verdict *v)
 {
     char a[512];
-    for (int j = 0; j < r->node[0].n; j++) {
-        const struct event *e = &r->node[0].ev[j];
+    for_each_event(r, 0, e) {
         if (strcmp(e->ev, "order") != 0 && strcmp(e->ev, "critical") != 0)
             continue;
         long long to = -1;
@@ -806,8 +797,7 @@ static void check_failure_wait(struct run *r, struct verdict *v)
     double timeout = arg_ms(r->test->args0, "--timeout ", 3000), last[G_MAXNODES];
     for (int k = 0; k < G_MAXNODES; k++)
         last[k] = -INF;
-    for (int j = 0; j < r->node[0].n; j++) {
-        const struct event *e = &r->node[0].ev[j];
+    for_each_event(r, 0, e) {
         long long id;
         if (!strcmp(e->ev, "recv") && event_int(e, "from", &id) && id > 0 && id < G_MAXNODES)
             last[id] = e->t;

@@ -170,8 +170,7 @@ static int count_sent(struct run *r)
     struct msgmap *m = msgmap_new();
     int n = 0;
     for (int i = 0; m && i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "msg");
             int author = -1, len = 0;
             bool counts = !strcmp(e->ev, "send");
@@ -274,8 +273,7 @@ static void check_delivered(struct run *r, struct verdict *v)
             if (!strcmp(r->node[i].ev[j].ev, "deliver") && event_get(&r->node[i].ev[j], "msg"))
                 msgmap_put(m, event_get(&r->node[i].ev[j], "msg"), &r->node[i].ev[j]);
         for (int k = 0; m && k < r->n; k++)
-            for (int j = 0; j < r->node[k].n; j++) {
-                const struct event *e = &r->node[k].ev[j];
+            for_each_event(r, k, e) {
                 char a[512];
                 if (!strcmp(e->ev, "send") && event_get(e, "msg") &&
                     !msgmap_get(m, event_get(e, "msg"))) {
@@ -401,8 +399,7 @@ static void check_unique_ids(struct run *r, struct verdict *v)
     struct msgmap *m = msgmap_new();
     char a[512], b[512];
     for (int i = 0; m && i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "msg");
             if (strcmp(e->ev, "send") != 0 || !id || msgmap_put(m, id, e))
                 continue;
@@ -451,8 +448,7 @@ static void check_count(struct run *r, struct verdict *v)
     char a[512];
     for (int i = 0; i < r->n; i++) {
         retx += run_count(r, i, "retx");
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (strcmp(e->ev, "cs-enter") != 0)
                 continue;
             int reqs, reps;
@@ -596,8 +592,7 @@ static void check_damaged(struct run *r, struct verdict *v)
     int restored = check_restores(r, VICTIM, 1, v, &lives);
     if (lives == 0)
         verdict_fail(v, V_HARNESS, "node %d was never restarted", VICTIM);
-    for (int j = 0; j < r->node[VICTIM].n; j++) {
-        const struct event *e = &r->node[VICTIM].ev[j];
+    for_each_event(r, VICTIM, e) {
         const char *from = event_get(e, "from");
         if (e->life > 0 && !strcmp(e->ev, "restored") && from && !strcmp(from, "checkpoint"))
             verdict_fail(v, V_SAFETY,
@@ -728,8 +723,7 @@ static void check_bad(struct run *r, struct verdict *v)
                          "node %d logged %d ev=bad lines for the %d bad datagrams it "
                          "was sent: some bad input was accepted or ignored silently",
                          i, bad, NGARBAGE);
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "msg");
             if (!strcmp(e->ev, "deliver") && id && strstr(id, ":999999"))
                 verdict_fail(v, V_SAFETY, "node %d delivered a forged message: %s", i,
@@ -857,8 +851,7 @@ static bool until_all_delivered(struct run *r, char *why, size_t cap)
                 msgmap_put(m, event_get(e, "msg"), e);
         }
         for (int k = 0; m && k < r->n; k++)
-            for (int j = 0; j < r->node[k].n; j++) {
-                const struct event *e = &r->node[k].ev[j];
+            for_each_event(r, k, e) {
                 got += !strcmp(e->ev, "send") && event_get(e, "msg") &&
                        msgmap_get(m, event_get(e, "msg"));
             }
@@ -889,8 +882,7 @@ static int check_own_name(struct run *r, struct verdict *v)
     for (int i = 0; i < r->n; i++) {
         snprintf(own, sizeof own, "u%d:", i);
         refused += run_count(r, i, "bad") > 0;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "msg");
             if (!strcmp(e->ev, "deliver") && id && !strncmp(id, own, strlen(own)) &&
                 !node_sent(r, i, id))
@@ -953,8 +945,7 @@ static void check_huge_seq(struct run *r, struct verdict *v)
     check_chat(r, v);
     char a[512];
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *id = event_get(e, "msg"), *colon = id ? strchr(id, ':') : NULL;
             if ((!strcmp(e->ev, "deliver") || !strcmp(e->ev, "send")) && colon &&
                 (strtoull(colon + 1, NULL, 10) >= 1000000 || !strcmp(colon + 1, "0")))
@@ -1070,8 +1061,7 @@ static void inject_key_forged(struct run *r, int node, struct verdict *v)
 static int count_bad(const struct run *r, int node, const char *why, bool markers)
 {
     int n = 0;
-    for (int j = 0; j < r->node[node].n; j++) {
-        const struct event *e = &r->node[node].ev[j];
+    for_each_event(r, node, e) {
         const char *w = event_get(e, "why");
         long long len = -1;
         bool marker = event_int(e, "len", &len) && len == MARKER_LEN;
@@ -1103,8 +1093,7 @@ static bool until_forgeries_seen(struct run *r, char *why, size_t cap)
  * forged text delivered, the stranger heard as a peer, or a member's boot taken as 4294967295. */
 static const struct event *believed_forgery(const struct run *r, int i)
 {
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         const char *id = event_get(e, "msg"), *p = event_get(e, "peer"), *b = event_get(e, "boot");
         if (!strcmp(e->ev, "deliver") && id &&
             (!strncmp(id, STRANGER ":", strlen(STRANGER) + 1) || strstr(id, ":100")))
@@ -1165,8 +1154,7 @@ static void check_outsider(struct run *r, struct verdict *v)
     snprintf(out, sizeof out, "u%d", OUTSIDER);
     int bad = 0;
     for (int i = 0; i < r->n; i++) {
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *p = event_get(e, "peer"), *id = event_get(e, "msg");
             bool heard = i < OUTSIDER ? (p && !strcmp(p, out)) ||
                                             (id && !strncmp(id, "u3:", 3) &&

@@ -132,8 +132,7 @@ static struct tx *collect_acks(struct run *r, int *n)
     struct tx *t = calloc((size_t)cap, sizeof *t);
     *n = 0;
     for (int i = 1; t && i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             struct tx x = {.e = e,
                            .from = event_get(e, "from"),
                            .to = event_get(e, "to"),
@@ -333,8 +332,7 @@ static long long max_acked_before(struct run *r, double t, const struct event **
 {
     long long maxtx = 0;
     for (int i = 1; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long tx;
             if (!strcmp(e->ev, "ack") && e->t < t && event_int(e, "tx", &tx) && tx > maxtx)
                 maxtx = tx, *last = e;
@@ -721,8 +719,7 @@ static void inject_thief(struct run *r, int node, struct verdict *v)
 static int count_bad(struct run *r, const char *why)
 {
     int c = 0;
-    for (int j = 0; j < r->node[SERVER].n; j++) {
-        const struct event *e = &r->node[SERVER].ev[j];
+    for_each_event(r, SERVER, e) {
         const char *w = event_get(e, "why");
         c += !strcmp(e->ev, "bad") && w && !strcmp(w, why);
     }

@@ -113,8 +113,7 @@ static void check_leaders(struct run *r, struct verdict *v)
     const struct event *first[1024] = {0}; /* by epoch */
     char a[512], b[512];
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long epoch, leader, l0;
             if (strcmp(e->ev, "leader") != 0)
                 continue;
@@ -152,8 +151,7 @@ static void check_results(struct run *r, struct verdict *v, int *ntx)
         cheater[i] = run_count(r, i, "cheat") > 0;
     *ntx = 0;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (strcmp(e->ev, "result") != 0)
                 continue;
             long long tx, winner, nonce, diff;
@@ -201,8 +199,7 @@ static void check_lists(struct run *r, struct verdict *v)
     char a[512], b[512];
     for (int i = 0; i < r->n; i++) {
         const struct event *prev = NULL;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long tx, ptx;
             if (strcmp(e->ev, "result") != 0 || !event_int(e, "tx", &tx))
                 continue;
@@ -259,8 +256,7 @@ static void check_leader_votes(struct run *r, struct verdict *v)
 {
     char a[512];
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long leader, epoch, vote, ep, val;
             int l;
             if (strcmp(e->ev, "leader") || !event_int(e, "leader", &leader) ||
@@ -268,8 +264,7 @@ static void check_leader_votes(struct run *r, struct verdict *v)
                 (l = log_of(r, leader)) < 0)
                 continue;
             int cast = 0, same = 0;
-            for (int k = 0; k < r->node[l].n; k++) {
-                const struct event *c = &r->node[l].ev[k];
+            for_each_event(r, l, c) {
                 if (!strcmp(c->ev, "vote") && event_int(c, "epoch", &ep) && ep == epoch &&
                     event_int(c, "value", &val))
                     cast++, same += val == vote;
@@ -304,8 +299,7 @@ static void check_one_leader(struct run *r, struct verdict *v)
     check_chain(r, v);
     long long best = -1, best_id = -1, val, ep, leader;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!strcmp(e->ev, "vote") && event_int(e, "epoch", &ep) && ep == 1 &&
                 event_int(e, "value", &val) && (val > best || (val == best && i > best_id)))
                 best = val, best_id = i;
@@ -319,8 +313,7 @@ static void check_one_leader(struct run *r, struct verdict *v)
                          i, k);
             continue;
         }
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != best_id)
                 verdict_fail(v, V_SAFETY,
                              "node %d follows %lld, but the rule (highest vote, ties to the "
@@ -353,8 +346,7 @@ static void check_cheater(struct run *r, struct verdict *v)
 static void results_around(const struct run *r, int i, double t, long long *before, bool *after)
 {
     *before = 0, *after = false;
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         long long tx;
         if (strcmp(e->ev, "result") || !event_int(e, "tx", &tx))
             continue;
@@ -374,8 +366,7 @@ static void check_leader_killed(struct run *r, struct verdict *v)
     for (int i = 1; i < r->n; i++) {
         bool new_leader = false, after;
         long long before, leader, epoch;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!strcmp(e->ev, "leader") && e->t > f->t && event_int(e, "leader", &leader) &&
                 event_int(e, "epoch", &epoch) && leader != 0 && epoch > 1)
                 new_leader = true;
@@ -410,8 +401,7 @@ static void check_killed_mining(struct run *r, struct verdict *v)
     for (int i = 1; i < r->n; i++) {
         bool new_leader = false;
         long long before, leader, epoch;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             if (!strcmp(e->ev, "leader") && e->t > s->attack_t && event_int(e, "leader", &leader) &&
                 event_int(e, "epoch", &epoch) && leader != 0 && epoch > 1)
                 new_leader = true;
@@ -467,8 +457,7 @@ static void check_restart_missed(struct run *r, struct verdict *v)
     if (!p || !q)
         return verdict_fail(v, V_HARNESS, "node 2 was not paused and resumed");
     int missed = 0; /* the leader's results while node 2 was stopped */
-    for (int j = 0; j < r->node[0].n; j++) {
-        const struct event *e = &r->node[0].ev[j];
+    for_each_event(r, 0, e) {
         missed += !strcmp(e->ev, "result") && e->t > p->t && e->t < q->t;
     }
     if (missed < 2)
@@ -488,8 +477,7 @@ static void check_restart_missed(struct run *r, struct verdict *v)
 static void late_joiner_followed(struct run *r, struct verdict *v)
 {
     int leader = 0, results = 0;
-    for (int j = 0; j < r->node[2].n; j++) {
-        const struct event *e = &r->node[2].ev[j];
+    for_each_event(r, 2, e) {
         if (e->life < 1)
             continue;
         leader += !strcmp(e->ev, "leader");
@@ -517,8 +505,7 @@ static bool attacked(struct run *r, struct verdict *v);
 static int bad_count(const struct run *r, int i, const char *why, const char *topic, long long from)
 {
     int k = 0;
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         const char *w = event_get(e, "why"), *t = event_get(e, "topic");
         long long f;
         k += !strcmp(e->ev, "bad") && w && !strcmp(w, why) && t && !strcmp(t, topic) &&
@@ -560,8 +547,7 @@ static void check_bad(struct run *r, struct verdict *v)
                              "ev=bad why=not_leader topic=%s from=999: a challenge or result "
                              "counts only from the leader of the current epoch",
                              i, topics[t] + 7, topics[t]);
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *data = event_get(e, "data");
             if ((!strcmp(e->ev, "challenge") || !strcmp(e->ev, "result")) && data &&
                 !strcmp(data, "forged"))
@@ -1257,8 +1243,7 @@ static void check_results_issued(struct run *r, struct verdict *v)
 {
     char a[512];
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long winner, tx, ltx, leader;
             const char *data = event_get(e, "data");
             if (strcmp(e->ev, "result") || !event_int(e, "winner", &winner) ||
@@ -1309,8 +1294,7 @@ static void check_forged_challenge(struct run *r, struct verdict *v)
     check_results_issued(r, v);
     int conflicts = 0, denied = 0;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *data = event_get(e, "data"), *why = event_get(e, "why");
             if (!strcmp(e->ev, "challenge") && data && !strncmp(data, "forged-", 7))
                 return verdict_fail(v, V_SAFETY,
@@ -1335,8 +1319,7 @@ static void check_forged_challenge(struct run *r, struct verdict *v)
 static int rejects(const struct run *r, int i, long long from, const char *why)
 {
     int k = 0;
-    for (int j = 0; j < r->node[i].n; j++) {
-        const struct event *e = &r->node[i].ev[j];
+    for_each_event(r, i, e) {
         const char *w = event_get(e, "why");
         long long f;
         k += !strcmp(e->ev, "reject") && event_int(e, "from", &f) && f == from && w &&
@@ -1355,8 +1338,7 @@ static void check_near_miss(struct run *r, struct verdict *v)
     if (!attacked(r, v))
         return;
     int ntx = 0;
-    for (int j = 0; j < r->node[0].n; j++) {
-        const struct event *e = &r->node[0].ev[j];
+    for_each_event(r, 0, e) {
         long long winner;
         if (strcmp(e->ev, "result") || !event_int(e, "winner", &winner))
             continue;
@@ -1476,8 +1458,7 @@ static void check_epochs(struct run *r, struct verdict *v)
     if (!attacked(r, v))
         return;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long epoch, peer;
             if (!strcmp(e->ev, "leave") && event_int(e, "peer", &peer) && peer == 0)
                 return verdict_fail(v, V_SAFETY,
@@ -1550,8 +1531,7 @@ static void check_auth(struct run *r, struct verdict *v)
     if (!attacked(r, v))
         return;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long peer;
             if ((!strcmp(e->ev, "peer") && event_int(e, "peer", &peer) && peer == 777) ||
                 !strcmp(e->ev, "bad"))
@@ -1651,8 +1631,7 @@ static void check_key_forged(struct run *r, struct verdict *v)
         return;
     check_results_issued(r, v);
     for (int i = 0; i < r->n; i++) {
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             const char *data = event_get(e, "data");
             long long leader;
             if ((!strcmp(e->ev, "leader") && event_int(e, "leader", &leader) && leader != 0) ||
@@ -1696,8 +1675,7 @@ static void check_outsider(struct run *r, struct verdict *v)
         return verdict_fail(v, V_HARNESS, "node 0 (another key) never issued a challenge: the "
                                           "test proved nothing");
     for (int i = 1; i < r->n; i++) {
-        for (int j = 0; j < r->node[i].n; j++) {
-            const struct event *e = &r->node[i].ev[j];
+        for_each_event(r, i, e) {
             long long x;
             if (((!strcmp(e->ev, "peer") && event_int(e, "peer", &x)) ||
                  (!strcmp(e->ev, "leader") && event_int(e, "leader", &x)) ||
