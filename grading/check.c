@@ -170,3 +170,11 @@ void run_info(struct run *r, const char *fmt, ...)
     vsnprintf(r->info + len, sizeof r->info - len, fmt, ap);
     va_end(ap);
 }
+
+int run_count_bad(const struct run *r, int node, const char *why)
+{
+    int n = 0;
+    for_each_event(r, node, e)
+        n += event_is(e, "bad", "why", why);
+    return n;
+}

@@ -90,6 +90,12 @@ const char *event_get(const struct event *e, const char *key)
     return NULL;
 }
 
+bool event_is(const struct event *e, const char *ev, const char *key, const char *val)
+{
+    const char *v = key ? event_get(e, key) : NULL;
+    return !strcmp(e->ev, ev) && (!key || (v && !strcmp(v, val)));
+}
+
 bool event_int(const struct event *e, const char *key, long long *out)
 {
     const char *v = event_get(e, key);

@@ -30,6 +30,8 @@ struct event {
 int event_parse(const char *line, struct event *out);
 void event_free(struct event *e);
 const char *event_get(const struct event *e, const char *key);
+/* Whether e is ev=<ev> and, unless key is NULL, has key=<val>. */
+bool event_is(const struct event *e, const char *ev, const char *key, const char *val);
 /* Integer value of key; false if absent or not a number. */
 bool event_int(const struct event *e, const char *key, long long *out);
 /* "[1,0,2]" -> v[]; returns the number of entries or -1 if malformed. */
@@ -268,6 +270,8 @@ const struct event *msgmap_get(const struct msgmap *m, const char *id);
     for (const struct event *e = (r)->node[i].ev;                                                  \
          (r)->node[i].n > 0 && e < &(r)->node[i].ev[(r)->node[i].n]; e++)
 int run_count(const struct run *r, int node, const char *ev);
+/* How many ev=bad lines with why=<why> node logged. */
+int run_count_bad(const struct run *r, int node, const char *why);
 /* Append to r->info (the line of numbers printed with the verdict), truncated to fit. */
 void run_info(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const struct applied_fault *run_fault(const struct run *r, enum fault_kind k, int node);

@@ -188,8 +188,8 @@ static int derive_all(struct run *r, struct vcheck *c, struct msgmap *m)
     int pos[G_MAXNODES] = {0}, left = 0;
     const struct event *prev[G_MAXNODES] = {0};
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++)
-            left += is_clock_event(&r->node[i].ev[j]);
+        for_each_event(r, i, e)
+            left += is_clock_event(e);
     for (bool progress = true; progress && left > 0;) {
         progress = false;
         for (int i = 0; i < r->n; i++)

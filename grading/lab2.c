@@ -496,9 +496,9 @@ static const struct event *snap_event(const struct run *r, int node, const char 
 static bool needs_crashed(const struct run *r)
 {
     const char *id = NULL;
-    for (int j = 0; j < r->node[0].n; j++)
-        if (!strcmp(r->node[0].ev[j].ev, "initiate"))
-            id = event_get(&r->node[0].ev[j], "snap");
+    for_each_event(r, 0, e)
+        if (!strcmp(e->ev, "initiate"))
+            id = event_get(e, "snap");
     return id && !snap_event(r, 0, "snapshot", id) && !snap_event(r, CRASHED, "report", id);
 }
 
@@ -615,14 +615,12 @@ static const char *const garbage_why[NGARBAGE] = {"bad_magic", "bad_magic",  "ba
                                                   "bad_type",  "bad_length", "no_hello",
                                                   "bad_value", "bad_hello",  "truncated"};
 
-static int count_why(const struct run *r, int node, const char *why);
-
 /* Player i refused each garbage connection with the token of the rule it breaks: one check
  * missing would otherwise hide behind another's ev=bad line. */
 static void check_garbage_why(struct run *r, int i, struct verdict *v)
 {
     for (int k = 0; k < NGARBAGE; k++) {
-        int want = 0, got = count_why(r, i, garbage_why[k]);
+        int want = 0, got = run_count_bad(r, i, garbage_why[k]);
         for (int m = 0; m < NGARBAGE; m++)
             want += !strcmp(garbage_why[m], garbage_why[k]);
         if (got < want) {
@@ -869,8 +867,8 @@ static void check_flood(struct run *r, struct verdict *v)
     check_attack(r, v);
     for (int i = 0; i < r->n; i += 2) {
         int refused = 0;
-        for (int j = 0; j < r->node[i].n; j++)
-            refused += !strcmp(r->node[i].ev[j].ev, "bad") && event_get(&r->node[i].ev[j], "msg");
+        for_each_event(r, i, e)
+            refused += !strcmp(e->ev, "bad") && event_get(e, "msg");
         if (refused == 0)
             verdict_fail(v, V_SAFETY,
                          "player %d was sent %d forged transfers and refused none with ev=bad "
@@ -946,16 +944,6 @@ static const struct event *accepted_before(const struct run *r, int i, int who, 
     return NULL;
 }
 
-static int count_why(const struct run *r, int node, const char *why)
-{
-    int n = 0;
-    for (int j = 0; j < r->node[node].n; j++) {
-        const char *w = event_get(&r->node[node].ev[j], "why");
-        n += !strcmp(r->node[node].ev[j].ev, "bad") && w && !strcmp(w, why);
-    }
-    return n;
-}
-
 /* key-forged: with the key, a forged HELLO is not even a claim: no player took a HELLO in LATE's
  * name before the partition healed (the real LATE could not reach anyone until then), and each
  * forged connection was one ev=bad why=bad-mac. Money, snapshots and the late join as in
@@ -971,7 +959,7 @@ static void check_key_forged(struct run *r, struct verdict *v)
     check_attack(r, v);
     for (int i = 0; i < r->n; i += 2) {
         const struct event *e = accepted_before(r, i, LATE, heal->t);
-        int bad = count_why(r, i, "bad-mac");
+        int bad = run_count_bad(r, i, "bad-mac");
         if (e)
             verdict_fail(v, V_SAFETY,
                          "player %d took a HELLO in player %d's name from a stranger without the "
@@ -991,7 +979,8 @@ static void check_key_forged(struct run *r, struct verdict *v)
 static bool until_outsider_refused(struct run *r, char *why, size_t cap)
 {
     for (int i = 0; i < r->n; i++) {
-        int bad = count_why(r, i, "bad-mac"), recv = i == OUTSIDER ? 20 : run_count(r, i, "recv");
+        int bad = run_count_bad(r, i, "bad-mac"),
+            recv = i == OUTSIDER ? 20 : run_count(r, i, "recv");
         if (bad < 3 || recv < 20) {
             snprintf(why, cap, "player %d: %d ev=bad why=bad-mac (want 3), %d coins received", i,
                      bad, recv);
@@ -1027,8 +1016,8 @@ static void check_outsider(struct run *r, struct verdict *v)
         }
     snprintf(r->info, sizeof r->info,
              "bad-mac lines: player 0 %d, player 1 %d, outsider %d %d; %d transfers (%d received)",
-             count_why(r, 0, "bad-mac"), count_why(r, 1, "bad-mac"), OUTSIDER,
-             count_why(r, OUTSIDER, "bad-mac"), S->sends, S->recvs);
+             run_count_bad(r, 0, "bad-mac"), run_count_bad(r, 1, "bad-mac"), OUTSIDER,
+             run_count_bad(r, OUTSIDER, "bad-mac"), S->sends, S->recvs);
     snaps_free(S);
 }
 

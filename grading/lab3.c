@@ -350,9 +350,9 @@ static int measure(struct run *r, int high, char *out, size_t cap)
     int count[3] = {0}, alive = 0, following = 0;
     if (!r->napplied)
         for (int i = 0; i < r->n; i++)
-            for (int j = 0; j < r->node[i].n; j++)
-                if (!strcmp(r->node[i].ev[j].ev, "ready") && r->node[i].ev[j].t < t0)
-                    t0 = r->node[i].ev[j].t;
+            for_each_event(r, i, e)
+                if (!strcmp(e->ev, "ready") && e->t < t0)
+                    t0 = e->t;
     for (int i = 0; i < r->n; i++) {
         alive += alive_at_end(r, i);
         for_each_event(r, i, e) {
@@ -637,16 +637,6 @@ static void inject_forged_leader(struct run *r, int unused, struct verdict *v)
         close(fd);
 }
 
-static int count_why(const struct run *r, int node, const char *why)
-{
-    int n = 0;
-    for (int j = 0; j < r->node[node].n; j++) {
-        const char *w = event_get(&r->node[node].ev[j], "why");
-        n += !strcmp(r->node[node].ev[j].ev, "bad") && w && !strcmp(w, why);
-    }
-    return n;
-}
-
 /* Node i's first line at or after time t that accepted node `who`: a recv from it, or a view
  * of it as leader. NULL if none. */
 static const struct event *accepted_from(const struct run *r, int i, int who, double t)
@@ -685,7 +675,7 @@ static void check_forged_leader(struct run *r, struct verdict *v)
                          "node %d believed a frame in the dead leader 4's name without the "
                          "group key (a missing or wrong tag must be dropped, why=bad-mac): %s",
                          i, event_str(e, a, sizeof a));
-        int bad = count_why(r, i, "bad-mac");
+        int bad = run_count_bad(r, i, "bad-mac");
         if (bad < FORGED_PER_CALL * calls)
             verdict_fail(v, V_SAFETY,
                          "node %d logged %d ev=bad why=bad-mac for the %d frames without a good "
@@ -716,13 +706,13 @@ static void check_outsider(struct run *r, struct verdict *v)
                          "agreement: node %d ended following %lld, but the highest id holding "
                          "the group key is %d",
                          i, l, OUTSIDER - 1);
-        if (count_why(r, i, "bad-mac") == 0)
+        if (run_count_bad(r, i, "bad-mac") == 0)
             verdict_fail(v, V_SAFETY, "node %d logged no ev=bad why=bad-mac for node %d's frames",
                          i, OUTSIDER);
     }
     int bad = 0;
     for (int i = 0; i < OUTSIDER; i++)
-        bad += count_why(r, i, "bad-mac");
+        bad += run_count_bad(r, i, "bad-mac");
     snprintf(r->info, sizeof r->info,
              "nodes 0-3 (group key) logged %d ev=bad why=bad-mac; node %d holds another key", bad,
              OUTSIDER);

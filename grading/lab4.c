@@ -83,12 +83,6 @@ static int node_of_addr(const struct run *r, const char *addr)
     return -1;
 }
 
-static bool is(const struct event *e, const char *ev, const char *key, const char *val)
-{
-    const char *v = key ? event_get(e, key) : NULL;
-    return !strcmp(e->ev, ev) && (!key || (v && !strcmp(v, val)));
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -127,9 +121,9 @@ struct down {
 /* The t of node i's ev=ready in life `life`, or INF. */
 static double ready_at(const struct run *r, int i, int life)
 {
-    for (int j = 0; j < r->node[i].n; j++)
-        if (r->node[i].ev[j].life == life && !strcmp(r->node[i].ev[j].ev, "ready"))
-            return r->node[i].ev[j].t;
+    for_each_event(r, i, e)
+        if (e->life == life && !strcmp(e->ev, "ready"))
+            return e->t;
     return INF;
 }
 
@@ -210,7 +204,7 @@ static const struct event *status_at(const struct run *r, int o, int p, double t
 static const struct event *alive_between(const struct run *r, int o, int p, double a, double b)
 {
     for_each_event(r, o, e) {
-        if (e->t >= a && e->t <= b && is(e, "status", "status", "ALIVE") &&
+        if (e->t >= a && e->t <= b && event_is(e, "status", "status", "ALIVE") &&
             node_of_addr(r, event_get(e, "peer")) == p)
             return e;
     }
@@ -249,7 +243,7 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
     double floor = peer_floor(r);
     for (int o = 0; o < r->n; o++)
         for_each_event(r, o, e) {
-            if (!is(e, "status", "status", "TIMEOUT"))
+            if (!event_is(e, "status", "status", "TIMEOUT"))
                 continue;
             int p = node_of_addr(r, event_get(e, "peer"));
             const char *was = event_get(e, "was");
@@ -344,7 +338,8 @@ static void check_new_id(struct run *r, struct verdict *v)
     for (int o = 0; o < r->n; o++) {
         const struct event *prev[G_MAXNODES] = {0};
         for_each_event(r, o, e) {
-            int p = is(e, "status", "status", "ALIVE") ? node_of_addr(r, event_get(e, "peer")) : -1;
+            int p = event_is(e, "status", "status", "ALIVE") ? node_of_addr(r, event_get(e, "peer"))
+                                                             : -1;
             if (p < 0)
                 continue;
             const char *id = event_get(e, "id"), *pid = prev[p] ? event_get(prev[p], "id") : NULL;
@@ -575,19 +570,11 @@ static bool injected(const struct run *r, int node)
     return false;
 }
 
-static int count_bad(const struct run *r, int node, const char *why)
-{
-    int c = 0;
-    for (int j = 0; j < r->node[node].n; j++)
-        c += is(&r->node[node].ev[j], "bad", "why", why);
-    return c;
-}
-
 static bool until_bad(struct run *r, char *why, size_t cap)
 {
     for (int i = 0; i < r->n; i++)
         for (size_t k = 0; injected(r, i) && k < NWHY; k++)
-            if (count_bad(r, i, bad_whys[k]) == 0) {
+            if (run_count_bad(r, i, bad_whys[k]) == 0) {
                 snprintf(why, cap, "node %d has not logged ev=bad why=%s", i, bad_whys[k]);
                 return false;
             }
@@ -606,7 +593,7 @@ static void check_slow_line(struct run *r, int i, struct verdict *v)
             sent = r->applied[k].t;
     const struct event *e = NULL;
     for (int j = 0; j < r->node[i].n && sent > 0 && !e; j++)
-        if (r->node[i].ev[j].t >= sent && is(&r->node[i].ev[j], "bad", "why", "slow-line"))
+        if (r->node[i].ev[j].t >= sent && event_is(&r->node[i].ev[j], "bad", "why", "slow-line"))
             e = &r->node[i].ev[j];
     if (e && e->t - sent > limit + slack(r))
         verdict_fail(v, V_LIVENESS,
@@ -625,7 +612,7 @@ static void check_bad(struct run *r, struct verdict *v)
             check_slow_line(r, i, v);
     for (int i = 0; i < r->n; i++)
         for (size_t k = 0; injected(r, i) && k < NWHY; k++)
-            if (count_bad(r, i, bad_whys[k]) == 0)
+            if (run_count_bad(r, i, bad_whys[k]) == 0)
                 verdict_fail(v, V_SAFETY,
                              "node %d logged no ev=bad why=%s: that bad input was "
                              "ignored silently or not detected",
@@ -639,7 +626,7 @@ static void check_bad(struct run *r, struct verdict *v)
 static const struct event *load_flag(const struct run *r, int o, const char *over, double after)
 {
     for_each_event(r, o, e) {
-        if (e->t > after && is(e, "load", "overloaded", over) &&
+        if (e->t > after && event_is(e, "load", "overloaded", over) &&
             node_of_addr(r, event_get(e, "peer")) == LOADED)
             return e;
     }
@@ -718,7 +705,7 @@ static const struct event *mon_event_after(const struct run *r, const char *ev, 
     char id[16];
     snprintf(id, sizeof id, "%d", w);
     for_each_event(r, 0, e) {
-        if (e->t >= a && e->t <= b && is(e, ev, w >= 0 ? "worker" : NULL, id))
+        if (e->t >= a && e->t <= b && event_is(e, ev, w >= 0 ? "worker" : NULL, id))
             return e;
     }
     return NULL;

@@ -522,9 +522,9 @@ static void count_restores(const struct run *r, int i, int *prev, int *bad)
 {
     *prev = 0;
     *bad = run_count(r, i, "checkpoint-bad");
-    for (int j = 0; j < r->node[i].n; j++) {
-        const char *from = event_get(&r->node[i].ev[j], "from");
-        *prev += !strcmp(r->node[i].ev[j].ev, "restored") && from && !strcmp(from, "previous");
+    for_each_event(r, i, e) {
+        const char *from = event_get(e, "from");
+        *prev += !strcmp(e->ev, "restored") && from && !strcmp(from, "previous");
     }
 }
 
@@ -867,9 +867,8 @@ static bool until_all_delivered(struct run *r, char *why, size_t cap)
 /* Did node i send (ev=send) message id? */
 static bool node_sent(const struct run *r, int i, const char *id)
 {
-    for (int j = 0; j < r->node[i].n; j++)
-        if (!strcmp(r->node[i].ev[j].ev, "send") && event_get(&r->node[i].ev[j], "msg") &&
-            !strcmp(event_get(&r->node[i].ev[j], "msg"), id))
+    for_each_event(r, i, e)
+        if (!strcmp(e->ev, "send") && event_get(e, "msg") && !strcmp(event_get(e, "msg"), id))
             return true;
     return false;
 }
@@ -901,10 +900,10 @@ static void check_ghost(struct run *r, struct verdict *v)
     check_chat(r, v);
     int alive = 0, dead = 0;
     for (int i = 0; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++) {
-            const char *p = event_get(&r->node[i].ev[j], "peer");
-            alive += p && !strcmp(p, GHOST) && !strcmp(r->node[i].ev[j].ev, "peer-alive");
-            dead += p && !strcmp(p, GHOST) && !strcmp(r->node[i].ev[j].ev, "peer-dead");
+        for_each_event(r, i, e) {
+            const char *p = event_get(e, "peer");
+            alive += p && !strcmp(p, GHOST) && !strcmp(e->ev, "peer-alive");
+            dead += p && !strcmp(p, GHOST) && !strcmp(e->ev, "peer-dead");
         }
     /* The test means something only if the ghost looked alive to the members all along. */
     if (alive < r->n)
@@ -972,7 +971,6 @@ static void check_huge_seq(struct run *r, struct verdict *v)
 
 /* One key file per member, in its own {dir} (as lab3's grading does), so that a test can give
  * one member another key. */
-static int count_why(const struct run *r, int node, const char *why);
 
 static int setup_group_key(struct run *r, struct verdict *v)
 {
@@ -987,8 +985,8 @@ static void check_key_reordered(struct run *r, struct verdict *v)
     int replay = 0, stale = 0, badmac = 0;
     check_chat(r, v);
     for (int i = 0; i < r->n; i++)
-        replay += count_why(r, i, "replay"), stale += count_why(r, i, "stale"),
-            badmac += count_why(r, i, "bad-mac");
+        replay += run_count_bad(r, i, "replay"), stale += run_count_bad(r, i, "stale"),
+            badmac += run_count_bad(r, i, "bad-mac");
     if (badmac > 0)
         verdict_fail(v, V_SAFETY, "%d ev=bad why=bad-mac among members that share the key: an "
                      "honest datagram was refused", badmac);
@@ -1068,11 +1066,6 @@ static int count_bad(const struct run *r, int node, const char *why, bool marker
         n += !strcmp(e->ev, "bad") && w && !strcmp(w, why) && marker == markers;
     }
     return n;
-}
-
-static int count_why(const struct run *r, int node, const char *why)
-{
-    return count_bad(r, node, why, false) + count_bad(r, node, why, true);
 }
 
 /* Converged, and every member has processed every injection (logged its marker). */
@@ -1168,7 +1161,7 @@ static void check_outsider(struct run *r, struct verdict *v)
                 break;
             }
         }
-        int b = count_why(r, i, "bad-mac");
+        int b = run_count_bad(r, i, "bad-mac");
         if (b == 0)
             verdict_fail(v, V_SAFETY, "node %d logged no ev=bad why=bad-mac for the other key's "
                          "datagrams", i);

@@ -275,8 +275,8 @@ static int count_after(struct run *r, const char *ev, double t0)
 {
     int c = 0;
     for (int i = 1; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++)
-            c += !strcmp(r->node[i].ev[j].ev, ev) && r->node[i].ev[j].t > t0;
+        for_each_event(r, i, e)
+            c += !strcmp(e->ev, ev) && e->t > t0;
     return c;
 }
 
@@ -379,8 +379,8 @@ static void check_durable(struct run *r, const struct applied_fault *crash,
 {
     long long replayed, maxtx;
     bool torn = false;
-    for (int j = 0; j < r->node[SERVER].n; j++)
-        torn |= r->node[SERVER].ev[j].life == 1 && !strcmp(r->node[SERVER].ev[j].ev, "torn");
+    for_each_event(r, SERVER, e)
+        torn |= e->life == 1 && !strcmp(e->ev, "torn");
     check_replayed(r, &replayed, &maxtx, v);
     if (!torn)
         verdict_fail(v, V_SAFETY,
@@ -391,8 +391,8 @@ static void check_durable(struct run *r, const struct applied_fault *crash,
     check_balances(r, v); /* after: a lost acknowledged transfer is named as such first */
     int before = 0;
     for (int i = 1; i < r->n; i++)
-        for (int j = 0; j < r->node[i].n; j++)
-            before += !strcmp(r->node[i].ev[j].ev, "ack") && r->node[i].ev[j].t < crash->t;
+        for_each_event(r, i, e)
+            before += !strcmp(e->ev, "ack") && e->t < crash->t;
     int after = count_after(r, "ack", restart->t);
     if (before == 0 || after == 0)
         verdict_fail(v, V_LIVENESS,
@@ -716,16 +716,6 @@ static void inject_thief(struct run *r, int node, struct verdict *v)
     close(fd);
 }
 
-static int count_bad(struct run *r, const char *why)
-{
-    int c = 0;
-    for_each_event(r, SERVER, e) {
-        const char *w = event_get(e, "why");
-        c += !strcmp(e->ev, "bad") && w && !strcmp(w, why);
-    }
-    return c;
-}
-
 static void check_secret(struct run *r, struct verdict *v)
 {
     check_balances(r, v);
@@ -733,7 +723,7 @@ static void check_secret(struct run *r, struct verdict *v)
         verdict_fail(v, V_SAFETY,
                      "the owner's own transfer (mallory -> c1, right secret) was "
                      "not acknowledged");
-    int bad = count_bad(r, "wrong-secret");
+    int bad = run_count_bad(r, SERVER, "wrong-secret");
     if (bad < 4)
         verdict_fail(v, V_SAFETY,
                      "the server logged %d ev=bad why=wrong-secret for the 4 "
@@ -937,7 +927,7 @@ static void check_bad(struct run *r, struct verdict *v)
                 {"expired-key", 1}, {"server-full", 1}};
     check_balances(r, v);
     for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
-        int n = count_bad(r, want[k].why);
+        int n = run_count_bad(r, SERVER, want[k].why);
         if (n < want[k].min)
             verdict_fail(v, V_SAFETY,
                          "the server logged %d ev=bad why=%s (want at least %d): "
@@ -1099,7 +1089,7 @@ static void check_slowloris(struct run *r, struct verdict *v)
                      "server had free slots, was still open after %d ms (--line-timeout %d): "
                      "the line timeout counts from the line's first byte, not from the last",
                      (int)(10 * SLOW_LINE_MS * r->opt->slow), SLOW_LINE_MS);
-    int logged = count_bad(r, "slow-line") + count_bad(r, "evicted");
+    int logged = run_count_bad(r, SERVER, "slow-line") + run_count_bad(r, SERVER, "evicted");
     if (inj.slow_cut < SLOW_CAP)
         verdict_fail(v, V_SAFETY,
                      "in %d ms the server closed only %d slow connections (of %d dialled, %d "
@@ -1116,8 +1106,8 @@ static void check_slowloris(struct run *r, struct verdict *v)
     run_info(r,
              "; slowloris: %d dials by %d attackers, %d cut (%d slow-line, %d evicted), %d "
              "refused; a new client was %s after %lld ms (%d tries)",
-             inj.slow_open, SLOW_OPEN, inj.slow_cut, count_bad(r, "slow-line"),
-             count_bad(r, "evicted"), inj.slow_refused,
+             inj.slow_open, SLOW_OPEN, inj.slow_cut, run_count_bad(r, SERVER, "slow-line"),
+             run_count_bad(r, SERVER, "evicted"), inj.slow_refused,
              inj.genuine_served ? "served" : "still not served",
              inj.genuine_served ? inj.genuine_ms : inj.attack_ms, inj.genuine_tries);
     run_info(r, "; a trickling line with free slots %s",

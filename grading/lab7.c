@@ -428,9 +428,8 @@ static void check_broker_restart(struct run *r, struct verdict *v)
         return verdict_fail(v, V_HARNESS, "the broker was never restarted");
     for (int i = 0; i < r->n; i++) {
         int reconnects = 0;
-        for (int j = 0; j < r->node[i].n; j++)
-            reconnects +=
-                !strcmp(r->node[i].ev[j].ev, "connected") && r->node[i].ev[j].t > s->restart_t;
+        for_each_event(r, i, e)
+            reconnects += !strcmp(e->ev, "connected") && e->t > s->restart_t;
         long long before;
         bool after;
         results_around(r, i, s->restart_t, &before, &after);
@@ -562,9 +561,9 @@ static void check_tls(struct run *r, struct verdict *v)
 {
     check_chain(r, v);
     bool tls = false;
-    for (int j = 0; j < r->node[0].n; j++) {
-        const char *t = event_get(&r->node[0].ev[j], "tls");
-        tls |= !strcmp(r->node[0].ev[j].ev, "connected") && t && !strcmp(t, "1");
+    for_each_event(r, 0, e) {
+        const char *t = event_get(e, "tls");
+        tls |= !strcmp(e->ev, "connected") && t && !strcmp(t, "1");
     }
     if (!tls)
         verdict_fail(v, V_SAFETY,
@@ -1382,10 +1381,9 @@ static void check_big_retained(struct run *r, struct verdict *v)
         return;
     for (int i = 0; i < r->n; i++) {
         int connects = run_count(r, i, "connected"), oversized = 0;
-        for (int j = 0; j < r->node[i].n; j++) {
-            const char *why = event_get(&r->node[i].ev[j], "why");
-            oversized += !strcmp(r->node[i].ev[j].ev, "bad") && why &&
-                         !strcmp(why, "oversized_packet");
+        for_each_event(r, i, e) {
+            const char *why = event_get(e, "why");
+            oversized += !strcmp(e->ev, "bad") && why && !strcmp(why, "oversized_packet");
         }
         if (connects != 1)
             verdict_fail(v, V_LIVENESS,
@@ -1612,17 +1610,6 @@ static void inject_key_forged(struct run *r, int node, struct verdict *v)
         hang_up(fd);
 }
 
-/* How many ev=bad why=bad-mac node i logged. */
-static int bad_macs(struct run *r, int i)
-{
-    int k = 0;
-    for (int j = 0; j < r->node[i].n; j++) {
-        const char *why = event_get(&r->node[i].ev[j], "why");
-        k += !strcmp(r->node[i].ev[j].ev, "bad") && why && !strcmp(why, "bad-mac");
-    }
-    return k;
-}
-
 static void check_key_forged(struct run *r, struct verdict *v)
 {
     char a[512];
@@ -1643,7 +1630,7 @@ static void check_key_forged(struct run *r, struct verdict *v)
                                     "dropped, ev=bad why=bad-mac)",
                                     i, event_str(e, a, sizeof a));
         }
-        if (bad_macs(r, i) == 0)
+        if (run_count_bad(r, i, "bad-mac") == 0)
             return verdict_fail(v, V_SAFETY, "node %d never logged ev=bad why=bad-mac for the "
                                              "%d rounds of forgeries", i,
                                 ((struct lab7_state *)r->lab_state)->forged);
@@ -1686,11 +1673,11 @@ static void check_outsider(struct run *r, struct verdict *v)
                                     "every message must be dropped, why=bad-mac)",
                                     i, event_str(e, a, sizeof a));
         }
-        if (bad_macs(r, i) == 0)
+        if (run_count_bad(r, i, "bad-mac") == 0)
             return verdict_fail(v, V_SAFETY, "node %d never logged why=bad-mac for node 0's "
                                              "messages", i);
     }
-    if (bad_macs(r, OUTSIDER) == 0)
+    if (run_count_bad(r, OUTSIDER, "bad-mac") == 0)
         verdict_fail(v, V_SAFETY, "node 0 (another key) never logged why=bad-mac for the "
                                   "group's messages");
 }
