@@ -252,9 +252,7 @@ static bool stalled(struct run *r)
             for (size_t k = 0; k < sizeof progress / sizeof *progress; k++)
                 if (!strcmp(r->node[i].ev[j].ev, progress[k]))
                     last = r->node[i].ev[j].t;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 - last > STALL_MS * r->opt->slow;
+    return mono_ms() - last > STALL_MS * r->opt->slow;
 }
 
 static bool until_converged(struct run *r, char *why, size_t cap)

@@ -664,9 +664,7 @@ static void inject_restart(struct run *r, int node, struct verdict *v)
     harness_stop_aux(r, s->slot, 5000);
     int held = hold_port(r->aux_port);
     nap(300); /* the nodes see the broker gone and retry in the meantime */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    s->restart_t = ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+    s->restart_t = mono_ms();
     spawn_broker(r, v);
     if (held >= 0)
         close(held);

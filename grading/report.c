@@ -6,13 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-double report_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 void report_init(struct report *rep)
 {
     memset(rep, 0, sizeof *rep);

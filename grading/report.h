@@ -29,7 +29,6 @@ struct report {
     FILE *ff;
 };
 
-double report_now(void);
 void report_init(struct report *rep);
 /* Sum the FAULTNET_STATS lines of a run into "dropped=.. duplicated=..". */
 void report_faultnet(const char *dir, char *out, size_t cap);
