@@ -441,11 +441,6 @@ static bool followed_between(const struct run *r, int who, int k)
     return false;
 }
 
-static void append(struct run *r, const char *fmt, const char *s, int x)
-{
-    run_info(r, fmt, s, x);
-}
-
 /* Restart and pause: between the first two faults the others must have moved to node 3. */
 static void check_interim(struct run *r, struct verdict *v)
 {
@@ -458,7 +453,7 @@ static void check_interim(struct run *r, struct verdict *v)
                      "leader was never suspected",
                      r->applied[0].kind == F_PAUSE ? "stopped" : "dead");
     else
-        append(r, "; meanwhile %s elected %d", "the others", 3);
+        run_info(r, "; meanwhile %s elected %d", "the others", 3);
 }
 
 /* Mid-election: say whether node 3 died during its election (timing makes it likely, not
@@ -478,8 +473,8 @@ static void check_mid(struct run *r, struct verdict *v)
             won |= started && !strcmp(e->ev, "leader") && view_of(e) == 3;
         }
     }
-    append(r, "; node 3 killed %s (%d)", started && !won ? "mid-election" : "outside its election",
-           started && !won);
+    run_info(r, "; node 3 killed %s (%d)",
+             started && !won ? "mid-election" : "outside its election", started && !won);
 }
 
 /* ---- bad input: garbage, unknown ids, and forgeries from the ports of crashed nodes ---- */
@@ -584,7 +579,7 @@ static void check_bad(struct run *r, struct verdict *v)
         verdict_fail(v, V_SAFETY,
                      "no node accepted the COORDINATOR from id 4, the highest id "
                      "(legal, even if 4 is dead): a rule rejects too much");
-    append(r, "; %s: %d ev=bad lines", "nodes 1-3", total);
+    run_info(r, "; %s: %d ev=bad lines", "nodes 1-3", total);
 }
 
 /* ---- --key: the group key keeps strangers out (README "Group key") ---- */
@@ -682,7 +677,7 @@ static void check_forged_leader(struct run *r, struct verdict *v)
                          "tag it was sent",
                          i, bad, FORGED_PER_CALL * calls);
     }
-    append(r, "; %s: forged frames sent %d times", "in dead leader 4's name", calls);
+    run_info(r, "; %s: forged frames sent %d times", "in dead leader 4's name", calls);
 }
 
 /* Node 4 runs with another key: the group 0-3 must elect 3 and never hear 4, whose every frame
