@@ -807,7 +807,7 @@ static void lab_path(struct run *r, char *out, size_t cap)
  * pass (or be skipped) silently without a TLS binary. */
 static int need_tls_binary(struct run *r, struct verdict *v)
 {
-    char lab[700], bin[900], cmd[1800];
+    char lab[700], bin[900], cmd[4096];
     lab_path(r, lab, sizeof lab);
     snprintf(bin, sizeof bin, "%s/%s/pownode-tls", lab, r->opt->build);
     if (access(bin, X_OK) == 0)
@@ -815,7 +815,12 @@ static int need_tls_binary(struct run *r, struct verdict *v)
     const char *san = strstr(r->opt->build, "asan")   ? "SAN=asan"
                       : strstr(r->opt->build, "tsan") ? "SAN=tsan"
                                                       : "";
-    snprintf(cmd, sizeof cmd, "make -s -C '%s' TLS=1 %s '%s/pownode-tls'", lab, san, r->opt->build);
+    /* Under a lock: tests run in parallel (--jobs, --repeat) would otherwise build it together,
+     * each compiler writing the same objects. */
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/%s' && flock '%s/%s/.tls-build.lock' "
+             "make -s -C '%s' TLS=1 %s '%s/pownode-tls'",
+             lab, r->opt->build, lab, r->opt->build, lab, san, r->opt->build);
     if (sh(r, cmd, "make-tls.log") != 0 || access(bin, X_OK) != 0)
         return verdict_fail(v, V_HARNESS,
                             "the TLS test needs %s, and `make TLS=1` could not "
