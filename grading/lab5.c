@@ -471,17 +471,23 @@ static void check_count(struct run *r, struct verdict *v)
 
 /* Every later life of node i that got as far as ev=ready started from a checkpoint (never from
  * nothing) at least as new as the last one any earlier life completed (back = 0), or, when the
- * grader damaged the newest file while the member was down, the one before it (back = 1: what
- * .prev holds). A life killed before it printed anything (a slow start under valgrind) says
+ * grader damaged the newest file while the member was down, the newest one it did not damage
+ * (back = 1: what .prev holds). A life killed before it printed anything (a slow start under valgrind) says
  * nothing. Returns how many lives restored; *lives counts the restarted lives. */
 static int check_restores(struct run *r, int i, int back, struct verdict *v, int *lives)
 {
     const struct nodelog *nl = &r->node[i];
-    const struct event *c[2] = {NULL, NULL}; /* the last two completed checkpoints */
+    /* The completed checkpoints, oldest first, less those the grader damaged: with back = 1
+     * each restart drops the newest (the file damaged while the member was down), so the bar
+     * is what .prev holds, also after a life that saved only once (then .prev is still the file
+     * that life restored, the newest undamaged one). */
+    const struct event *c[64];
     char a[512], b[512];
-    int restored = 0;
+    int restored = 0, nc = 0;
     for (int life = 0; life <= last_life(nl); life++) {
-        const struct event *s = last_in_life(nl, life, "restored"), *want = c[back];
+        if (life > 0 && back && nc > 0)
+            nc--;
+        const struct event *s = last_in_life(nl, life, "restored"), *want = nc ? c[nc - 1] : NULL;
         if (life > 0 && last_in_life(nl, life, "ready")) {
             long long cn = 0, cs = 0, sn = -1, ss = -1;
             (*lives)++;
@@ -507,8 +513,11 @@ static int check_restores(struct run *r, int i, int back, struct verdict *v, int
                              event_str(want, a, sizeof a), event_str(s, b, sizeof b));
         }
         for (int j = 0; j < nl->n; j++)
-            if (nl->ev[j].life == life && !strcmp(nl->ev[j].ev, "checkpoint"))
-                c[1] = c[0], c[0] = &nl->ev[j];
+            if (nl->ev[j].life == life && !strcmp(nl->ev[j].ev, "checkpoint")) {
+                if (nc == 64) /* only the newest few can ever be a bar */
+                    memmove(c, c + 1, 63 * sizeof *c), nc--;
+                c[nc++] = &nl->ev[j];
+            }
     }
     return restored;
 }

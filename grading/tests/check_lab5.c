@@ -461,6 +461,43 @@ START_TEST(damaged_checkpoint_needs_prev)
 }
 END_TEST
 
+/* A life that saved only once after restoring from .prev (seen under valgrind): the next damage
+ * destroys that save, and .prev still holds the file the life restored (n=1), not the damaged
+ * n=2 before it. Restoring n=1 is right; less is not. */
+static void damaged_twice_log(const char *second_restore)
+{
+    two_members(20.5, 30, "ab");
+    add("node=1 ev=checkpoint n=1 seq=1 t=25");
+    add("node=1 ev=checkpoint n=2 seq=1 t=35");
+    add_life("node=1 ev=ready t=60", 1);
+    add_life("node=1 ev=restored from=previous n=1 seq=1 t=61", 1);
+    add_life("node=1 ev=checkpoint n=1 seq=1 t=62", 1);
+    add_life("node=1 ev=ready t=80", 2);
+    add_life(second_restore, 2);
+    add_life("node=1 ev=replicas agree=1 n=2 digest=ab t=90", 2);
+    add_life("node=1 ev=history n=2 digest=ab t=90", 2);
+    R.applied[0] = (struct applied_fault){50, F_CRASH, 1};
+    R.applied[1] = (struct applied_fault){52, F_CALL, 1};
+    R.applied[2] = (struct applied_fault){55, F_RESTART, 1};
+    R.applied[3] = (struct applied_fault){70, F_CRASH, 1};
+    R.applied[4] = (struct applied_fault){72, F_CALL, 1};
+    R.applied[5] = (struct applied_fault){75, F_RESTART, 1};
+    R.applied[6] = (struct applied_fault){95, F_CALL, 1}; /* a third round that printed nothing */
+    R.napplied = 7;
+}
+
+START_TEST(damaged_after_a_single_save_wants_what_prev_holds)
+{
+    damaged_twice_log("node=1 ev=restored from=previous n=1 seq=1 t=81");
+    struct verdict v = check("damaged-checkpoint");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    damaged_twice_log("node=1 ev=restored from=previous n=0 seq=0 t=81");
+    v = check("damaged-checkpoint");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "restored less than its previous checkpoint"), "%s", v.msg);
+}
+END_TEST
+
 int main(void)
 {
     tl_lab = "lab5-chat-multicast";
@@ -486,6 +523,7 @@ int main(void)
     tcase_add_test(tc, deferred_reply_not_sent_on_exit_fails);
     tcase_add_test(tc, message_id_sent_twice_fails);
     tcase_add_test(tc, damaged_checkpoint_needs_prev);
+    tcase_add_test(tc, damaged_after_a_single_save_wants_what_prev_holds);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
