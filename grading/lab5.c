@@ -412,10 +412,36 @@ static void check_unique_ids(struct run *r, struct verdict *v)
     msgmap_free(m);
 }
 
+/* A REP counts only for the request it names (README, STEP 2): every ev=grant of a member names
+ * its pending request, the last ev=request of the same life. A grant for another request is a
+ * late or duplicated REP of an earlier one taken as a yes for the new one: it can let the member
+ * in before the peer agreed, whether or not the grader saw the overlap this time. */
+static void check_grants_match(struct run *r, struct verdict *v)
+{
+    char a[512], b[512];
+    for (int i = 0; i < r->n; i++) {
+        const struct event *pending = NULL;
+        for_each_event(r, i, e) {
+            if (!strcmp(e->ev, "request"))
+                pending = e;
+            else if (!strcmp(e->ev, "grant") && pending && pending->life == e->life &&
+                     !same_req(pending, e)) {
+                verdict_fail(v, V_SAFETY,
+                             "a REP was counted for a request it does not name: %s\n      "
+                             "pending request: %s\n      a REP of an earlier request (late, or "
+                             "a duplicate) must be ignored: compare its req and req_boot",
+                             event_str(e, a, sizeof a), event_str(pending, b, sizeof b));
+                return;
+            }
+        }
+    }
+}
+
 static void check_chat(struct run *r, struct verdict *v)
 {
     check_mutex(r, v);
     check_granted(r, v);
+    check_grants_match(r, v);
     check_converged(r, v);
     check_clock(r, v);
     check_deferred_sent(r, v);

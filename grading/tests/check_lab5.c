@@ -52,6 +52,49 @@ START_TEST(good_log_passes)
 }
 END_TEST
 
+/* Node 0 asks twice; for its second request it counts u1's REP naming `grant_req`. */
+static void second_request(const char *grant_req)
+{
+    char line[256];
+    run_reset(2);
+    add("node=0 ev=request req=u0.1.1 t=1");
+    add("node=1 ev=req from=u0 req=u0.1.1 t=1.5");
+    add("node=1 ev=rep to=u0 req=u0.1.1 t=1.6");
+    add("node=0 ev=grant from=u1 req=u0.1.1 t=2");
+    add("node=0 ev=cs-enter req=u0.1.1 t=3");
+    add("node=0 ev=send msg=u0:1 lts=3 t=3.1");
+    add("node=0 ev=deliver msg=u0:1 lts=3 t=3.2");
+    add("node=1 ev=deliver msg=u0:1 lts=3 t=3.3");
+    add("node=0 ev=cs-exit req=u0.1.1 t=4");
+    add("node=0 ev=request req=u0.1.2 t=5");
+    add("node=1 ev=req from=u0 req=u0.1.2 t=5.5");
+    add("node=1 ev=rep to=u0 req=u0.1.2 t=5.6");
+    snprintf(line, sizeof line, "node=0 ev=grant from=u1 req=%s t=6", grant_req);
+    add(line);
+    add("node=0 ev=cs-enter req=u0.1.2 t=7");
+    add("node=0 ev=cs-exit req=u0.1.2 t=8");
+    for (int i = 0; i < 2; i++) {
+        snprintf(line, sizeof line, "node=%d ev=replicas agree=1 n=1 digest=ab t=10", i);
+        add(line);
+        snprintf(line, sizeof line, "node=%d ev=history n=1 digest=ab t=10", i);
+        add(line);
+    }
+}
+
+START_TEST(grant_for_an_earlier_request_fails)
+{
+    second_request("u0.1.2");
+    struct verdict v = check("late-replies");
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    second_request("u0.1.1"); /* a late REP of the first request let it in */
+    v = check("late-replies");
+    ck_assert_int_eq(v.kind, V_SAFETY);
+    ck_assert_msg(strstr(v.msg, "a REP was counted for a request it does not name") &&
+                      strstr(v.msg, "pending request: node=0#") && strstr(v.msg, "u0.1.2"),
+                  "%s", v.msg);
+}
+END_TEST
+
 START_TEST(overlap_fails)
 {
     two_members(15, 30, "ab"); /* node 1 entered while node 0 was inside */
@@ -505,6 +548,7 @@ int main(void)
     TCase *tc = tcase_create("checkers");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, good_log_passes);
+    tcase_add_test(tc, grant_for_an_earlier_request_fails);
     tcase_add_test(tc, overlap_fails);
     tcase_add_test(tc, different_histories_fail);
     tcase_add_test(tc, ungranted_request_fails);
