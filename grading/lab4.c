@@ -236,6 +236,25 @@ static double went_down(const struct run *r, int p, double t)
 
 /* Accuracy: no TIMEOUT of a peer that was up for the whole window before it, nor of one that
  * went down less than the floor L before it (see the top of the file). */
+/* Was p itself not running during the silence that observer's TIMEOUT e reports? A peer
+ * measures its own stalls (ev=stalled ms=S, README STEP 4): under Valgrind on two cores one was
+ * descheduled 832 ms, and its peers rightly heard nothing for more than --timeout. Excused only
+ * when the observer waited the full timeout (silent_ms >= --timeout) and p's stall overlaps that
+ * silence: a detector that fires early, or on a peer that was running, still fails. */
+static bool peer_starved(const struct run *r, int p, const struct event *e)
+{
+    long long silent = 0;
+    if (!event_int(e, "silent_ms", &silent) || silent < arg_ms(r->test->args, "--timeout ", 3000))
+        return false;
+    for_each_event(r, p, s) {
+        long long ms = 0;
+        if (!strcmp(s->ev, "stalled") && event_int(s, "ms", &ms) && s->t >= e->t - silent &&
+            s->t - ms <= e->t)
+            return true;
+    }
+    return false;
+}
+
 static int check_accuracy(struct run *r, double w, struct verdict *v)
 {
     char a[512];
@@ -270,6 +289,8 @@ static int check_accuracy(struct run *r, double w, struct verdict *v)
             }
             if (!up_during(r, p, e->t - w, e->t))
                 continue; /* p went down in time for this TIMEOUT */
+            if (peer_starved(r, p, e))
+                continue; /* the OS stopped p, not the grader: the silence was real */
             /* A peer never heard from, given up on while the run was still starting (64
              * processes under Valgrind can take seconds to answer their first request): that
              * is the start-up's fault, not the detector's. From W after the last ev=ready on,
@@ -669,6 +690,16 @@ static void check_load(struct run *r, struct verdict *v)
                      LOADED);
         return;
     }
+    /* Under Valgrind node 2 may read both commands late and together (CI: 77 ms apart instead
+     * of 1500): the peers ask every --interval, so a window shorter than three of them need not
+     * be seen. Natively it is 1500 ms, and a peer that never flags still fails. */
+    double interval = arg_ms(r->test->args, "--interval ", 1000);
+    bool seen_window = down_at - up_at >= 3 * interval;
+    if (!seen_window)
+        run_info(r,
+                 "; node %d's load 0.95 lasted only %.0f ms (it read both commands late): "
+                 "no flag required",
+                 LOADED, down_at - up_at);
     for (int o = 0; o < r->n; o++) {
         if (o == LOADED)
             continue;
@@ -679,7 +710,9 @@ static void check_load(struct run *r, struct verdict *v)
                          "node %d flagged node %d overloaded before its load went "
                          "above the threshold",
                          o, LOADED);
-        if (!up || up->t > down_at)
+        if (!seen_window && (!up || up->t > down_at))
+            ;
+        else if (!up || up->t > down_at)
             verdict_fail(v, V_LIVENESS,
                          "node %d never flagged node %d overloaded while it "
                          "reported load 0.95 > threshold 0.8",

@@ -70,6 +70,33 @@ START_TEST(peers_false_suspicion)
 }
 END_TEST
 
+/* Node 1 was never stopped by the grader, but says it was descheduled 700 ms (ev=stalled): node
+ * 0, which heard nothing from it for 600 ms >= --timeout 500, is right to mark it TIMEOUT. Not
+ * when node 0 fired before its timeout ran out, nor when node 1 was running all along. */
+static void starved(int silent_ms, bool stalled)
+{
+    three_nodes();
+    status(0, 2, "TIMEOUT", 1550, "u2");
+    status(1, 2, "TIMEOUT", 1590, "u2");
+    if (stalled)
+        add("node=1 ev=stalled ms=700 t=1700");
+    addf("node=0 ev=status peer=127.0.0.1:7001 status=TIMEOUT id=u1 was=ALIVE silent_ms=%d "
+         "t=1600",
+         silent_ms);
+    status(0, 1, "ALIVE", 1750, "u1"); /* heard again once it ran */
+}
+
+START_TEST(peers_starved_peer_is_not_a_false_suspicion)
+{
+    starved(600, true);
+    expect_pass("completeness");
+    starved(300, true); /* fired before the timeout: still a false suspicion */
+    expect_fail("completeness", V_SAFETY, "accuracy violated: node 0 marked node 1 TIMEOUT");
+    starved(600, false); /* node 1 was running */
+    expect_fail("completeness", V_SAFETY, "accuracy violated: node 0 marked node 1 TIMEOUT");
+}
+END_TEST
+
 /* A peer never heard from and suspected during start-up is not judged; later it is. */
 START_TEST(peers_unknown_at_startup)
 {
@@ -261,6 +288,30 @@ static void loaded(bool unflag, bool early)
         addf("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
     }
 }
+
+/* Node 2 read both `load` commands late and 77 ms apart (Valgrind): nobody had to see 0.95. A
+ * window of 1200 ms that nobody flags still fails. */
+START_TEST(load_window_too_short_to_see)
+{
+    three_up();
+    fault(800, F_INPUT, 2);
+    fault(2000, F_INPUT, 2);
+    add("node=2 ev=own_load load=0.95 t=2500");
+    add("node=2 ev=own_load load=0.20 t=2577");
+    for (int o = 0; o < 2; o++)
+        addf("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
+    expect_pass("load-threshold");
+    ck_assert_msg(strstr(R.info, "lasted only 77 ms"), "%s", R.info);
+    three_up();
+    fault(800, F_INPUT, 2);
+    fault(2000, F_INPUT, 2);
+    add("node=2 ev=own_load load=0.95 t=801");
+    add("node=2 ev=own_load load=0.20 t=2001");
+    for (int o = 0; o < 2; o++)
+        addf("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
+    expect_fail("load-threshold", V_LIVENESS, "node 0 never flagged node 2 overloaded");
+}
+END_TEST
 
 START_TEST(load_flags)
 {
@@ -469,6 +520,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 20);
     tcase_add_test(t, peers_good);
     tcase_add_test(t, peers_false_suspicion);
+    tcase_add_test(t, peers_starved_peer_is_not_a_false_suspicion);
     tcase_add_test(t, peers_unknown_at_startup);
     tcase_add_test(t, peers_early_detection);
     tcase_add_test(t, peers_late_detection);
@@ -480,6 +532,7 @@ static Suite *suite(void)
     tcase_add_test(t, pause_good_and_bad);
     tcase_add_test(t, bad_input_needs_every_bad_event);
     tcase_add_test(t, load_flags);
+    tcase_add_test(t, load_window_too_short_to_see);
     tcase_add_test(t, q4_good);
     tcase_add_test(t, q4_failed_before_timeout);
     tcase_add_test(t, q4_wrong_target);
