@@ -289,26 +289,26 @@ static void loaded(bool unflag, bool early)
     }
 }
 
-/* Node 2 read both `load` commands late and 77 ms apart (Valgrind): nobody had to see 0.95. A
- * window of 1200 ms that nobody flags still fails. */
-START_TEST(load_window_too_short_to_see)
+/* Node 2 logs load 0.95 at `up` and 0.2 at `down`; nobody flags it. */
+static void unflagged_window(double up, double down)
 {
     three_up();
     fault(800, F_INPUT, 2);
     fault(2000, F_INPUT, 2);
-    add("node=2 ev=own_load load=0.95 t=2500");
-    add("node=2 ev=own_load load=0.20 t=2577");
+    addf("node=2 ev=own_load load=0.95 t=%.0f", up);
+    addf("node=2 ev=own_load load=0.20 t=%.0f", down);
     for (int o = 0; o < 2; o++)
         addf("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
+}
+
+/* Node 2 read both `load` commands late and 77 ms apart (Valgrind): nobody had to see 0.95. A
+ * window of 1200 ms that nobody flags still fails. */
+START_TEST(load_window_too_short_to_see)
+{
+    unflagged_window(2500, 2577);
     expect_pass("load-threshold");
     ck_assert_msg(strstr(R.info, "lasted only 77 ms"), "%s", R.info);
-    three_up();
-    fault(800, F_INPUT, 2);
-    fault(2000, F_INPUT, 2);
-    add("node=2 ev=own_load load=0.95 t=801");
-    add("node=2 ev=own_load load=0.20 t=2001");
-    for (int o = 0; o < 2; o++)
-        addf("node=%d ev=registry alive=2 timeout=0 unknown=0 t=3000", o);
+    unflagged_window(801, 2001);
     expect_fail("load-threshold", V_LIVENESS, "node 0 never flagged node 2 overloaded");
 }
 END_TEST
