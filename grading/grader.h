@@ -147,6 +147,13 @@ struct progress_rule {
      * running node that logged nothing at all for silent_ms (x --slow) after the last fault is
      * hung, whatever the others do. 0: no such rule. */
     int silent_ms;
+    /* An operation that must end: a node's ev=<open> carrying field <key> starts one, the same
+     * node's ev=<close> with the same value ends it (a restart forgets the node's open ones).
+     * One still open open_ms (x --slow) after its start and after the last fault is stuck,
+     * however much else the run does: players keep sending money while a snapshot waits for a
+     * marker that never comes. NULL open: no such rule. */
+    const char *open, *close, *key;
+    int open_ms;
 };
 #define G_STALL_MS 6000
 typedef void (*progress_fn)(const struct run *r, struct progress_rule *rule);

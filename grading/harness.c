@@ -790,6 +790,8 @@ static bool any_died(struct run *r, const struct verdict *v)
 
 /* ---- progress: a run that stopped moving ends early, naming who went quiet ---- */
 
+#define G_OPEN_MAX 32 /* open operations tracked per node; more are not watched */
+
 struct progress {
     struct progress_rule rule;
     double window;            /* ms, already x --slow */
@@ -797,6 +799,10 @@ struct progress {
     int seen[G_MAXNODES];     /* events of each node already looked at */
     int last[G_MAXNODES];     /* index of each node's last progress event, -1: none */
     double heard[G_MAXNODES]; /* when each node's last event of any kind was read */
+    /* the rule's open operations: per node, the indexes of their ev=<open> events and when the
+     * grader read them (later than t=, so never too early; and t= may be absent) */
+    int open[G_MAXNODES][G_OPEN_MAX], nopen[G_MAXNODES], open_life[G_MAXNODES];
+    double opened[G_MAXNODES][G_OPEN_MAX];
 };
 
 static void progress_init(struct run *r, struct progress *pg, double now)
@@ -822,6 +828,32 @@ static bool is_background(const struct progress_rule *rule, const char *ev)
     return false;
 }
 
+/* The rule's open operations of node i, given its next event, ev[j]. */
+static void progress_open(const struct run *r, struct progress *pg, int i, int j, double now)
+{
+    const struct event *e = &r->node[i].ev[j];
+    const struct progress_rule *rule = &pg->rule;
+    const char *key = event_get(e, rule->key);
+    if (e->life != pg->open_life[i])
+        pg->nopen[i] = 0, pg->open_life[i] = e->life;
+    if (!key)
+        return;
+    if (!strcmp(e->ev, rule->open) && pg->nopen[i] < G_OPEN_MAX) {
+        pg->opened[i][pg->nopen[i]] = now;
+        pg->open[i][pg->nopen[i]++] = j;
+    } else if (rule->close && !strcmp(e->ev, rule->close)) {
+        for (int k = 0; k < pg->nopen[i]; k++) {
+            const char *o = event_get(&r->node[i].ev[pg->open[i][k]], rule->key);
+            if (o && !strcmp(o, key)) {
+                pg->nopen[i]--;
+                pg->open[i][k] = pg->open[i][pg->nopen[i]];
+                pg->opened[i][k] = pg->opened[i][pg->nopen[i]];
+                break;
+            }
+        }
+    }
+}
+
 /* Look at the events read since the last call: each one that is not background is progress. */
 static void progress_scan(struct run *r, struct progress *pg, double now)
 {
@@ -829,6 +861,8 @@ static void progress_scan(struct run *r, struct progress *pg, double now)
         const struct nodelog *nl = &r->node[i];
         for (; pg->seen[i] < nl->n; pg->seen[i]++) {
             pg->heard[i] = now;
+            if (pg->rule.open && pg->rule.key)
+                progress_open(r, pg, i, pg->seen[i], now);
             if (is_background(&pg->rule, nl->ev[pg->seen[i]].ev))
                 continue;
             pg->last[i] = pg->seen[i];
@@ -928,6 +962,35 @@ static bool progress_hung(struct run *r, const struct progress *pg, double last_
     return false;
 }
 
+/* The lab's open rule: an operation of a running node still open open_ms after its start and
+ * the last fault is stuck. */
+static bool progress_overdue(struct run *r, const struct progress *pg, double last_fault,
+                             const char *why, double now, struct verdict *v)
+{
+    double limit = pg->rule.open_ms * r->opt->slow;
+    for (int i = 0; i < r->n && limit > 0 && pg->rule.open; i++) {
+        const struct nodelog *nl = &r->node[i];
+        if (nl->pid <= 0 || nl->paused)
+            continue;
+        for (int k = 0; k < pg->nopen[i]; k++) {
+            const struct event *e = &nl->ev[pg->open[i][k]];
+            double since = pg->opened[i][k] > last_fault ? pg->opened[i][k] : last_fault;
+            if (now - since <= limit)
+                continue;
+            char a[240];
+            verdict_add(v, V_LIVENESS, R_STALL,
+                        "%s has not been followed by node %d's ev=%s %s=%s for %.1fs (it must "
+                        "end within %.1fs of its start and of the last fault, whatever else "
+                        "goes on); still waiting for: %s",
+                        event_str(e, a, sizeof a), i, pg->rule.close ? pg->rule.close : "?",
+                        pg->rule.key, event_get(e, pg->rule.key), (now - since) / 1e3,
+                        limit / 1e3, why);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void phase_start(struct run *r, double deadline, struct verdict *v)
 {
     char why[256] = "";
@@ -983,6 +1046,8 @@ static void phase_run(struct run *r, double deadline, struct verdict *v)
             return;
         }
         if (next == t->nfaults && progress_hung(r, &pg, last_fault, why, now, v))
+            return;
+        if (next == t->nfaults && progress_overdue(r, &pg, last_fault, why, now, v))
             return;
         /* Wake at least every 250 ms: until() may depend on time alone (a quiet period). */
         double wake = now + 250 < deadline ? now + 250 : deadline;

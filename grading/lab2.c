@@ -1029,11 +1029,16 @@ static void check_outsider(struct run *r, struct verdict *v)
 #define CRASH_AT(ms) {ms, F_CALL, CRASHED, NULL}
 
 /* Progress: snapshots (markers, states, reports). Players send money all along, stuck or not,
- * and a stranger's rejected frames (bad) come as long as it tries. */
+ * and a stranger's rejected frames (bad) come as long as it tries. A snapshot is an operation
+ * that must end: its initiator's ev=snapshot (complete or not) follows its ev=initiate within
+ * milliseconds in a correct run (markers cross loopback; a crashed peer is seen at once and a
+ * paused one is a fault, after which the window starts again), so one open for 5 s is stuck:
+ * a copy that never forwards a marker is told so in seconds rather than at the 90 s cap. */
 static void progress(const struct run *r, struct progress_rule *p)
 {
     (void)r;
     p->background = "send recv bad";
+    p->open = "initiate", p->close = "snapshot", p->key = "snap", p->open_ms = 5000;
 }
 
 static const struct gtest tests[] = {

@@ -438,6 +438,7 @@ static void fake_progress(const struct run *r, struct progress_rule *p)
     (void)r;
     p->background = "beat";
     p->stall_ms = 1500;
+    p->open = "start", p->close = "end", p->key = "op", p->open_ms = 1000;
 }
 
 /* A run of mode with a 30 s cap and a 1.5 s stall window; how long it took goes in secs. */
@@ -508,6 +509,39 @@ START_TEST(progress_slow_node_does_not_stall)
     struct verdict v = run_progress("slow", NULL, 0, NULL, &r, &secs);
     ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
     ck_assert_int_eq(run_count(&r, 0, "local"), 13);
+}
+END_TEST
+
+static bool until_never(struct run *r, char *why, size_t cap)
+{
+    (void)r;
+    snprintf(why, cap, "the test's end, which never comes");
+    return false;
+}
+
+/* An operation left open ends the run open_ms after it began, though events go on all along
+ * (each under the 1.5 s stall window); closed ones are fine. */
+START_TEST(progress_open_operation_stalls)
+{
+    static struct run r;
+    double secs;
+    struct verdict v = run_progress("leak", NULL, 0, until_never, &r, &secs);
+    ck_assert_int_eq(v.kind, V_LIVENESS);
+    ck_assert_msg(strstr(v.msg, "ev=start op=2 has not been followed by node 0's ev=end op=2 for "
+                                "1.") &&
+                      strstr(v.msg, "within 1.0s"),
+                  "%s", v.msg);
+    ck_assert_msg(secs < 20, "took %.1fs: the open operation should end it", secs);
+}
+END_TEST
+
+START_TEST(progress_closed_operations_do_not_stall)
+{
+    static struct run r;
+    double secs;
+    struct verdict v = run_progress("ops", NULL, 0, NULL, &r, &secs);
+    ck_assert_msg(v.kind == V_PASS, "%s", v.msg);
+    ck_assert_int_eq(run_count(&r, 1, "end"), 6);
 }
 END_TEST
 
@@ -956,6 +990,8 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, progress_silent_node_stalls);
     tcase_add_test(tc, progress_background_only_stalls);
     tcase_add_test(tc, progress_slow_node_does_not_stall);
+    tcase_add_test(tc, progress_open_operation_stalls);
+    tcase_add_test(tc, progress_closed_operations_do_not_stall);
     tcase_add_test(tc, progress_waits_for_scheduled_faults);
     suite_add_tcase(s, tc);
     tc = tcase_create("pool");

@@ -58,6 +58,20 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    /* "ops": operations op=1..6 each opened and ended 150 ms later, done after ~1.8 s;
+     * "leak": the same, but op=2 never ends while the others go on. */
+    if (strcmp(mode, "ops") == 0 || strcmp(mode, "leak") == 0) {
+        struct timespec tick = {0, 150 * 1000 * 1000};
+        for (int k = 1; k <= 6 && !stop; k++) {
+            printf("node=%s ev=start op=%d\n", id, k);
+            fflush(stdout);
+            nanosleep(&tick, NULL);
+            if (k != 2 || mode[0] == 'o')
+                printf("node=%s ev=end op=%d\n", id, k);
+            fflush(stdout);
+            nanosleep(&tick, NULL);
+        }
+    }
     if (strcmp(mode, "slow") == 0) {
         struct timespec tick = {0, 150 * 1000 * 1000};
         for (int k = 0; k < 12 && !stop; k++) {
