@@ -108,6 +108,65 @@ START_TEST(bad_input_accepted_forgery_fails)
 }
 END_TEST
 
+/* paused-node: node 1 stopped from t=100 to t=1100, done before it. A ring of messages before
+ * the pause; node 0 sends node 1 msg 0:2 at t=500 (owed), which node 1 reads at t=1101
+ * (drained). */
+static void paused_log(bool owed, bool drained)
+{
+    run_reset(3);
+    R.applied[R.napplied++] = (struct applied_fault){100, F_PAUSE, 1};
+    R.applied[R.napplied++] = (struct applied_fault){1100, F_RESUME, 1};
+    add("node=1 lc=1 ev=send to=0 msg=1:1 t=10");
+    add("node=0 lc=2 ev=recv from=1 msg=1:1 ts=1 t=11");
+    add("node=0 lc=3 ev=send to=2 msg=0:1 t=20");
+    add("node=2 lc=4 ev=recv from=0 msg=0:1 ts=3 t=21");
+    add("node=2 lc=5 ev=send to=1 msg=2:1 t=30");
+    add("node=1 lc=6 ev=recv from=2 msg=2:1 ts=5 t=31");
+    add("node=1 ev=done events=2 t=50");
+    if (owed)
+        add("node=0 lc=4 ev=send to=1 msg=0:2 t=500");
+    if (owed && drained)
+        add("node=1 lc=7 ev=recv from=0 msg=0:2 ts=4 t=1101");
+    add("node=0 ev=done events=3 t=1200");
+    add("node=2 ev=done events=2 t=1200");
+}
+
+static bool paused_until(char *why, size_t cap)
+{
+    return find_test("paused-node")->until(&R, why, cap);
+}
+
+START_TEST(paused_drained_passes)
+{
+    char why[256] = "";
+    paused_log(true, true);
+    expect_pass("paused-node");
+    ck_assert_msg(paused_until(why, sizeof why), "%s", why);
+}
+END_TEST
+
+/* Done before the pause, but owed a message sent while it was stopped: it must read it, and
+ * the run does not end before it has. */
+START_TEST(paused_never_drained_fails)
+{
+    char why[256] = "";
+    paused_log(true, false);
+    expect_fail("paused-node", V_LIVENESS, "did nothing after it was resumed (1 messages");
+    ck_assert(!paused_until(why, sizeof why));
+    ck_assert_msg(strstr(why, "sent 1 messages while it was stopped"), "%s", why);
+}
+END_TEST
+
+/* Done before the pause and owed nothing: nothing to do after the resume is not a failure. */
+START_TEST(paused_with_nothing_to_do_passes)
+{
+    char why[256] = "";
+    paused_log(false, false);
+    expect_pass("paused-node");
+    ck_assert_msg(paused_until(why, sizeof why), "%s", why);
+}
+END_TEST
+
 static Suite *lab1_suite(void)
 {
     Suite *s = suite_create("lab1");
@@ -117,6 +176,9 @@ static Suite *lab1_suite(void)
     tcase_add_test(tc, bad_input_missing_token_fails);
     tcase_add_test(tc, bad_input_clock_touched_fails);
     tcase_add_test(tc, bad_input_accepted_forgery_fails);
+    tcase_add_test(tc, paused_drained_passes);
+    tcase_add_test(tc, paused_never_drained_fails);
+    tcase_add_test(tc, paused_with_nothing_to_do_passes);
     suite_add_tcase(s, tc);
     return s;
 }
