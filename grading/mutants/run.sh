@@ -6,7 +6,7 @@
 # header lines that patch ignores:
 #   <name>.patch        # bug: <the student's mistake>      # caught-by: test1,test2
 #   equiv-<name>.patch  # equivalent: <a different but correct choice>
-# Each is applied to a fresh copy of the lab, built, and graded at seed $SEED (default 1) with
+# Each is applied to a fresh copy of the lab, built (incrementally, from the lab's own build), and graded at seed $SEED (default 1) with
 # the kit's grader. A bug is first graded on the tests named in caught-by (fast, and it says
 # whether the grader catches it where we expect); only if it keeps full marks there is the whole
 # lab graded. An equivalent is graded on the whole lab. MUTANT=name runs one mutant only.
@@ -55,7 +55,10 @@ one() {
     case $name in equiv-*) kind=equiv ;; *) kind=bug ;; esac
     start=$(date +%s)
     copy="$work/$lab-$name"
-    rm -rf "$copy" && cp -r "$lab" "$copy" && rm -rf "$copy"/build "$copy"/build-*
+    # The copy starts from the lab's own build (make mutants builds it first), timestamps kept:
+    # make then recompiles only what the patch touched (objects depend on their headers through
+    # the compiler's .d files) and links, ~1 s instead of a whole lab's ~4 s of CPU.
+    rm -rf "$copy" && cp -rp "$lab" "$copy" && rm -rf "$copy"/build-* "$copy"/logs
     log="$work/$lab-$name.log"
     outcome=bad
     if ! patch -s -p1 -d "$copy" <"$p" >"$log" 2>&1; then
