@@ -35,10 +35,11 @@ test: deps all
 grade: deps $(GRADE_DEPS)
 	@$(GRADER) $(GRADE_ARGS)
 
-# Unit tests under memcheck, then every node of every grading run under memcheck.
+# Unit tests under memcheck, then grading runs with the nodes where each test's scenario
+# happens under memcheck (grading/README.md, "Valgrind"); VALGRIND_ALL=1: every node.
 valgrind: deps $(GRADE_DEPS)
 	@$(if $(DIR),,sh common/run-all.sh valgrind "$(SEL)")
-	@$(GRADER) --valgrind $(GRADE_ARGS)
+	@$(GRADER) $(if $(filter-out 0,$(VALGRIND_ALL)),--valgrind-all,--valgrind) $(GRADE_ARGS)
 
 # ASan+UBSan (and TSan) builds of each lab: unit tests, then grading runs of those builds.
 asan tsan: deps kit
@@ -78,7 +79,8 @@ help:
 	@echo "                DIR=path/to/copy (grade a student's copy; it is built first)"
 	@echo "                FAIL_FAST=1 (stop a lab at its first failing test)"
 	@echo "                JOBS=4 (tests at once; default three per core, output in table order)"
-	@echo "make valgrind   unit tests and grading runs under valgrind memcheck"
+	@echo "make valgrind   unit tests and grading runs under valgrind memcheck (VALGRIND_ALL=1:"
+	@echo "                every node of every test, not only where the scenario happens)"
 	@echo "make asan       the same with AddressSanitizer+UBSan builds; make tsan: ThreadSanitizer"
 	@echo "make mutants    grade every student-bug mutant of grading/mutants (LAB=..., MUTANT=...)"
 	@echo "make fuzz       libFuzzer on every decoder, FUZZ_S=20 seconds each (LAB=... for one lab)"

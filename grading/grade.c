@@ -34,7 +34,9 @@ static void usage(FILE *f)
             "  --ports I/N     this is grader I (0..N-1) of N started at once: it takes its ports\n"
             "                  from share I of the range only, never from another's\n"
             "  --json FILE     also write Gradescope's results.json\n"
-            "  --valgrind      run every node under valgrind memcheck\n"
+            "  --valgrind      run nodes under valgrind memcheck: node 0, 1, 2, the highest id\n"
+            "                  and every node a fault names (all of a test of up to 5 nodes)\n"
+            "  --valgrind-all  the same, every node of every test\n"
             "  --build DIR     the lab's build directory to run from (build, build-asan, ...)\n"
             "  --slow X        multiply every timeout by X (fault times stay)\n"
             "  --root DIR      top of the kit (default: found from this program's own path)\n"
@@ -88,7 +90,7 @@ static void run_free(struct run *r)
 static const char *rerun_target(const struct options *o)
 {
     if (o->valgrind)
-        return "make valgrind";
+        return o->valgrind_all ? "make valgrind VALGRIND_ALL=1" : "make valgrind";
     if (strstr(o->build, "asan"))
         return "make asan";
     if (strstr(o->build, "tsan"))
@@ -189,7 +191,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
         {"valgrind", 0, 0, 'V'}, {"build", 1, 0, 'b'}, {"slow", 1, 0, 'S'},
         {"root", 1, 0, 'R'},  {"logs", 1, 0, 'L'},     {"list", 0, 0, 'T'},
         {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},   {"fail-fast", 0, 0, 'F'},
-        {"jobs", 1, 0, 'J'},  {"ports", 1, 0, 'P'},
+        {"jobs", 1, 0, 'J'},  {"ports", 1, 0, 'P'},    {"valgrind-all", 0, 0, 'A'},
         {0, 0, 0, 0}};
     int c;
     char *end;
@@ -230,6 +232,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct plan *p)
             break;
         }
         case 'V': o->valgrind = true; break;
+        case 'A': o->valgrind = o->valgrind_all = true; break;
         case 'b': o->build = optarg; break;
         case 'S':
             o->slow = strtod(optarg, &end);

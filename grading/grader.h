@@ -203,6 +203,7 @@ struct options {
     const char *build;   /* build directory inside a lab: build, build-asan, build-tsan */
     const char *logs;    /* where logs go */
     bool valgrind;
+    bool valgrind_all; /* --valgrind-all: memcheck every node, not only memchecked() ones */
     double slow;         /* timeout multiplier (valgrind and sanitizers are slower) */
     int grace_ms;        /* how long a node may take to exit after SIGTERM (x slow) */
     bool verbose;
@@ -240,6 +241,8 @@ int harness_free_port(struct run *r);
 void harness_port_slot(int slot, int nslots);
 /* This grader is share `share` of `nshares` graders running at once (--ports I/N). */
 void harness_port_share(int share, int nshares);
+/* Under --valgrind, whether node id of r runs under memcheck (harness.c says which do). */
+bool harness_memchecked(const struct run *r, int id);
 /* Start a helper process (a broker) in its own process group, stdout+stderr appended to
  * <run dir>/<logname>; killed with the run (and if the grader dies). Returns its slot or -1. */
 int harness_spawn(struct run *r, char *const argv[], const char *logname);

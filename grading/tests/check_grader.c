@@ -421,6 +421,32 @@ START_TEST(harness_sanitizer_report_is_crash)
 }
 END_TEST
 
+/* --valgrind memchecks node 0-2, the highest id and the nodes the schedule names (not a
+ * network directive's node field); --valgrind-all every node; no --valgrind none. */
+START_TEST(harness_memchecks_where_the_scenario_happens)
+{
+    static struct gtest t = {.name = "big", .nodes = 64, .nfaults = 3};
+    t.faults[0] = (struct fault){100, F_PAUSE, 10, NULL};
+    t.faults[1] = (struct fault){200, F_NET, 20, "loss 0.1"};
+    t.faults[2] = (struct fault){300, F_RESTART, 30, NULL};
+    struct options o = {.valgrind = true};
+    static struct run r;
+    r = (struct run){.test = &t, .opt = &o, .n = 64};
+    char got[256] = "";
+    for (int i = 0; i < r.n; i++)
+        if (harness_memchecked(&r, i))
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%d ", i);
+    ck_assert_str_eq(got, "0 1 2 10 30 63 ");
+    r.n = 4;
+    ck_assert(harness_memchecked(&r, 3));
+    o.valgrind_all = true, r.n = 64;
+    for (int i = 0; i < r.n; i++)
+        ck_assert(harness_memchecked(&r, i));
+    o.valgrind = o.valgrind_all = false;
+    ck_assert(!harness_memchecked(&r, 0));
+}
+END_TEST
+
 START_TEST(harness_stubborn_node_is_killed)
 {
     static struct run r;
@@ -986,6 +1012,7 @@ static Suite *grader_suite(void)
     tcase_add_test(tc, harness_bad_exit_is_crash);
     tcase_add_test(tc, harness_sanitizer_report_is_crash);
     tcase_add_test(tc, harness_stubborn_node_is_killed);
+    tcase_add_test(tc, harness_memchecks_where_the_scenario_happens);
     tcase_add_test(tc, harness_roles_input_aux);
     tcase_add_test(tc, progress_silent_node_stalls);
     tcase_add_test(tc, progress_background_only_stalls);
