@@ -41,7 +41,8 @@ static void usage(FILE *f)
             "  --slow X        multiply every timeout by X (fault times stay)\n"
             "  --root DIR      top of the kit (default: found from this program's own path)\n"
             "  --logs DIR      where node logs go (default ROOT/grading/logs; with --dir\n"
-            "                  ROOT/grading/logs/<name of PATH>-<hash of PATH>)\n"
+            "                  ROOT/grading/logs/<name of PATH>-<hash of PATH>; then /valgrind,\n"
+            "                  /asan or /tsan under --valgrind, --build build-asan or build-tsan)\n"
             "  --list          list the labs and their tests, then exit\n"
             "  -v, --verbose   print each test's numbers even when it passes\n"
             "  --help          this text\n");
@@ -459,6 +460,7 @@ int main(int argc, char **argv)
         return 2;
     }
     static char root[PATH_MAX], dir[PATH_MAX], logs[PATH_MAX + 64];
+    bool logs_given = o.logs != NULL;
     if (find_root(&o, root) < 0 || (o.labdir && setup_copy(&o, &p, dir, logs, sizeof logs) < 0))
         return 2;
     if (known(&p) < 0)
@@ -471,6 +473,14 @@ int main(int argc, char **argv)
         snprintf(logs, sizeof logs, "%s/grading/logs", root);
         o.logs = logs;
     }
+    /* Each mode keeps its own logs (LOGS/valgrind/LAB/TEST, LOGS/asan/..., LOGS/tsan/...):
+     * CI grades under memcheck while it grades natively, and neither may clobber the other. */
+    const char *mode = o.valgrind                        ? "valgrind"
+                       : !strcmp(o.build, "build-asan") ? "asan"
+                       : !strcmp(o.build, "build-tsan") ? "tsan"
+                                                        : NULL;
+    if (!logs_given && mode && strlen(logs) + strlen(mode) + 2 < sizeof logs)
+        strcat(strcat(logs, "/"), mode);
     if (o.valgrind && o.slow < 10)
         o.slow = 10; /* memcheck runs code ~20x slower; timeouts must never flake */
     else if (strcmp(o.build, "build") != 0 && o.slow < 3)
