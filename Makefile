@@ -12,7 +12,7 @@ DIR_ABS = $(if $(filter /%,$(DIR)),$(DIR),$(if $(wildcard $(PWD)/$(DIR)),$(abspa
 GRADE_ARGS = $(if $(LAB),--lab $(LAB)) $(if $(DIR),--dir '$(DIR_ABS)') $(if $(TEST),--test $(TEST)) \
              $(if $(SEED),--seed $(SEED)) $(if $(REPEAT),--repeat $(REPEAT)) \
              $(if $(JSON),--json $(JSON)) $(if $(V),-v) $(if $(filter-out 0,$(FAIL_FAST)),--fail-fast) \
-             $(if $(JOBS),--jobs $(JOBS))
+             $(if $(JOBS),--jobs $(JOBS)) $(if $(PORTS),--ports $(PORTS))
 GRADER := grading/build/grade
 # With DIR, only the kit's tooling is built here (the copy is the grader's to build) and the
 # kit's own unit tests are not run: the grade is the copy's.

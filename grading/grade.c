@@ -29,7 +29,7 @@ static void usage(FILE *f)
             "  --seed N        seed of the first run (default 1); faults and nodes derive theirs\n"
             "  --repeat N      run each test N times with seeds SEED, SEED+1, ...; print the pass rate\n"
             "                  (each run's logs then go to LOGS/LAB/TEST/seedN)\n"
-            "  --jobs N        run N tests at once (default 3 per core; 1 per core: valgrind, tsan)\n"
+            "  --jobs N        run N tests at once (default 3 per core; 1 per core under valgrind)\n"
             "                  and print them in table order all the same\n"
             "  --ports I/N     this is grader I (0..N-1) of N started at once: it takes its ports\n"
             "                  from share I of the range only, never from another's\n"

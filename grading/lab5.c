@@ -1220,13 +1220,17 @@ static void check_outsider(struct run *r, struct verdict *v)
 
 /* Progress: requests, grants, deliveries, syncs; a member checkpoints and retransmits all along.
  * A member may rightly wait --dead-ms (3 s) for a dead peer: the window is twice that + 2 s. A
- * live member checkpoints about every 0.5 s: one silent for 4 s is hung. */
+ * live member checkpoints about every 0.5 s: one silent for 4 s is hung. A request is an
+ * operation that must end in its cs-enter: the reference's longest wait, in 3 grades, is 3.05 s
+ * (dead-member: --dead-ms after the crash) and 2.8 s under loss-20, so one open for 10 s is
+ * stuck even while the others chat on (a REP never sent: 10 s, not the 90 s cap). */
 static void progress(const struct run *r, struct progress_rule *p)
 {
     (void)r;
     p->background = "checkpoint replicas retx";
     p->stall_ms = 8000;
     p->silent_ms = 4000;
+    p->open = "request", p->close = "cs-enter", p->key = "req", p->open_ms = 10000;
 }
 
 static const struct gtest tests[] = {

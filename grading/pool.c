@@ -64,9 +64,10 @@ int pool_default_width(const struct options *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int w = cpus < 1 ? 1 : cpus > POOL_MAXJOBS ? POOL_MAXJOBS : (int)cpus;
-    /* Measured here (2 cores): a whole native grade uses ~16 s of CPU in 50-260 s, so three
-     * runs per core; memcheck and TSan make nodes CPU-bound (x20, x5-15): one per core. */
-    if (!o->valgrind && !(o->build && strstr(o->build, "tsan")))
+    /* Measured here (2 cores): a whole native grade uses ~16 s of CPU in 50-260 s, an ASan one
+     * 44 s in 55 s, a TSan one 65 s in 151 s at two runs at once: three runs per core.
+     * Memcheck makes nodes CPU-bound (x20, and ~0.8 s of CPU to start each): one per core. */
+    if (!o->valgrind)
         w *= 3;
     if (w < 2)
         w = 2;

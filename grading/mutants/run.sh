@@ -20,6 +20,12 @@ only=${MUTANT:-}
 gflags=${GRADE_FLAGS:-}
 jobs=${MUTANT_JOBS:-3}
 case $jobs in '' | *[!0-9]* | 0) echo "run.sh: MUTANT_JOBS must be a number >= 1" >&2; exit 2 ;; esac
+# Mutant k's grader takes share k of MUTANT_PORT_SHARES (default MUTANT_JOBS) of the ports:
+# more shares than jobs leave the rest to graders running beside this one (.ci/run).
+shares=${MUTANT_PORT_SHARES:-$jobs}
+case $shares in '' | *[!0-9]*) shares=0 ;; esac
+[ "$shares" -ge "$jobs" ] ||
+    { echo "run.sh: MUTANT_PORT_SHARES must be a number >= MUTANT_JOBS" >&2; exit 2; }
 [ -x "$grade" ] || { echo "run.sh: $grade is not built (run make first)" >&2; exit 2; }
 
 if [ "${1:-}" != --one ]; then
@@ -38,7 +44,7 @@ header() { sed -n "s/^# $2: *//p" "$1" | head -n 1; }
 grade_copy() {
     # shellcheck disable=SC2086 # gflags is a list of flags
     "$grade" --lab "$1" --dir "$2" --seed "$seed" --logs "$work/logs/${2##*/}" \
-        --jobs 2 --ports "${SLOT:-0}/$jobs" ${3:+--test "$3"} $gflags >"$4" 2>&1
+        --jobs 2 --ports "${SLOT:-0}/$shares" ${3:+--test "$3"} $gflags >"$4" 2>&1
     sed -n 's/.*Score: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' "$4" | tail -n 1
 }
 
