@@ -80,20 +80,39 @@ static int bind_any(int *port)
     return fd;
 }
 
-/* n distinct free UDP ports. The sockets stay open until we have all n, so
- * the kernel cannot hand out one port twice. Another program could take a
- * port before the node binds it; the node would then fail with a clear
- * "cannot bind" message, and the test with it. */
+/* A port for a node to bind, from 5000-9999: below the grader's range (10000 up) and the kernel's
+ * ephemeral one, whose ports any process's next outgoing connection may take between our pick
+ * and the node's bind (make test runs suites at once; CI saw "Address already in use"). Free
+ * for TCP and UDP right now; consecutive from a start spread by pid, so this process never
+ * hands one out twice. */
+static int quiet_port(void)
+{
+    static unsigned next;
+    if (!next)
+        next = (unsigned)getpid() * 7919u;
+    for (int tries = 0; tries < 5000; tries++) {
+        int port = 5000 + (int)(next++ % 5000u), ok = 1;
+        for (int type = 0; type < 2 && ok; type++) {
+            int fd = socket(AF_INET, type ? SOCK_DGRAM : SOCK_STREAM, 0);
+            struct sockaddr_in a = {.sin_family = AF_INET,
+                                    .sin_port = htons((uint16_t)port),
+                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+            ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+            if (fd >= 0)
+                close(fd);
+        }
+        if (ok)
+            return port;
+    }
+    return -1;
+}
+
+/* n distinct free ports for nodes (quiet_port). */
 static bool free_ports(int n, int ports[])
 {
-    int fds[MAXPROCS];
     bool ok = true;
     for (int i = 0; i < n; i++)
-        if ((fds[i] = bind_any(&ports[i])) < 0)
-            ok = false;
-    for (int i = 0; i < n; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+        ok = (ports[i] = quiet_port()) > 0 && ok;
     return ok;
 }
 
